@@ -1,0 +1,155 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures for the integration tests.
+
+* ``named``: a real BIND 9 server on loopback (see named_server.py), one per test session.
+* ``site``: a fresh zone (``siteNN.example``, with child zone ``branch.siteNN.example``) per test.
+* ``collection``: the collection built with ``ansible-galaxy collection build`` and installed
+  into a temporary collections path, so tests run what a user installs.
+* ``run_play``: runs tasks with ``ansible-playbook`` against localhost from that built
+  collection and returns the per-task results (JSON callback) and the raw output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+
+def _tool(name):
+    path = os.path.join(BIN, name)
+    return path if os.path.exists(path) else name
+
+
+@pytest.fixture(scope="session")
+def named():
+    server = NamedServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(named):
+    return named.allocate_site()
+
+
+@pytest.fixture(scope="session")
+def collection():
+    """Build the collection tarball and install it; yield the collections path."""
+    work = tempfile.mkdtemp(prefix="kmsops-coll-")
+    subprocess.run(
+        [_tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", work, REPO],
+        check=True, capture_output=True, text=True,
+    )
+    tarball = [name for name in os.listdir(work) if name.endswith(".tar.gz")][0]
+    path = os.path.join(work, "collections")
+    subprocess.run(
+        [_tool("ansible-galaxy"), "collection", "install", "--force", "-p", path,
+         os.path.join(work, tarball)],
+        check=True, capture_output=True, text=True,
+    )
+    yield path
+    shutil.rmtree(work, ignore_errors=True)
+
+
+class PlayResult:
+    def __init__(self, proc, tasks):
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.tasks = tasks  # list of per-task result dicts for localhost, in order
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def __getitem__(self, index):
+        return self.tasks[index]
+
+    def __repr__(self):
+        return f"PlayResult(rc={self.rc}, output={self.output[-3000:]!r})"
+
+
+@pytest.fixture
+def run_play(collection, tmp_path):
+    """run_play(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None)."""
+
+    def run(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None,
+            extra_env=None):
+        play = {
+            "name": "kmsops.kms integration",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "tasks": tasks,
+        }
+        if module_defaults:
+            play["module_defaults"] = module_defaults
+        playbook = tmp_path / "play.yml"
+        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_COLLECTIONS_PATH": collection,
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        })
+        if json_output:
+            env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
+        env.update(extra_env or {})
+        cmd = [_tool("ansible-playbook"), "-i", "localhost,", str(playbook)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+        tasks = []
+        if json_output:
+            try:
+                data = json.loads(proc.stdout)
+            except ValueError:
+                raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
+            for play_data in data["plays"]:
+                for task in play_data["tasks"]:
+                    tasks.append(task["hosts"].get("localhost", {}))
+        return PlayResult(proc, tasks)
+
+    return run
+
+
+@pytest.fixture
+def dns_defaults(named):
+    """Connection options for the named fixture, signed with a given key."""
+
+    def make(key="admin", **extra):
+        algorithm, secret = named.keys[key]
+        options = {
+            "server": named.address,
+            "server_port": named.port,
+            "key_name": key,
+            "key_secret": secret,
+            "key_algorithm": algorithm,
+        }
+        options.update(extra)
+        return options
+
+    return make

@@ -1,0 +1,434 @@
+# -*- coding: utf-8 -*-
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""KMS client discovery: what a KMS client finds in DNS, in the order it tries it.
+
+Private to the collection. Three parts, kept apart so each can be tested on its own:
+
+* ordering (pure): :func:`parse_srv_value` and :func:`rfc2782_order`, the RFC 2782 selection
+  algorithm (priority groups, weighted random order inside a group, weight-0 rule, "." target);
+* resolution: :class:`DnsClient` reads ``_vlmcs._tcp.<domain>`` SRV and the targets' A/AAAA with
+  dnspython, mapping DNS failures to per-domain statuses instead of exceptions;
+* probing: :func:`probe_tcp` tries a TCP connect to a target's port.
+
+:func:`discover` puts them together; the module and the lookup are thin wrappers around it.
+
+How several domains combine (the choice this collection makes): domains are taken in the order
+given, like a Windows client walks its primary DNS suffix and then its suffix search list. Each
+domain's SRV records are ordered on their own by RFC 2782 (priorities are never compared across
+domains), and the candidate list is the first domain's ordered candidates, then the next domain's,
+and so on. A domain without records (NXDOMAIN, NODATA, timeout, "." target) contributes no
+candidate and is reported in ``errors``; the next domain is tried. ``selected`` is the first
+candidate in that list that answers (when probing) or that has an address (when not probing).
+
+Python 3.8 compatible: modules run this on managed hosts.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import socket
+
+try:
+    import dns.exception
+    import dns.inet
+    import dns.name
+    import dns.rdatatype
+    import dns.resolver
+except ImportError as exc:  # pragma: no cover - reported by the module / lookup
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = exc
+else:
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+
+SERVICE = "_vlmcs._tcp"
+DEFAULT_KMS_PORT = 1688
+RESOLV_CONF = "/etc/resolv.conf"
+
+# per-domain statuses (``domains[].status``); everything but ``ok`` is also listed in ``errors``
+STATUS_OK = "ok"
+STATUS_NXDOMAIN = "NXDOMAIN"
+STATUS_NODATA = "NODATA"
+STATUS_NO_SERVICE = "NO_SERVICE"
+STATUS_TIMEOUT = "TIMEOUT"
+STATUS_SERVFAIL = "SERVFAIL"
+STATUS_ERROR = "ERROR"
+
+_UINT16 = 65535
+
+
+class DiscoveryError(Exception):
+    """A problem with the inputs of a discovery (not a DNS answer: those are per domain)."""
+
+
+class SrvValueError(DiscoveryError):
+    """An SRV value that cannot be read as ``priority weight port target``."""
+
+
+# -- ordering (pure) ----------------------------------------------------------------------------
+
+def _uint16(value, field, original):
+    if isinstance(value, bool):
+        raise SrvValueError("SRV value %r: %s must be an integer, not a boolean" % (original, field))
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SrvValueError("SRV value %r: %s %r is not an integer" % (original, field, value))
+    if not 0 <= number <= _UINT16:
+        raise SrvValueError("SRV value %r: %s %d is outside 0..65535" % (original, field, number))
+    return number
+
+
+def parse_srv_value(value):
+    """Read one SRV value into ``{priority, weight, port, target}``.
+
+    Accepts the presentation text ``"priority weight port target"`` (as in a zone file or from
+    ``dig +short``) or a mapping with those four keys. Extra keys of a mapping are kept, so
+    callers can carry their own data through :func:`rfc2782_order`. The target keeps its text,
+    except that a trailing dot is dropped (``"."`` itself stays ``"."``).
+    """
+    if isinstance(value, dict):
+        missing = [key for key in ("priority", "weight", "port", "target") if key not in value]
+        if missing:
+            raise SrvValueError("SRV value %r lacks %s" % (value, ", ".join(missing)))
+        record = dict(value)
+        target = value["target"]
+    elif isinstance(value, str):
+        parts = value.split()
+        if len(parts) != 4:
+            raise SrvValueError(
+                "SRV value %r is not 'priority weight port target' (four fields)" % (value,))
+        record = {"priority": parts[0], "weight": parts[1], "port": parts[2]}
+        target = parts[3]
+    else:
+        raise SrvValueError("SRV value %r is neither text nor a mapping" % (value,))
+    for field in ("priority", "weight", "port"):
+        record[field] = _uint16(record[field], field, value)
+    if not isinstance(target, str) or not target.strip():
+        raise SrvValueError("SRV value %r: the target must be a non-empty name" % (value,))
+    record["target"] = normalize_target(target)
+    return record
+
+
+def normalize_target(target):
+    """``kms1.example.`` -> ``kms1.example``; ``.`` stays ``.``."""
+    target = target.strip()
+    if target == ".":
+        return target
+    return target[:-1] if target.endswith(".") else target
+
+
+def make_rng(seed=None):
+    """A random source; the same ``seed`` gives the same sequence (and so the same order)."""
+    return random.Random(seed)
+
+
+def is_no_service(records):
+    """True when the answer says "decidedly not available here" (RFC 2782: target ".")."""
+    records = list(records)
+    return bool(records) and all(record["target"] == "." for record in records)
+
+
+def _order_priority_group(group, rng):
+    """RFC 2782 weighted order of records that share one priority.
+
+    The RFC lets the list start "in any order, except that all those with weight 0 are placed at
+    the beginning"; we shuffle first so that the order among equal cases is fair (and seedable),
+    then move weight-0 records to the front (a stable sort keeps the shuffle otherwise). Then,
+    until the group is empty: sum the weights, draw a uniform integer in [0, sum] inclusive, take
+    the first record whose running sum is >= the draw, remove it.
+
+    Consequence worth knowing: the draw is 0 with probability 1/(sum+1), and a draw of 0 picks the
+    head of the list, so weight-0 records are picked first rarely but not never.
+    """
+    pending = list(group)
+    rng.shuffle(pending)
+    pending.sort(key=lambda record: record["weight"] != 0)
+    ordered = []
+    while pending:
+        total = sum(record["weight"] for record in pending)
+        draw = rng.randint(0, total)
+        running = 0
+        for index, record in enumerate(pending):
+            running += record["weight"]
+            if running >= draw:
+                ordered.append(pending.pop(index))
+                break
+    return ordered
+
+
+def rfc2782_order(records, rng=None, seed=None):
+    """Return the records in the order a client following RFC 2782 tries them.
+
+    ``records`` are mappings with at least ``priority``, ``weight`` and ``target`` (see
+    :func:`parse_srv_value`). Lower priority first; inside one priority, weighted random order.
+    Records whose target is ``"."`` are left out (no service there). ``rng`` (a
+    :class:`random.Random`) or ``seed`` make the order reproducible; the input is not changed.
+    """
+    if rng is None:
+        rng = make_rng(seed)
+    groups = {}
+    for record in records:
+        if record["target"] == ".":
+            continue
+        groups.setdefault(record["priority"], []).append(record)
+    ordered = []
+    for priority in sorted(groups):
+        ordered.extend(_order_priority_group(groups[priority], rng))
+    return ordered
+
+
+def order_srv_values(values, seed=None):
+    """The ``srv_order`` filter's logic: RFC 2782 order of SRV values given as text or mappings.
+
+    Returns the original items (text stays text, mappings stay mappings) in the new order.
+    """
+    if not isinstance(values, (list, tuple)):
+        raise SrvValueError("srv_order expects a list of SRV values, got %s" % type(values).__name__)
+    wrapped = []
+    for position, value in enumerate(values):
+        record = parse_srv_value(value)
+        wrapped.append({"priority": record["priority"], "weight": record["weight"],
+                        "target": record["target"], "position": position})
+    return [values[record["position"]] for record in rfc2782_order(wrapped, seed=seed)]
+
+
+# -- the client's search list ----------------------------------------------------------------
+
+def parse_resolv_conf(text):
+    """Return ``(search_list, nameservers)`` from resolv.conf text.
+
+    ``domain`` and ``search`` are alternatives; as in the C library, the last one in the file
+    wins. Comments start with ``#`` or ``;``.
+    """
+    search = []
+    nameservers = []
+    for line in text.splitlines():
+        line = re.split(r"[#;]", line, maxsplit=1)[0].strip()
+        if not line:
+            continue
+        fields = line.split()
+        keyword, args = fields[0], fields[1:]
+        if keyword == "search":
+            search = [normalize_domain(arg) for arg in args if arg.strip(".")]
+        elif keyword == "domain" and args:
+            search = [normalize_domain(args[0])] if args[0].strip(".") else []
+        elif keyword == "nameserver" and args:
+            nameservers.append(args[0])
+    return search, nameservers
+
+
+def read_search_list(path=RESOLV_CONF):
+    """The DNS suffix search list of this host (empty when there is none)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        raise DiscoveryError("cannot read the search list from %s: %s" % (path, exc))
+    return parse_resolv_conf(text)[0]
+
+
+def normalize_domain(domain):
+    """Lower-case, no trailing dot."""
+    if not isinstance(domain, str) or not domain.strip().strip("."):
+        raise DiscoveryError("%r is not a domain name" % (domain,))
+    return domain.strip().rstrip(".").lower()
+
+
+# -- resolution ---------------------------------------------------------------------------------
+
+def _nameserver_addresses(nameservers):
+    """IP addresses for the nameserver entries (names are resolved by the system)."""
+    addresses = []
+    for server in nameservers:
+        server = str(server).strip()
+        if dns.inet.is_address(server):
+            addresses.append(server)
+            continue
+        try:
+            infos = socket.getaddrinfo(server, None, 0, socket.SOCK_DGRAM)
+        except socket.gaierror as exc:
+            raise DiscoveryError("nameserver %r: cannot resolve it: %s" % (server, exc))
+        for info in infos:
+            if info[4][0] not in addresses:
+                addresses.append(info[4][0])
+    if not addresses:
+        raise DiscoveryError("no usable nameserver in %r" % (nameservers,))
+    return addresses
+
+
+class DnsClient:
+    """Reads SRV and address records with dnspython; failures become statuses, not exceptions."""
+
+    def __init__(self, nameservers=None, port=53, timeout=5.0):
+        if not HAS_DNSPYTHON:
+            raise DiscoveryError("dnspython is required for discovery")
+        if nameservers:
+            resolver = dns.resolver.Resolver(configure=False)
+            resolver.nameservers = _nameserver_addresses(nameservers)
+        else:
+            try:
+                resolver = dns.resolver.Resolver(configure=True)
+            except dns.resolver.NoResolverConfiguration as exc:
+                raise DiscoveryError("no system resolver configured (give nameservers): %s" % exc)
+        resolver.port = port
+        resolver.timeout = timeout
+        resolver.lifetime = timeout
+        resolver.search = []
+        resolver.use_search_by_default = False
+        self.resolver = resolver
+
+    def _query(self, name, rdtype):
+        """Return ``(rrset or None, status, message)``."""
+        try:
+            answer = self.resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
+        except dns.resolver.NXDOMAIN:
+            return None, STATUS_NXDOMAIN, "%s does not exist (NXDOMAIN)" % name
+        except dns.exception.Timeout:
+            return None, STATUS_TIMEOUT, "no answer for %s %s within %s s" % (
+                name, rdtype, self.resolver.lifetime)
+        except dns.resolver.NoNameservers as exc:
+            return None, STATUS_SERVFAIL, "no nameserver answered %s %s: %s" % (name, rdtype, exc)
+        except dns.exception.DNSException as exc:
+            return None, STATUS_ERROR, "%s %s: %s" % (name, rdtype, exc)
+        if answer.rrset is None:
+            return None, STATUS_NODATA, "%s has no %s record (NODATA)" % (name, rdtype)
+        return answer.rrset, STATUS_OK, None
+
+    def srv(self, domain):
+        """SRV records of ``_vlmcs._tcp.<domain>``: ``(records, status, message)``."""
+        name = dns.name.from_text("%s.%s" % (SERVICE, domain))
+        rrset, status, message = self._query(name, dns.rdatatype.SRV)
+        if rrset is None:
+            return [], status, message
+        records = [
+            {
+                "priority": rdata.priority,
+                "weight": rdata.weight,
+                "port": rdata.port,
+                "target": normalize_target(rdata.target.to_text()),
+            }
+            for rdata in rrset
+        ]
+        return records, STATUS_OK, None
+
+    def addresses(self, target):
+        """A then AAAA addresses of ``target``: ``(addresses, message or None)``."""
+        name = dns.name.from_text(target)
+        addresses = []
+        problems = []
+        for rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
+            rrset, status, message = self._query(name, rdtype)
+            if rrset is not None:
+                addresses.extend(sorted(rdata.address for rdata in rrset))
+            elif status == STATUS_NXDOMAIN:
+                return [], message
+            elif status != STATUS_NODATA:
+                problems.append(message)
+        if addresses:
+            return addresses, None
+        if problems:
+            return [], "; ".join(problems)
+        return [], "%s has no A or AAAA record" % target
+
+
+# -- probing ------------------------------------------------------------------------------------
+
+def probe_tcp(addresses, port, timeout=5.0):
+    """Try a TCP connect to each address in turn; ``(reachable, address, message)``.
+
+    Only a connect: nothing is sent (a KMS host is not spoken to, it is only reached).
+    """
+    if not addresses:
+        return False, None, "no address to connect to"
+    problems = []
+    for address in addresses:
+        try:
+            connection = socket.create_connection((address, port), timeout=timeout)
+        except (OSError, socket.timeout) as exc:
+            problems.append("%s port %d: %s" % (address, port, exc))
+            continue
+        connection.close()
+        return True, address, None
+    return False, None, "; ".join(problems)
+
+
+# -- putting it together ------------------------------------------------------------------------
+
+def _unique_domains(domains):
+    seen = []
+    for domain in domains:
+        domain = normalize_domain(domain)
+        if domain not in seen:
+            seen.append(domain)
+    return seen
+
+
+def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, seed=None,
+             client=None, prober=probe_tcp):
+    """Find the KMS hosts a client with search list ``domains`` finds, in the order it tries them.
+
+    Returns a dict with ``domains`` (per domain: query name, status, record count), ``candidates``
+    (ordered), ``selected`` (first usable candidate or ``None``) and ``errors`` (the domains whose
+    status is not ``ok``). Raises :class:`DiscoveryError` only for bad inputs; DNS failures are
+    reported per domain. ``client`` (a :class:`DnsClient` or anything with ``srv`` and
+    ``addresses``) and ``prober`` can be replaced in tests.
+    """
+    if isinstance(domains, str):
+        domains = [domains]
+    domains = _unique_domains(domains or [])
+    if not domains:
+        raise DiscoveryError(
+            "no domain to search: give domains (the host's search list is empty)")
+    if client is None:
+        client = DnsClient(nameservers=nameservers, port=dns_port, timeout=timeout)
+    rng = make_rng(seed)
+
+    result = {"domains": [], "candidates": [], "selected": None, "errors": []}
+    address_cache = {}
+    for domain in domains:
+        query = "%s.%s" % (SERVICE, domain)
+        records, status, message = client.srv(domain)
+        if status == STATUS_OK and is_no_service(records):
+            status, message = STATUS_NO_SERVICE, (
+                "%s says the service is not available there (target '.')" % query)
+        result["domains"].append({"domain": domain, "query": query, "status": status,
+                                  "records": len(records)})
+        if status != STATUS_OK:
+            result["errors"].append({"domain": domain, "query": query, "error": status,
+                                     "msg": message})
+            continue
+        for record in rfc2782_order(records, rng=rng):
+            key = record["target"].lower()
+            if key not in address_cache:
+                address_cache[key] = client.addresses(record["target"])
+            addresses, address_error = address_cache[key]
+            result["candidates"].append({
+                "domain": domain,
+                "target": record["target"],
+                "port": record["port"],
+                "priority": record["priority"],
+                "weight": record["weight"],
+                "addresses": list(addresses),
+                "reachable": None,
+                "reached_address": None,
+                "error": address_error,
+            })
+
+    for candidate in result["candidates"]:
+        if probe:
+            if candidate["addresses"]:
+                reachable, address, problem = prober(candidate["addresses"], candidate["port"],
+                                                     timeout)
+                candidate["reachable"] = reachable
+                candidate["reached_address"] = address
+                if problem:
+                    candidate["error"] = problem
+            else:
+                candidate["reachable"] = False
+        usable = candidate["reachable"] if probe else bool(candidate["addresses"])
+        if usable and result["selected"] is None:
+            result["selected"] = dict(candidate)
+    return result

@@ -1,0 +1,50 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one error hierarchy of the DNS engine.
+
+Helpers raise these; exactly one place per module turns them into ``fail_json``. Every error
+carries the option it is about, so the message a user sees starts with that option's name.
+"""
+
+from __future__ import annotations
+
+
+class DNSError(Exception):
+    """Base of all DNS engine errors."""
+
+    def __init__(self, message, option=None):
+        self.option = option
+        self.message = message
+        super().__init__(f"{option}: {message}" if option else message)
+
+
+class InvalidInput(DNSError):
+    """An option value is malformed (bad name, port out of range, bad address, ...)."""
+
+
+class DNSConnectionError(DNSError):
+    """The server cannot be reached (connection refused, no route, name does not resolve)."""
+
+
+class DNSTimeout(DNSError):
+    """The server did not answer within ``timeout`` seconds."""
+
+
+class TSIGError(DNSError):
+    """The server rejected the TSIG signature (NOTAUTH, BADKEY, BADSIG, BADTIME) or the key is unusable."""
+
+
+class UpdateRefused(DNSError):
+    """The server refused the UPDATE (REFUSED: the update-policy does not allow it)."""
+
+
+class ZoneNotFound(DNSError):
+    """No zone on the server holds the name."""
+
+
+class PrerequisiteFailed(DNSError):
+    """The RRset changed between our read and our UPDATE (NXRRSET/YXRRSET/NXDOMAIN/YXDOMAIN)."""
+
+
+class ConcurrentChange(DNSError):
+    """The RRset kept changing under us; we gave up rather than overwrite another writer."""

@@ -1,0 +1,90 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue between the DNS modules and the engine: the shared options, and the one place where
+engine errors become ``fail_json``."""
+
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    import dns.version  # noqa: F401 pylint: disable=unused-import
+    HAS_DNSPYTHON = True
+    DNSPYTHON_IMPORT_ERROR = None
+except ImportError:
+    HAS_DNSPYTHON = False
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import DNSError, InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_transport import (
+    TSIG_ALGORITHMS,
+    DNSTransport,
+    make_signer,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import run_changes, summarize
+
+
+def dns_argument_spec():
+    """The connection and TSIG options every DNS module takes (doc fragment ``kmsops.kms.dns``)."""
+    return {
+        "server": {"type": "str", "required": True},
+        "server_port": {"type": "int", "default": 53},
+        "protocol": {"type": "str", "default": "tcp", "choices": ["tcp", "udp"]},
+        "timeout": {"type": "float", "default": 10.0},
+        "key_name": {"type": "str"},
+        "key_secret": {"type": "str", "no_log": True},
+        "key_algorithm": {"type": "str", "default": "hmac-sha256", "choices": list(TSIG_ALGORITHMS)},
+        "key_file": {"type": "path"},
+        "allow_unsigned": {"type": "bool", "default": False},
+    }
+
+
+DNS_MUTUALLY_EXCLUSIVE = [("key_secret", "key_file")]
+
+
+def make_transport(params):
+    """Check the connection options and build the transport (signer made once, reused)."""
+    port = params["server_port"]
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"must be from 1 to 65535, got {port}", "server_port")
+    if not params["timeout"] > 0:
+        raise InvalidInput(f"must be a positive number of seconds, got {params['timeout']}", "timeout")
+    signer = make_signer(params)
+    return DNSTransport(params["server"], port, params["protocol"], params["timeout"], signer)
+
+
+def run_dns_module(module, build, shape):
+    """Run a DNS module.
+
+    BUILD(params) -> (changes, zone or None): checks every input and builds the wanted changes
+    before anything is sent. SHAPE(records, plans) -> dict of extra return values.
+    Every DNSError becomes one fail_json here; nothing else calls fail_json.
+    """
+    if not HAS_DNSPYTHON:
+        module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
+    transport = None
+    try:
+        changes, zone = build(module.params)
+        transport = make_transport(module.params)
+        plans = run_changes(transport, changes, module.check_mode, zone)
+    except DNSError as exc:
+        module.fail_json(msg=str(exc), option=exc.option, changed=False)
+    finally:
+        if transport is not None:
+            transport.close()
+    records, diff, changed = summarize(plans)
+    result = {
+        "changed": changed,
+        "zones": [
+            {"zone": plan.zone.to_text(), "changed": plan.changed, "update_sent": plan.update_sent,
+             "attempts": plan.attempts}
+            for plan in plans
+        ],
+        "records": records,
+    }
+    result.update(shape(records, plans))
+    if module._diff:
+        result["diff"] = diff
+    module.exit_json(**result)

@@ -1,0 +1,337 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Talking to one DNS server: signing, queries, zone finding, sending UPDATEs.
+
+Signing sits behind one seam, a *signer* made once per module run and reused for every message
+(``TSIGSigner`` today; a GSS-TSIG signer for AD-integrated zones plugs in the same way). Over TCP
+one connection is kept open and reused for every query and UPDATE of a run.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+import socket
+
+try:
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.query
+    import dns.rcode
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.tsig
+    import dns.update
+except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
+    pass
+
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
+    DNSConnectionError,
+    DNSError,
+    DNSTimeout,
+    InvalidInput,
+    PrerequisiteFailed,
+    TSIGError,
+    UpdateRefused,
+    ZoneNotFound,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset
+
+TSIG_ALGORITHMS = (
+    "hmac-md5",
+    "hmac-sha1",
+    "hmac-sha224",
+    "hmac-sha256",
+    "hmac-sha256-128",
+    "hmac-sha384",
+    "hmac-sha384-192",
+    "hmac-sha512",
+    "hmac-sha512-256",
+)
+
+_KEY_BLOCK = re.compile(r'key\s+"?([^"\s{]+)"?\s*\{(.*?)\}\s*;', re.S)
+_KEY_ALGORITHM = re.compile(r"algorithm\s+\"?([A-Za-z0-9.-]+)\"?\s*;")
+_KEY_SECRET = re.compile(r'secret\s+"([^"]*)"\s*;')
+
+
+def _check_secret(secret, option):
+    try:
+        raw = base64.b64decode(secret.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw:
+        # never echo the secret itself
+        raise InvalidInput("is not a base64-encoded TSIG secret", option)
+    return secret.strip()
+
+
+def _check_algorithm(algorithm, option):
+    algorithm = algorithm.lower().rstrip(".")
+    if algorithm == "hmac-md5.sig-alg.reg.int":
+        algorithm = "hmac-md5"
+    if algorithm not in TSIG_ALGORITHMS:
+        raise InvalidInput(f"{algorithm!r} is not a supported TSIG algorithm; use one of {', '.join(TSIG_ALGORITHMS)}",
+                           option)
+    return algorithm
+
+
+def read_key_file(path, key_name=None):
+    """Read a BIND key file (as written by tsig-keygen); return (name, algorithm, secret)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", "key_file") from None
+    text = re.sub(r"(#|//)[^\n]*", "", text)
+    blocks = _KEY_BLOCK.findall(text)
+    if not blocks:
+        raise InvalidInput(f"{path} holds no key statement of the form "
+                           'key "name" { algorithm ...; secret "..."; };', "key_file")
+    if key_name:
+        wanted = key_name.rstrip(".").lower()
+        blocks = [block for block in blocks if block[0].rstrip(".").lower() == wanted]
+        if not blocks:
+            raise InvalidInput(f"{path} holds no key named {key_name!r}", "key_file")
+    elif len(blocks) > 1:
+        raise InvalidInput(f"{path} holds several keys; choose one with key_name", "key_file")
+    name, body = blocks[0]
+    algorithm = _KEY_ALGORITHM.search(body)
+    secret = _KEY_SECRET.search(body)
+    if not algorithm or not secret:
+        raise InvalidInput(f"the key {name!r} in {path} lacks an algorithm or a secret statement", "key_file")
+    return name, _check_algorithm(algorithm.group(1), "key_file"), _check_secret(secret.group(1), "key_file")
+
+
+class UnsignedSigner:
+    """Sends messages unsigned; only used when the user set ``allow_unsigned``."""
+
+    key_name = None
+
+    def sign(self, message):
+        return message
+
+    def describe(self):
+        return "unsigned"
+
+
+class TSIGSigner:
+    """Signs every message with one TSIG key (RFC 8945)."""
+
+    def __init__(self, key_name, secret, algorithm="hmac-sha256"):
+        self.key_name = key_name
+        self.algorithm = algorithm
+        try:
+            self._key = dns.tsig.Key(dns.name.from_text(key_name), secret,
+                                     dns.name.from_text(algorithm))
+        except (dns.exception.DNSException, ValueError, binascii.Error):
+            raise InvalidInput("cannot build a TSIG key from key_name/key_secret", "key_name") from None
+
+    def sign(self, message):
+        message.use_tsig(self._key)
+        return message
+
+    def describe(self):
+        return f"TSIG key {self.key_name!r} ({self.algorithm})"
+
+
+def make_signer(params):
+    """Build the signer from the shared options (see the ``dns`` doc fragment)."""
+    key_name = params.get("key_name")
+    if params.get("key_file"):
+        name, algorithm, secret = read_key_file(params["key_file"], key_name)
+        return TSIGSigner(name, secret, algorithm)
+    if params.get("key_secret"):
+        if not key_name:
+            raise InvalidInput("is required with key_secret", "key_name")
+        secret = _check_secret(params["key_secret"], "key_secret")
+        algorithm = _check_algorithm(params.get("key_algorithm") or "hmac-sha256", "key_algorithm")
+        return TSIGSigner(key_name, secret, algorithm)
+    if key_name:
+        raise InvalidInput("needs key_secret or key_file", "key_name")
+    if not params.get("allow_unsigned"):
+        raise InvalidInput("no TSIG key given: set key_name and key_secret, or key_file; "
+                           "set allow_unsigned=true only if the server really accepts unsigned updates",
+                           "key_name")
+    return UnsignedSigner()
+
+
+def resolve_server(server, port):
+    """Return (address family, address) of SERVER (an IPv4/IPv6 address or a host name)."""
+    if not server:
+        raise InvalidInput("is required", "server")
+    try:
+        address = ipaddress.ip_address(server.strip("[]"))
+        return (socket.AF_INET6 if address.version == 6 else socket.AF_INET), address.compressed
+    except ValueError:
+        pass
+    try:
+        info = socket.getaddrinfo(server, port, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DNSConnectionError(f"cannot resolve {server!r}: {exc}", "server") from None
+    family, _type, _proto, _canon, sockaddr = info[0]
+    return family, sockaddr[0]
+
+
+_PREREQ_RCODES = ("NXRRSET", "YXRRSET", "NXDOMAIN", "YXDOMAIN")
+
+
+class DNSTransport:
+    """One server, one signer, one (reused) TCP connection."""
+
+    def __init__(self, server, port=53, protocol="tcp", timeout=10.0, signer=None):
+        self.server = server
+        self.port = port
+        self.protocol = protocol
+        self.timeout = float(timeout)
+        self.signer = signer or UnsignedSigner()
+        self.family, self.address = resolve_server(server, port)
+        self._sock = None
+        self.messages_sent = 0
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _where(self):
+        return f"{self.server} port {self.port} over {self.protocol}"
+
+    def _connect(self):
+        sock = socket.socket(self.family, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect((self.address, self.port))
+        except socket.timeout:
+            sock.close()
+            raise DNSTimeout(f"no connection to {self._where()} within {self.timeout:g} s", "timeout") from None
+        except OSError as exc:
+            sock.close()
+            raise DNSConnectionError(f"cannot reach {self._where()}: {exc.strerror or exc}", "server") from None
+        sock.setblocking(False)
+        return sock
+
+    def close(self):
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def _exchange_once(self, message):
+        if self.protocol == "udp":
+            response = dns.query.udp(message, self.address, timeout=self.timeout, port=self.port)
+            if response.flags & dns.flags.TC:
+                response = dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port)
+            return response
+        if self._sock is None:
+            self._sock = self._connect()
+        return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
+
+    def exchange(self, message):
+        """Sign, send, receive and verify one message. Map transport and TSIG failures."""
+        self.signer.sign(message)
+        self.messages_sent += 1
+        try:
+            try:
+                return self._exchange_once(message)
+            except (EOFError, ConnectionResetError, BrokenPipeError):
+                # the server closed our idle TCP connection: reconnect once
+                self.close()
+                message.id = dns.message.Message().id  # a fresh id and signature for the retry
+                self.signer.sign(message)
+                return self._exchange_once(message)
+        except dns.exception.Timeout:
+            self.close()
+            raise DNSTimeout(f"no answer from {self._where()} within {self.timeout:g} s", "timeout") from None
+        except (dns.tsig.PeerBadKey, dns.message.UnknownTSIGKey):
+            self.close()
+            raise TSIGError(f"the server does not know the key {self.signer.key_name!r} (BADKEY): "
+                            "check key_name and key_algorithm", "key_name") from None
+        except (dns.tsig.PeerBadSignature, dns.tsig.BadSignature):
+            self.close()
+            raise TSIGError(f"the server rejected the signature of key {self.signer.key_name!r} (BADSIG): "
+                            "check key_secret", "key_secret") from None
+        except dns.tsig.PeerBadTime:
+            self.close()
+            raise TSIGError("the server rejected the signature time (BADTIME): check the clocks of this host "
+                            "and the server", "key_name") from None
+        except dns.tsig.PeerError as exc:
+            self.close()
+            raise TSIGError(f"the server rejected the TSIG signature: {exc}", "key_name") from None
+        except ConnectionRefusedError:
+            self.close()
+            raise DNSConnectionError(f"cannot reach {self._where()}: connection refused", "server") from None
+        except OSError as exc:
+            self.close()
+            raise DNSConnectionError(f"cannot reach {self._where()}: {exc.strerror or exc}", "server") from None
+        except dns.exception.DNSException as exc:
+            self.close()
+            raise DNSError(f"bad answer from {self._where()}: {exc}", "server") from None
+
+    def _check_notauth(self, response, what):
+        if response.rcode() == dns.rcode.NOTAUTH:
+            if isinstance(self.signer, UnsignedSigner):
+                raise UpdateRefused(f"the server refused the unsigned {what} (NOTAUTH): give a TSIG key", "key_name")
+            raise TSIGError(f"the server refused the {what} signed with key {self.signer.key_name!r} (NOTAUTH): "
+                            "check key_name, key_secret and key_algorithm", "key_name")
+
+    # -- reading -----------------------------------------------------------------------------
+    def read_rrset(self, name, rdtype):
+        """Read NAME/RDTYPE from the server (authoritative data); absent RRsets read as empty."""
+        query = dns.message.make_query(name, rdtype, dns.rdataclass.IN)
+        query.flags &= ~dns.flags.RD
+        response = self.exchange(query)
+        self._check_notauth(response, "query")
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            return RRset(name, rdtype)
+        if rcode != dns.rcode.NOERROR:
+            raise DNSError(f"reading {name} {rdtype} from {self._where()} failed: {dns.rcode.to_text(rcode)}",
+                           "server")
+        found = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
+        if found is None:
+            return RRset(name, rdtype)
+        return RRset(name, rdtype, found.ttl, list(found))
+
+    def find_zone(self, name, option="name"):
+        """Return the apex of the zone on this server that holds NAME (SOA lookup)."""
+        query = dns.message.make_query(name, dns.rdatatype.SOA, dns.rdataclass.IN)
+        query.flags &= ~dns.flags.RD
+        response = self.exchange(query)
+        self._check_notauth(response, "query")
+        rcode = response.rcode()
+        if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and response.flags & dns.flags.AA:
+            for rrset in response.answer + response.authority:
+                if rrset.rdtype == dns.rdatatype.SOA and name.is_subdomain(rrset.name):
+                    return rrset.name
+        raise ZoneNotFound(f"no zone on {self._where()} holds {name} (SOA lookup: "
+                           f"{dns.rcode.to_text(rcode)}{', not authoritative' if not response.flags & dns.flags.AA else ''})",
+                           option)
+
+    def check_zone(self, zone, option="zone"):
+        """Fail unless ZONE is the apex of a zone on this server."""
+        found = self.find_zone(zone, option)
+        if found != zone:
+            raise ZoneNotFound(f"{zone} is not a zone on {self._where()} (it lies in zone {found})", option)
+        return zone
+
+    # -- writing -----------------------------------------------------------------------------
+    def new_update(self, zone):
+        return dns.update.UpdateMessage(zone, dns.rdataclass.IN)
+
+    def send_update(self, update):
+        """Send one UPDATE; raise PrerequisiteFailed when the RRsets changed since they were read."""
+        response = self.exchange(update)
+        self._check_notauth(response, "update")
+        rcode = response.rcode()
+        text = dns.rcode.to_text(rcode)
+        zone = update.zone[0].name if update.zone else "?"
+        if rcode == dns.rcode.NOERROR:
+            return response
+        if text in _PREREQ_RCODES:
+            raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
+        if rcode == dns.rcode.REFUSED:
+            who = self.signer.describe()
+            raise UpdateRefused(f"the server REFUSED the update to zone {zone} signed with {who}: "
+                                "its update-policy does not allow this key to change these records", "key_name")
+        if rcode == dns.rcode.NOTZONE:
+            raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
+        raise DNSError(f"the update to zone {zone} on {self._where()} failed: {text}", "server")

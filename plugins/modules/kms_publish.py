@@ -1,0 +1,227 @@
+#!/usr/bin/python
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: kms_publish
+short_description: Publish the whole DNS footprint of a KMS deployment in one task
+version_added: 0.1.0
+description:
+  - Writes, for every KMS host and every domain in its publish list, an SRV value
+    C(priority weight port host) in C(_vlmcs._tcp.<domain>), and the host's A/AAAA records, by
+    TSIG-signed RFC 2136 dynamic update. This is what a Windows KMS host publishes by itself,
+    done centrally, for all hosts at once, with check mode and diff.
+  - Groups the work by zone (found by SOA lookup) and sends at most one UPDATE per zone that
+    changes, none on a re-run that changes nothing.
+  - SRV values of other targets (hosts not in O(hosts)) are kept, unless O(prune=true). The SRV
+    values of the listed hosts in the managed domains become exactly what O(hosts) says (a host whose
+    priority changed gets its old value replaced, a host that stops publishing in a domain that is
+    still managed loses its value there).
+  - Same merge, prerequisite, check and diff rules as M(kmsops.kms.dns_record), sharing its engine.
+author:
+  - kmsops.kms contributors
+extends_documentation_fragment:
+  - kmsops.kms.dns
+attributes:
+  check_mode:
+    support: full
+    description: Reads every RRset and reports what would change; sends no UPDATE.
+  diff_mode:
+    support: full
+    description: Shows every changed RRset before and after as zone-file lines.
+  action_group:
+    support: full
+    membership:
+      - kmsops.kms.dns
+    description: Use C(group/kmsops.kms.dns) in C(module_defaults) to set the server and key once.
+options:
+  hosts:
+    description:
+      - The KMS hosts.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Fully qualified name of the KMS host; the SRV target and the owner of its A/AAAA records.
+        type: str
+        required: true
+      addresses:
+        description:
+          - IPv4 and IPv6 addresses of the host. With O(address_records=true) the host's A RRset
+            becomes exactly its IPv4 addresses and its AAAA RRset exactly its IPv6 addresses; a family
+            with no address given is left alone.
+        type: list
+        elements: str
+        default: []
+      port:
+        description: TCP port the KMS host listens on.
+        type: int
+        default: 1688
+      publish:
+        description:
+          - Domains to publish the host in (C(_vlmcs._tcp.<domain>)), with the SRV priority (lower
+            is tried first) and weight (share of the load inside one priority).
+          - Defaults to the host's own domain with priority 0 and weight 0, as a Windows KMS host does.
+        type: list
+        elements: dict
+        suboptions:
+          domain:
+            description: The DNS domain clients search (their DNS suffix).
+            type: str
+            required: true
+          priority:
+            description: SRV priority, 0 to 65535.
+            type: int
+            default: 0
+          weight:
+            description: SRV weight, 0 to 65535.
+            type: int
+            default: 0
+  ttl:
+    description:
+      - TTL of the records written, in seconds. The TTL Windows uses when it publishes by itself is
+        not documented; 3600 is an assumption, change it to match your zones.
+    type: int
+    default: 3600
+  address_records:
+    description: Also manage the A/AAAA records of the hosts.
+    type: bool
+    default: true
+  prune:
+    description:
+      - Remove, in every managed domain, SRV values whose target is not one of O(hosts) (stale
+        records of decommissioned KMS hosts). Only with O(state=present).
+      - Give every host that publishes in those domains in one task when you prune.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) publishes; V(absent) removes the listed hosts' SRV values from the listed domains
+        and their address records (the listed addresses, or all A/AAAA records of the name when
+        none are listed).
+    type: str
+    choices: [present, absent]
+    default: present
+seealso:
+  - module: kmsops.kms.dns_record
+  - name: Deploy KMS activation (Microsoft Learn)
+    description: How KMS hosts publish C(_VLMCS._TCP) SRV records and how clients find them.
+    link: https://learn.microsoft.com/windows-server/get-started/kms-activation-planning
+"""
+
+EXAMPLES = r"""
+- name: Publish the core KMS hosts in the core and a branch domain
+  kmsops.kms.kms_publish:
+    server: ns1.corp.example
+    key_file: /etc/kmsops/kms-publisher.key
+    hosts:
+      - name: kms1.corp.example
+        addresses: [192.0.2.10, "2001:db8::10"]
+        publish:
+          - domain: corp.example
+            priority: 0
+            weight: 60
+          - domain: branch.corp.example
+            priority: 10
+      - name: kms2.corp.example
+        addresses: [192.0.2.11]
+        publish:
+          - domain: corp.example
+            priority: 0
+            weight: 40
+    prune: true
+
+- name: Set the server and key once for every DNS task of the play
+  hosts: localhost
+  module_defaults:
+    group/kmsops.kms.dns:
+      server: ns1.corp.example
+      key_file: /etc/kmsops/kms-publisher.key
+  tasks:
+    - name: Withdraw a decommissioned KMS host
+      kmsops.kms.kms_publish:
+        hosts:
+          - name: kms-old.corp.example
+            publish: [{domain: corp.example}]
+        state: absent
+"""
+
+RETURN = r"""
+records:
+  description: Every RRset the task looked at, with its zone, before and after, and whether it changed.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - name: _vlmcs._tcp.corp.example.
+      type: SRV
+      zone: corp.example.
+      changed: true
+      before: {"ttl": null, "values": []}
+      after: {"ttl": 3600, "values": ["0 40 1688 kms2.corp.example.", "0 60 1688 kms1.corp.example."]}
+zones:
+  description:
+    - Per zone, whether it changed, whether an UPDATE was sent (never in check mode, and not when
+      nothing changed), and how many read-plan attempts it took.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"zone": "corp.example.", "changed": true, "update_sent": true, "attempts": 1}]
+updates_sent:
+  description: Number of UPDATE messages sent (at most one per changed zone).
+  returned: success
+  type: int
+  sample: 1
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import publish_changes
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_module import (
+    DNS_MUTUALLY_EXCLUSIVE,
+    dns_argument_spec,
+    run_dns_module,
+)
+
+
+def _shape(records, plans):
+    return {"updates_sent": sum(1 for plan in plans if plan.update_sent)}
+
+
+def main():
+    argument_spec = dns_argument_spec()
+    argument_spec.update(
+        hosts={
+            "type": "list",
+            "elements": "dict",
+            "required": True,
+            "options": {
+                "name": {"type": "str", "required": True},
+                "addresses": {"type": "list", "elements": "str", "default": []},
+                "port": {"type": "int", "default": 1688},
+                "publish": {
+                    "type": "list",
+                    "elements": "dict",
+                    "options": {
+                        "domain": {"type": "str", "required": True},
+                        "priority": {"type": "int", "default": 0},
+                        "weight": {"type": "int", "default": 0},
+                    },
+                },
+            },
+        },
+        ttl={"type": "int", "default": 3600},
+        address_records={"type": "bool", "default": True},
+        prune={"type": "bool", "default": False},
+        state={"type": "str", "default": "present", "choices": ["present", "absent"]},
+    )
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE,
+                           supports_check_mode=True)
+    run_dns_module(module, publish_changes, _shape)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+#!powershell
+
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+
+# The Windows executor of kmsops.kms (kms_host, kms_client, kms_info). It makes no decisions:
+# it reads the licensing state, applies the operations it is given in order (stopping at the
+# first failure) and reads the state back. Every decision is made in Python on the controller.
+
+$spec = @{
+    options = @{
+        operations = @{ type = 'list'; elements = 'dict'; default = @() }
+        product_key = @{ type = 'str'; no_log = $true }
+        confirmation_id = @{ type = 'str'; no_log = $true }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$regPath = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform'
+$windowsAppId = '55c92734-d682-4d71-983e-d6ec3f16059f'
+$serviceMethods = @(
+    'InstallProductKey', 'RefreshLicenseStatus',
+    'SetKeyManagementServiceListeningPort', 'ClearKeyManagementServiceListeningPort',
+    'DisableKeyManagementServiceDnsPublishing', 'SetVLActivationInterval', 'SetVLRenewalInterval',
+    'SetKeyManagementServiceMachine', 'ClearKeyManagementServiceMachine',
+    'SetKeyManagementServicePort', 'ClearKeyManagementServicePort',
+    'SetKeyManagementServiceLookupDomain', 'ClearKeyManagementServiceLookupDomain',
+    'DisableKeyManagementServiceHostCaching'
+)
+$productMethods = @('Activate', 'DepositOfflineConfirmationId', 'UninstallProductKey')
+$registryNames = @('DnsDomainPublishList', 'EnableKmsLowPriority', 'DisableDnsPublishing')
+$serviceProperties = @(
+    'Version', 'IsKeyManagementServiceMachine', 'KeyManagementServiceCurrentCount', 'RequiredClientCount',
+    'KeyManagementServiceListeningPort', 'KeyManagementServiceDnsPublishing', 'KeyManagementServiceLowPriority',
+    'KeyManagementServiceHostCaching', 'KeyManagementServiceProductKeyID', 'VLActivationInterval',
+    'VLRenewalInterval', 'KeyManagementServiceMachine', 'KeyManagementServicePort',
+    'KeyManagementServiceLookupDomain'
+)
+$productProperties = @(
+    'ID', 'Name', 'Description', 'LicenseStatus', 'PartialProductKey', 'ProductKeyID', 'LicenseFamily',
+    'OfflineInstallationId', 'GracePeriodRemaining', 'LicenseIsAddon'
+)
+
+Function Get-LicensingState {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem
+    $cv = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion'
+    $svc = Get-CimInstance -ClassName SoftwareLicensingService
+    $service = @{}
+    foreach ($p in $serviceProperties) { $service[$p] = $svc.$p }
+    $filter = "ApplicationID='$windowsAppId' AND PartialProductKey IS NOT NULL"
+    $products = @(Get-CimInstance -ClassName SoftwareLicensingProduct -Filter $filter | ForEach-Object {
+            $item = @{}
+            foreach ($p in $productProperties) { $item[$p] = $_.$p }
+            $item
+        })
+    $reg = Get-ItemProperty -LiteralPath $regPath -ErrorAction SilentlyContinue
+    $registry = @{}
+    foreach ($n in $registryNames) { $registry[$n] = if ($reg) { $reg.$n } else { $null } }
+    @{
+        computer_name = $env:COMPUTERNAME
+        os = @{
+            caption = $os.Caption
+            edition_id = $cv.EditionID
+            build = [int]$os.BuildNumber
+            product_type = [int]$os.ProductType
+        }
+        service = $service
+        products = $products
+        registry = $registry
+    }
+}
+
+Function Get-MethodArgument($op) {
+    $arguments = @{}
+    if ($op.args) { foreach ($k in $op.args.Keys) { $arguments[$k] = $op.args[$k] } }
+    if ($op.secret_args) {
+        foreach ($k in $op.secret_args.Keys) {
+            $source = $op.secret_args[$k]
+            if ($source -notin @('product_key', 'confirmation_id')) { throw "unknown secret source '$source'" }
+            $arguments[$k] = $module.Params[$source]
+        }
+    }
+    $arguments
+}
+
+Function Invoke-Operation($op) {
+    switch ($op.action) {
+        'service' {
+            if ($op.method -notin $serviceMethods) { throw "service method '$($op.method)' is not allowed" }
+            $svc = Get-CimInstance -ClassName SoftwareLicensingService
+            $r = Invoke-CimMethod -InputObject $svc -MethodName $op.method -Arguments (Get-MethodArgument $op)
+            if ($r.ReturnValue) { throw ('{0} returned 0x{1:X8}' -f $op.method, $r.ReturnValue) }
+        }
+        'product' {
+            if ($op.method -notin $productMethods) { throw "product method '$($op.method)' is not allowed" }
+            $filter = "ApplicationID='$windowsAppId' AND PartialProductKey='$($op.partial_key -replace '[^A-Z0-9]', '')'"
+            $product = @(Get-CimInstance -ClassName SoftwareLicensingProduct -Filter $filter)
+            if ($product.Count -ne 1) { throw "found $($product.Count) Windows products with partial key $($op.partial_key)" }
+            $r = Invoke-CimMethod -InputObject $product[0] -MethodName $op.method -Arguments (Get-MethodArgument $op)
+            if ($r.ReturnValue) { throw ('{0} returned 0x{1:X8}' -f $op.method, $r.ReturnValue) }
+        }
+        'registry_set' {
+            if ($op.name -notin $registryNames) { throw "registry value '$($op.name)' is not allowed" }
+            $value = if ($op.type -eq 'MultiString') { [string[]]@($op.value) } else { $op.value }
+            $null = New-ItemProperty -LiteralPath $regPath -Name $op.name -PropertyType $op.type -Value $value -Force
+        }
+        'registry_remove' {
+            if ($op.name -notin $registryNames) { throw "registry value '$($op.name)' is not allowed" }
+            Remove-ItemProperty -LiteralPath $regPath -Name $op.name -ErrorAction SilentlyContinue
+        }
+        'restart_service' {
+            if ($op.name -ne 'sppsvc') { throw "only sppsvc may be restarted" }
+            Restart-Service -Name sppsvc -Force
+        }
+        default { throw "unknown action '$($op.action)'" }
+    }
+}
+
+$operations = @($module.Params.operations)
+if ($module.CheckMode -and $operations.Count -gt 0) {
+    $module.FailJson('operations were given in check mode; the executor never writes in check mode')
+}
+
+$applied = [System.Collections.Generic.List[int]]@()
+$failure = $null
+for ($i = 0; $i -lt $operations.Count; $i++) {
+    try {
+        Invoke-Operation $operations[$i]
+        $applied.Add($i)
+    }
+    catch {
+        $failure = "operation $($i + 1) ($($operations[$i].title)) failed: $($_.Exception.Message)"
+        break
+    }
+}
+
+$module.Result.changed = $applied.Count -gt 0
+$module.Result.applied = @($applied)
+$module.Result.state = Get-LicensingState
+if ($failure) { $module.FailJson($failure) }
+$module.ExitJson()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import random
 import re
 import socket
+import traceback
 
 try:
     import dns.exception
@@ -36,9 +37,9 @@ try:
     import dns.name
     import dns.rdatatype
     import dns.resolver
-except ImportError as exc:  # pragma: no cover - reported by the module / lookup
+except ImportError:  # pragma: no cover - reported by the module / lookup
     HAS_DNSPYTHON = False
-    DNSPYTHON_IMPORT_ERROR = exc
+    DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
@@ -121,8 +122,15 @@ def normalize_target(target):
 
 
 def make_rng(seed=None):
-    """A random source; the same ``seed`` gives the same sequence (and so the same order)."""
-    return random.Random(seed)
+    """A random source; the same ``seed`` gives the same sequence (and so the same order).
+
+    ``seed`` is ``None`` (fresh randomness), an integer or a text.
+    """
+    if seed is None:
+        return random.Random()
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise DiscoveryError("seed must be an integer or a text, got %r" % (seed,))
+    return random.Random(int(seed) if isinstance(seed, int) else str(seed))
 
 
 def is_no_service(records):

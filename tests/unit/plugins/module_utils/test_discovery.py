@@ -368,3 +368,8 @@ def test_probe_reaches_a_listening_port_and_not_a_closed_one():
 
 def test_probe_without_addresses_is_unreachable():
     assert disc.probe_tcp([], 1688) == (False, None, "no address to connect to")
+
+
+def test_seed_of_another_type_is_a_clear_error():
+    with pytest.raises(disc.DiscoveryError, match="seed must be an integer or a text"):
+        disc.make_rng([1, 2])

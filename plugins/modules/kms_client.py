@@ -1,0 +1,149 @@
+#!/usr/bin/python
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: kms_client
+short_description: Manage the KMS client settings of a Windows machine
+version_added: 0.1.0
+description:
+  - Installs a KMS client setup key (GVLK), points the client at a fixed KMS host or at DNS
+    discovery, sets the lookup domain and host caching, and activates.
+  - O(product_key=auto) picks the key for the machine's edition from Microsoft's public table
+    (shipped with the collection).
+  - Refuses any key that is not a published KMS client setup key, so a KMS host key is never put
+    on a client, unless O(allow_unlisted_key=true).
+author:
+  - kmsops.kms contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - kmsops.kms.windows_kms
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  product_key:
+    description:
+      - A KMS client setup key (GVLK), or V(auto) for the key of the machine's edition from
+        U(https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys).
+      - V(auto) matches the C(EditionID) and build number of the machine (then its caption). An
+        evaluation edition or an edition missing from the table fails with a clear message.
+      - Not changed when omitted. slmgr.vbs C(/ipk).
+    type: str
+  kms_host:
+    description:
+      - A fixed KMS host - a name or address with an optional C(:port); an IPv6 address is
+        written in brackets (V([2001:db8::10]:1688)). Without a port the default 1688 is set.
+      - slmgr.vbs C(/skms).
+    type: str
+  dns_discovery:
+    description:
+      - V(true) clears a fixed KMS host and port so the client finds hosts through DNS
+        (slmgr.vbs C(/ckms)). Mutually exclusive with O(kms_host).
+    type: bool
+  kms_domain:
+    description:
+      - DNS domain the client searches for C(_vlmcs._tcp) records, for disjoint namespaces
+        (slmgr.vbs C(/skms-domain)). An empty string clears it.
+    type: str
+  host_caching:
+    description:
+      - Whether the client caches the KMS host that answered (slmgr.vbs C(/skhc) and C(/ckhc)).
+    type: bool
+  activate:
+    description:
+      - Activate when the client is not licensed (slmgr.vbs C(/ato)); fails when Windows does
+        not report the client as licensed afterwards (for example while the KMS host count is
+        below its threshold).
+    type: bool
+    default: false
+  allow_unlisted_key:
+    description:
+      - Accept a O(product_key) that is not in the collection's table of KMS client setup keys
+        (for a client key newer than the table). Never use it for a KMS host key.
+    type: bool
+    default: false
+seealso:
+  - module: kmsops.kms.kms_host
+  - module: kmsops.kms.kms_info
+"""
+
+EXAMPLES = r"""
+- name: Install the KMS client setup key of the edition and use DNS discovery
+  kmsops.kms.kms_client:
+    product_key: auto
+    dns_discovery: true
+    kms_domain: example.com
+    activate: true
+
+- name: Point an isolated client at its local KMS host
+  kmsops.kms.kms_client:
+    kms_host: "kms01.isolated.example:1688"
+    host_caching: true
+
+- name: Use an IPv6 address on a non-default port
+  kmsops.kms.kms_client:
+    kms_host: "[2001:db8::10]:1700"
+"""
+
+RETURN = r"""
+operations:
+  description: The planned operations, in order.
+  returned: success
+  type: list
+  elements: dict
+applied:
+  description: Titles of the operations applied in this run (empty in check mode).
+  returned: always
+  type: list
+  elements: str
+license_status:
+  description: Licence status name.
+  returned: success
+  type: str
+  sample: Licensed
+partial_product_key:
+  description: Last five characters of the installed key.
+  returned: success
+  type: str
+kms_host:
+  description: The fixed KMS host, or null for DNS discovery.
+  returned: success
+  type: str
+kms_port:
+  description: The KMS port used with a fixed host.
+  returned: success
+  type: int
+kms_domain:
+  description: The lookup domain, or null.
+  returned: success
+  type: str
+host_caching:
+  description: Whether KMS host caching is on.
+  returned: success
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_CLIENT_SPEC
+
+
+def main():
+    module = AnsibleModule(**KMS_CLIENT_SPEC)
+    module.fail_json(msg="kmsops.kms.kms_client runs as an action plugin; this file holds its documentation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,289 @@
+#!/usr/bin/python
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: kms_host
+short_description: Manage a Windows KMS host - host key, activation and KMS settings
+version_added: 0.1.0
+description:
+  - Installs a KMS host key (CSVLK) on a Windows machine, activates it online or by telephone,
+    and sets the KMS host settings (listening port, DNS auto-publishing, publish list, low
+    priority, activation and renewal intervals).
+  - Idempotent. A key that is already installed (same last five characters) is not reinstalled,
+    a licensed host is not activated again, and replacing the installed key with another KMS
+    host key is a planned change shown in the C(operations) and the diff.
+  - "Telephone activation spans two runs: the first run (O(activation=phone), no
+    O(confirmation_id)) installs the key and returns the Installation ID with
+    RV(activation_pending=true); after the Activation Call Center gives the Confirmation ID, the
+    second run with O(confirmation_id) deposits it and checks that Windows reports the host as
+    licensed."
+  - "Guards from Microsoft's rules: a KMS host key is refused on a client edition of Windows
+    unless O(allow_client_edition=true); a published KMS client setup key (GVLK) is always refused;
+    each activation this collection performs is recorded in an activation ledger on the
+    controller (O(ledger_path)) and a seventh host on one key, or an eleventh activation of one
+    host, is refused unless O(extra_hosts_granted) / O(extra_activations_granted) declare that
+    Microsoft granted more."
+  - "Publishing consistency with M(kmsops.kms.kms_publish): when the SRV records are published
+    centrally by M(kmsops.kms.kms_publish), set O(dns_publishing=false) on the KMS hosts so they do
+    not publish (and overwrite or duplicate) records themselves. O(publish_domains) is for hosts
+    that publish their own records."
+author:
+  - kmsops.kms contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - kmsops.kms.windows_kms
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  product_key:
+    description:
+      - The KMS host key (CSVLK), C(XXXXX-XXXXX-XXXXX-XXXXX-XXXXX). Checked for the product key
+        format. Never logged or returned.
+      - Required when O(state=present); not used with O(state=absent).
+      - slmgr.vbs C(/ipk).
+    type: str
+  state:
+    description:
+      - V(present) installs the key and applies the settings.
+      - V(absent) turns a KMS host back into a KMS client - uninstalls the KMS host key
+        (slmgr.vbs C(/upk)) and installs the KMS client setup key of the machine's edition.
+        Nothing happens when the machine is not a KMS host.
+    type: str
+    choices: [present, absent]
+    default: present
+  activation:
+    description:
+      - V(online) activates with Microsoft over the internet (slmgr.vbs C(/ato)).
+      - V(phone) is telephone activation for hosts without internet access (isolated
+        networks). See O(confirmation_id).
+      - V(none) installs the key but does not activate.
+    type: str
+    choices: [online, phone, none]
+    default: online
+  confirmation_id:
+    description:
+      - The Confirmation ID the Activation Call Center gave for the Installation ID of the
+        first run (48 digits, groups separated by C(-) or spaces are accepted).
+      - Only with O(activation=phone), once the key is installed. slmgr.vbs C(/atp).
+    type: str
+  port:
+    description:
+      - TCP port the KMS host listens on (Windows default 1688). slmgr.vbs C(/sprt).
+    type: int
+  dns_publishing:
+    description:
+      - Whether the host publishes its own C(_vlmcs._tcp) SRV record in DNS
+        (slmgr.vbs C(/sdns) and C(/cdns)).
+      - Set V(false) when M(kmsops.kms.kms_publish) publishes the records centrally.
+    type: bool
+  publish_domains:
+    description:
+      - The domains the host publishes its SRV record in, written as the
+        C(DnsDomainPublishList) registry value (one C(domain,priority,weight) line each). An
+        empty list removes the value.
+      - The Software Protection service (C(sppsvc)) is restarted when the list changes.
+      - Whether Windows still publishes in its own domain when the list is set is not documented
+        consistently by Microsoft; list the host's own domain too if it should be published there.
+    type: list
+    elements: dict
+    suboptions:
+      domain:
+        description: DNS domain to publish the SRV record in.
+        type: str
+        required: true
+      priority:
+        description: SRV priority (0..65535, lower is preferred).
+        type: int
+        default: 0
+      weight:
+        description: SRV weight (0..65535) inside one priority.
+        type: int
+        default: 0
+  low_priority:
+    description:
+      - Run the KMS service at low priority (slmgr.vbs C(/spri) and C(/cpri)), written as the
+        C(EnableKmsLowPriority) registry value; C(sppsvc) is restarted when it changes.
+    type: bool
+  activation_interval:
+    description:
+      - Minutes a KMS client waits before retrying an activation that failed (15 to 43200,
+        Windows default 120). slmgr.vbs C(/sai).
+    type: int
+  renewal_interval:
+    description:
+      - Minutes between renewals of an activated KMS client (15 to 43200, Windows default 10080).
+        slmgr.vbs C(/sri).
+    type: int
+  allow_client_edition:
+    description:
+      - Allow installing a KMS host key on a client edition of Windows (Windows 10/11). Only for a
+        client that is meant to be a KMS host for other clients.
+    type: bool
+    default: false
+  ledger_path:
+    description:
+      - JSON file on the controller that records every activation this collection performs
+        (key fingerprint and last five characters, never the key), so the per-key host limit and
+        the per-host activation limit can be enforced across runs.
+      - Keep it with the inventory, under version control, when several people or machines run
+        the playbooks.
+      - Default C(~/.ansible/kmsops.kms/activation-ledger.json).
+    type: path
+  extra_hosts_granted:
+    description:
+      - Number of additional KMS hosts Microsoft allowed for this key beyond the standard 6.
+    type: int
+    default: 0
+  extra_activations_granted:
+    description:
+      - Number of additional activations per host Microsoft allowed beyond the standard 10.
+    type: int
+    default: 0
+seealso:
+  - module: kmsops.kms.kms_client
+  - module: kmsops.kms.kms_info
+  - module: kmsops.kms.kms_publish
+  - name: Activate using Key Management Service
+    description: Microsoft's guide to KMS hosts.
+    link: https://learn.microsoft.com/windows/deployment/volume-activation/activate-using-key-management-service-vamt
+"""
+
+EXAMPLES = r"""
+- name: Install and activate the KMS host key; DNS records are published centrally
+  kmsops.kms.kms_host:
+    product_key: "{{ vault_kms_host_key }}"
+    activation: online
+    dns_publishing: false
+    ledger_path: "{{ inventory_dir }}/kms-activation-ledger.json"
+
+- name: Let the host publish itself in two domains, the branch preferred
+  kmsops.kms.kms_host:
+    product_key: "{{ vault_kms_host_key }}"
+    dns_publishing: true
+    publish_domains:
+      - domain: branch1.example.com
+        priority: 0
+      - domain: example.com
+        priority: 10
+        weight: 50
+
+- name: Isolated network, first run - install the key and get the Installation ID
+  kmsops.kms.kms_host:
+    product_key: "{{ vault_kms_host_key }}"
+    activation: phone
+  register: kms_phone
+
+- name: Show what to read to the Activation Call Center
+  ansible.builtin.debug:
+    msg: "Installation ID: {{ kms_phone.installation_id }}"
+  when: kms_phone.activation_pending
+
+- name: Isolated network, second run - deposit the Confirmation ID
+  kmsops.kms.kms_host:
+    product_key: "{{ vault_kms_host_key }}"
+    activation: phone
+    confirmation_id: "{{ kms_confirmation_id }}"
+"""
+
+RETURN = r"""
+operations:
+  description: The planned operations, in order (in check mode nothing was applied).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"action": "service", "method": "InstallProductKey", "title": "Install the KMS host key *****-*****-*****-*****-6VM33"}]
+applied:
+  description: Titles of the operations that were applied in this run (empty in check mode).
+  returned: always
+  type: list
+  elements: str
+activation_pending:
+  description: True when telephone activation waits for a Confirmation ID.
+  returned: success
+  type: bool
+installation_id:
+  description: The Installation ID to read to the Activation Call Center, when RV(activation_pending).
+    In check mode before the key is installed it is not known yet (null).
+  returned: success
+  type: str
+license_status:
+  description: Licence status name (Unlicensed, Licensed, OOBGrace, OOTGrace, NonGenuineGrace, Notification, ExtendedGrace).
+  returned: success
+  type: str
+  sample: Licensed
+license_status_code:
+  description: C(SoftwareLicensingProduct.LicenseStatus).
+  returned: success
+  type: int
+is_kms_host:
+  description: Whether a KMS host key is installed.
+  returned: success
+  type: bool
+partial_product_key:
+  description: Last five characters of the installed key.
+  returned: success
+  type: str
+current_count:
+  description: C(KeyManagementServiceCurrentCount), machines the host has seen (-1 when it is not a KMS host).
+  returned: success
+  type: int
+required_count:
+  description: C(RequiredClientCount), the count needed before clients activate.
+  returned: success
+  type: int
+port:
+  description: Listening port.
+  returned: success
+  type: int
+dns_publishing:
+  description: Whether the host publishes its SRV record itself.
+  returned: success
+  type: bool
+publish_domains:
+  description: The DnsDomainPublishList entries.
+  returned: success
+  type: list
+  elements: dict
+low_priority:
+  description: Whether the KMS service runs at low priority.
+  returned: success
+  type: bool
+activation_interval:
+  description: Activation retry interval in minutes.
+  returned: success
+  type: int
+renewal_interval:
+  description: Renewal interval in minutes.
+  returned: success
+  type: int
+ledger:
+  description: Ledger counts for the activation of this run (hosts on the key, activations of this host, limits, path).
+  returned: when this run activates
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_HOST_SPEC
+
+
+def main():
+    module = AnsibleModule(**KMS_HOST_SPEC)
+    module.fail_json(msg="kmsops.kms.kms_host runs as an action plugin; this file holds its documentation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+#!/usr/bin/python
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: kms_info
+short_description: Read the KMS licensing facts of a Windows host or client
+version_added: 0.1.0
+description:
+  - Reads C(SoftwareLicensingService), the Windows C(SoftwareLicensingProduct) that has a key,
+    and the C(SoftwareProtectionPlatform) registry values, and returns them as plain facts for
+    reports and C(when) conditions. Changes nothing.
+author:
+  - kmsops.kms contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - kmsops.kms.windows_kms
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: Reads only.
+  diff_mode:
+    support: none
+options: {}
+seealso:
+  - module: kmsops.kms.kms_host
+  - module: kmsops.kms.kms_client
+"""
+
+EXAMPLES = r"""
+- name: Read the licensing facts
+  kmsops.kms.kms_info:
+  register: kms
+
+- name: Report hosts below their activation threshold
+  ansible.builtin.debug:
+    msg: "{{ inventory_hostname }}: {{ kms.current_count }} of {{ kms.required_count }}"
+  when: kms.is_kms_host and kms.current_count < kms.required_count
+"""
+
+RETURN = r"""
+computer_name:
+  description: The Windows computer name.
+  returned: always
+  type: str
+os:
+  description: C(caption), C(edition_id), C(build) and C(product_type) (1 workstation, 2 domain controller, 3 server).
+  returned: always
+  type: dict
+is_kms_host:
+  description: Whether a KMS host key is installed.
+  returned: always
+  type: bool
+partial_product_key:
+  description: Last five characters of the installed Windows key, or null.
+  returned: always
+  type: str
+product_name:
+  description: Name of the Windows licensing product with a key.
+  returned: always
+  type: str
+product_description:
+  description: Its description (KMS host keys say VOLUME_KMS, KMS clients VOLUME_KMSCLIENT).
+  returned: always
+  type: str
+license_status:
+  description: Licence status name, or C(NoKeyInstalled).
+  returned: always
+  type: str
+license_status_code:
+  description: C(LicenseStatus) (0 Unlicensed, 1 Licensed, 2 OOBGrace, 3 OOTGrace, 4 NonGenuineGrace, 5 Notification, 6 ExtendedGrace).
+  returned: always
+  type: int
+grace_period_remaining:
+  description: Minutes of grace left.
+  returned: always
+  type: int
+installation_id:
+  description: The Installation ID for telephone activation while not licensed.
+  returned: always
+  type: str
+current_count:
+  description: KMS host current count (-1 when not a KMS host).
+  returned: always
+  type: int
+required_count:
+  description: Count needed before clients activate.
+  returned: always
+  type: int
+port:
+  description: KMS host listening port.
+  returned: always
+  type: int
+dns_publishing:
+  description: Whether the KMS host publishes its SRV record itself.
+  returned: always
+  type: bool
+publish_domains:
+  description: DnsDomainPublishList entries (domain, priority, weight).
+  returned: always
+  type: list
+  elements: dict
+low_priority:
+  description: KMS low priority.
+  returned: always
+  type: bool
+activation_interval:
+  description: Activation retry interval (minutes).
+  returned: always
+  type: int
+renewal_interval:
+  description: Renewal interval (minutes).
+  returned: always
+  type: int
+kms_host:
+  description: Fixed KMS host of a client, or null (DNS discovery).
+  returned: always
+  type: str
+kms_port:
+  description: KMS port of a client.
+  returned: always
+  type: int
+kms_domain:
+  description: KMS lookup domain of a client, or null.
+  returned: always
+  type: str
+host_caching:
+  description: KMS host caching of a client.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_INFO_SPEC
+
+
+def main():
+    module = AnsibleModule(**KMS_INFO_SPEC)
+    module.fail_json(msg="kmsops.kms.kms_info runs as an action plugin; this file holds its documentation")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared controller-side code of the kms_host, kms_client and kms_info action plugins.
+
+The action plugins validate their options, ask the Windows executor ``kmsops.kms.kms_licensing``
+for the licensing state, plan in Python, send the planned operations back to the executor
+(never in check mode) and report. This is the one place where KmsError becomes a task failure,
+and where every value marked no_log is removed from the result before Ansible sees it.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import ExecutorError, KmsError
+
+EXECUTOR = "kmsops.kms.kms_licensing"
+
+
+class ExecutorFailed(ExecutorError):
+    """The executor failed; ``details`` holds what it applied and the state it read back."""
+
+    def __init__(self, msg, details=None):
+        super(ExecutorFailed, self).__init__(msg)
+        self.details = details or {}
+
+
+class KmsActionBase(ActionBase):
+    """Subclasses set SPEC and implement kms_run(params, task_vars) -> dict."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = True
+    SPEC = {}
+
+    def _validate(self):
+        spec = dict(self.SPEC)
+        spec.pop("supports_check_mode", None)
+        validator = ArgumentSpecValidator(**spec)
+        validation = validator.validate(self._task.args.copy())
+        if validation.errors:
+            # no obj=task args here: the error context must never print a product key
+            raise AnsibleActionFail("%s: %s" % (self._task.action, validation.errors.msg))
+        return validation
+
+    @property
+    def check_mode(self):
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self):
+        return bool(self._task.diff)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(KmsActionBase, self).run(tmp, task_vars)
+        del tmp
+        no_log_values = set()
+        try:
+            validation = self._validate()
+            no_log_values = set(validation._no_log_values)
+            result.update(self.kms_run(validation.validated_parameters, task_vars or {}))
+        except ExecutorFailed as exc:
+            result.update(exc.details)
+            result.update(failed=True, msg=str(exc))
+        except KmsError as exc:
+            result.update(failed=True, msg=str(exc))
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return remove_values(result, no_log_values)
+
+    def kms_run(self, params, task_vars):
+        raise NotImplementedError
+
+    def execute(self, task_vars, operations=(), product_key=None, confirmation_id=None):
+        """Run the executor: read the state (no operations) or apply operations and read back."""
+        if operations and self.check_mode:
+            raise ExecutorError("internal error: operations must never be sent in check mode")
+        module_args = {"operations": [dict(op) for op in operations]}
+        if product_key:
+            module_args["product_key"] = product_key
+        if confirmation_id:
+            module_args["confirmation_id"] = confirmation_id
+        res = self._execute_module(module_name=EXECUTOR, module_args=module_args, task_vars=task_vars)
+        applied_idx = res.get("applied") or []
+        applied = [operations[i]["title"] for i in applied_idx if isinstance(i, int) and 0 <= i < len(operations)]
+        if res.get("failed") or "state" not in res:
+            raise ExecutorFailed(
+                "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"),
+                {"changed": bool(applied), "applied": applied})
+        return res["state"], applied

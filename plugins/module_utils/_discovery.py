@@ -139,11 +139,16 @@ def is_no_service(records):
     return bool(records) and all(record["target"] == "." for record in records)
 
 
+def _canonical_key(record):
+    return (record["weight"], record.get("port", 0), record["target"].lower())
+
+
 def _order_priority_group(group, rng):
     """RFC 2782 weighted order of records that share one priority.
 
     The RFC lets the list start "in any order, except that all those with weight 0 are placed at
-    the beginning"; we shuffle first so that the order among equal cases is fair (and seedable),
+    the beginning"; we sort into a canonical order (so that a seed does not depend on the order
+    the DNS server answered in), shuffle so that the order among equal cases is fair (and seedable),
     then move weight-0 records to the front (a stable sort keeps the shuffle otherwise). Then,
     until the group is empty: sum the weights, draw a uniform integer in [0, sum] inclusive, take
     the first record whose running sum is >= the draw, remove it.
@@ -151,7 +156,9 @@ def _order_priority_group(group, rng):
     Consequence worth knowing: the draw is 0 with probability 1/(sum+1), and a draw of 0 picks the
     head of the list, so weight-0 records are picked first rarely but not never.
     """
-    pending = list(group)
+    # canonical start, so that a seed gives the same order whatever order the server answered in
+    # (servers rotate RRsets)
+    pending = sorted(group, key=_canonical_key)
     rng.shuffle(pending)
     pending.sort(key=lambda record: record["weight"] != 0)
     ordered = []
@@ -199,7 +206,7 @@ def order_srv_values(values, seed=None):
     for position, value in enumerate(values):
         record = parse_srv_value(value)
         wrapped.append({"priority": record["priority"], "weight": record["weight"],
-                        "target": record["target"], "position": position})
+                        "port": record["port"], "target": record["target"], "position": position})
     return [values[record["position"]] for record in rfc2782_order(wrapped, seed=seed)]
 
 

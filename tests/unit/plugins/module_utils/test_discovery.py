@@ -373,3 +373,13 @@ def test_probe_without_addresses_is_unreachable():
 def test_seed_of_another_type_is_a_clear_error():
     with pytest.raises(disc.DiscoveryError, match="seed must be an integer or a text"):
         disc.make_rng([1, 2])
+
+
+def test_seeded_order_does_not_depend_on_the_answer_order():
+    # DNS servers rotate the records of an RRset: the same seed must still give the same order
+    records = [srv(0, w, "t%d" % w) for w in (0, 1, 2, 3, 5, 8, 13, 21)] + [srv(1, 0, "late")]
+    reference = disc.rfc2782_order(records, seed=99)
+    for shift in range(1, len(records)):
+        rotated = records[shift:] + records[:shift]
+        assert disc.rfc2782_order(rotated, seed=99) == reference
+    assert disc.rfc2782_order(list(reversed(records)), seed=99) == reference

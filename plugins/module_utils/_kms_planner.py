@@ -111,11 +111,19 @@ def _bool(value):
     return bool(value)
 
 
+_KMS_HOST_CHANNEL = re.compile(r"VOLUME_KMS(?!CLIENT)", re.IGNORECASE)
+
+
+def is_kms_host_product(product):
+    """KMS host keys have a VOLUME_KMS channel (clients VOLUME_KMSCLIENT)."""
+    return bool(product) and bool(_KMS_HOST_CHANNEL.search(product.get("Description") or ""))
+
+
 def os_product(state):
     """The Windows SoftwareLicensingProduct that has a key installed (not an add-on)."""
     products = [p for p in (state.get("products") or [])
                 if p.get("PartialProductKey") and not _bool(p.get("LicenseIsAddon"))]
-    kms = [p for p in products if "VOLUME_KMS" in (p.get("Description") or "").upper()]
+    kms = [p for p in products if is_kms_host_product(p)]
     if kms:
         return kms[0]
     return products[0] if products else None
@@ -151,8 +159,7 @@ def summarize(state):
     facts = {
         "computer_name": state.get("computer_name"),
         "os": dict(state.get("os") or {}),
-        "is_kms_host": bool(product and "VOLUME_KMS" in (product.get("Description") or "").upper())
-        or _int(service.get("IsKeyManagementServiceMachine"), 0) == 1,
+        "is_kms_host": is_kms_host_product(product) or _int(service.get("IsKeyManagementServiceMachine"), 0) == 1,
         "partial_product_key": product.get("PartialProductKey") if product else None,
         "product_name": product.get("Name") if product else None,
         "product_description": product.get("Description") if product else None,
@@ -259,7 +266,7 @@ def plan_host(params, state):
     licensed = bool(product) and _int(product.get("LicenseStatus")) == LICENSED
 
     if params.get("state") == "absent":
-        if facts["is_kms_host"]:
+        if is_kms_host_product(product):
             entry = find_gvlk(facts["os"].get("edition_id"), facts["os"].get("build"), facts["os"].get("caption"))
             plan.add("Uninstall the KMS host key %s" % mask_key(installed_partial), "product",
                      partial_key=installed_partial, method="UninstallProductKey", args={})

@@ -1,0 +1,163 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from _kms_fixtures import (
+    GVLK_2022_DC,
+    HOST_KEY,
+    WINDOWS_11,
+    client_params,
+    product,
+    state,
+    steps,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import ExecutorError, GuardRefused, InvalidSetting
+from ansible_collections.kmsops.kms.plugins.module_utils._kms_planner import finish_client, parse_kms_host, plan_client
+
+INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
+
+
+def test_converged_client_plans_no_operations():
+    current = state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700,
+                    KeyManagementServiceLookupDomain="example.com", KeyManagementServiceHostCaching=False)
+    plan = plan_client(client_params(product_key="auto", kms_host="KMS01.example.com:1700", kms_domain="example.com",
+                                     host_caching=False, activate=True), current)
+    assert plan.operations == []
+    assert plan.before == plan.after
+
+
+def test_auto_installs_the_key_of_the_edition():
+    current = state(os_info=WINDOWS_11, products=[product("XXXXX")])
+    plan = plan_client(client_params(product_key="auto"), current)
+    assert steps(plan) == INSTALL
+    assert plan.install_key == "NPPR9-FWDCX-D2C8J-H872K-2YT43"
+
+
+def test_auto_does_not_reinstall_the_installed_client_key():
+    assert plan_client(client_params(product_key="AUTO"), state()).operations == []
+
+
+def test_explicit_gvlk_is_installed_on_a_machine_without_key():
+    plan = plan_client(client_params(product_key=GVLK_2022_DC), state(products=[]))
+    assert steps(plan) == INSTALL
+    assert plan.operations[0]["title"] == "Install the KMS client setup key *****-*****-*****-*****-6VM33"
+
+
+def test_a_kms_host_key_is_refused_on_a_client():
+    with pytest.raises(GuardRefused, match="never be installed on a KMS client"):
+        plan_client(client_params(product_key=HOST_KEY), state())
+
+
+def test_an_unlisted_key_is_accepted_when_forced():
+    plan = plan_client(client_params(product_key=HOST_KEY, allow_unlisted_key=True), state())
+    assert steps(plan) == INSTALL
+
+
+def test_fixed_kms_host_without_port_sets_the_machine():
+    plan = plan_client(client_params(kms_host="kms01.example.com"), state())
+    assert steps(plan) == [("service", "SetKeyManagementServiceMachine")]
+    assert plan.operations[0]["args"] == {"MachineName": "kms01.example.com"}
+
+
+def test_fixed_kms_host_with_port_sets_machine_and_port():
+    plan = plan_client(client_params(kms_host="kms01.example.com:1700"), state())
+    assert steps(plan) == [("service", "SetKeyManagementServiceMachine"), ("service", "SetKeyManagementServicePort")]
+    assert plan.operations[1]["args"] == {"PortNumber": 1700}
+
+
+def test_fixed_kms_host_without_port_resets_a_custom_port():
+    plan = plan_client(client_params(kms_host="kms01.example.com"),
+                       state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
+    assert steps(plan) == [("service", "ClearKeyManagementServicePort")]
+
+
+def test_ipv6_kms_host_in_brackets_with_port():
+    plan = plan_client(client_params(kms_host="[2001:DB8::10]:1700"), state())
+    assert plan.operations[0]["args"] == {"MachineName": "2001:db8::10"}
+    assert plan.operations[1]["args"] == {"PortNumber": 1700}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("kms01", ("kms01", None)),
+    ("kms01.example.com.", ("kms01.example.com", None)),
+    ("192.0.2.10:1688", ("192.0.2.10", 1688)),
+    ("[2001:db8::10]", ("2001:db8::10", None)),
+    ("[2001:db8::10]:1700", ("2001:db8::10", 1700)),
+])
+def test_parse_kms_host_forms(text, expected):
+    assert parse_kms_host(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2001:db8::10", "[2001:db8::10", "[not-v6]:1688", "kms01:", "kms01:70000",
+                                  "bad host", "", "[2001:db8::10]:x"])
+def test_parse_kms_host_refuses_malformed_values(text):
+    with pytest.raises(InvalidSetting):
+        parse_kms_host(text)
+
+
+def test_dns_discovery_clears_the_fixed_host_and_port():
+    plan = plan_client(client_params(dns_discovery=True),
+                       state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
+    assert steps(plan) == [("service", "ClearKeyManagementServiceMachine"), ("service", "ClearKeyManagementServicePort")]
+    assert plan.after["kms_host"] is None
+
+
+def test_dns_discovery_when_already_discovering_is_no_change():
+    assert plan_client(client_params(dns_discovery=True), state()).operations == []
+
+
+def test_kms_host_and_dns_discovery_together_are_refused():
+    with pytest.raises(InvalidSetting):
+        plan_client(client_params(kms_host="kms01", dns_discovery=True), state())
+
+
+def test_lookup_domain_is_set_and_cleared():
+    plan = plan_client(client_params(kms_domain="Example.com."), state())
+    assert steps(plan) == [("service", "SetKeyManagementServiceLookupDomain")]
+    assert plan.operations[0]["args"] == {"LookupDomain": "example.com"}
+    plan = plan_client(client_params(kms_domain=""), state(KeyManagementServiceLookupDomain="example.com"))
+    assert steps(plan) == [("service", "ClearKeyManagementServiceLookupDomain")]
+
+
+def test_malformed_lookup_domain_is_refused():
+    with pytest.raises(InvalidSetting):
+        plan_client(client_params(kms_domain="bad..domain"), state())
+
+
+def test_host_caching_is_turned_off_with_disable_caching_true():
+    plan = plan_client(client_params(host_caching=False), state())
+    assert steps(plan) == [("service", "DisableKeyManagementServiceHostCaching")]
+    assert plan.operations[0]["args"] == {"DisableCaching": True}
+
+
+def test_activate_runs_after_key_and_settings():
+    current = state(os_info=WINDOWS_11, products=[product("XXXXX", licensed=False)])
+    plan = plan_client(client_params(product_key="auto", kms_host="kms01", activate=True), current)
+    assert steps(plan) == INSTALL + [("service", "SetKeyManagementServiceMachine"), ("product", "Activate"),
+                                     ("service", "RefreshLicenseStatus")]
+    assert plan.operations[3]["partial_key"] == "2YT43"
+
+
+def test_activate_on_a_licensed_client_is_no_change():
+    assert plan_client(client_params(activate=True), state()).operations == []
+
+
+def test_activate_without_any_key_is_refused():
+    with pytest.raises(InvalidSetting, match="no product key"):
+        plan_client(client_params(activate=True), state(products=[]))
+
+
+def test_client_activation_is_verified_after_apply():
+    plan = plan_client(client_params(activate=True), state(products=[product("6VM33", licensed=False)]))
+    with pytest.raises(ExecutorError):
+        finish_client(plan, state(products=[product("6VM33", licensed=False)]))
+    assert finish_client(plan, state())["license_status"] == "Licensed"
+
+
+def test_client_diff_shows_before_and_after():
+    plan = plan_client(client_params(kms_host="kms01:1700"), state())
+    assert plan.before["kms_host"] is None and plan.after["kms_host"] == "kms01"
+    assert plan.before["kms_port"] == 1688 and plan.after["kms_port"] == 1700

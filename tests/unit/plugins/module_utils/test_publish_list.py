@@ -1,0 +1,77 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kmsops.kms.plugins.module_utils._publish_list import (
+    PublishListError,
+    format_publish_list,
+    normalize_publish_list,
+    parse_publish_list,
+)
+
+
+def test_parse_lines_with_priority_and_weight():
+    assert parse_publish_list(["branch.example.com,0,100", "example.com,10,50"]) == [
+        {"domain": "branch.example.com", "priority": 0, "weight": 100},
+        {"domain": "example.com", "priority": 10, "weight": 50},
+    ]
+
+
+def test_missing_priority_and_weight_mean_zero():
+    assert parse_publish_list(["example.com", "b.example.com,5"]) == [
+        {"domain": "example.com", "priority": 0, "weight": 0},
+        {"domain": "b.example.com", "priority": 5, "weight": 0},
+    ]
+
+
+def test_parse_text_with_one_entry_per_line_ignores_blank_lines():
+    assert parse_publish_list("a.example.com,1,2\n\n b.example.com \n") == [
+        {"domain": "a.example.com", "priority": 1, "weight": 2},
+        {"domain": "b.example.com", "priority": 0, "weight": 0},
+    ]
+
+
+def test_empty_value_is_an_empty_list():
+    assert parse_publish_list(None) == []
+    assert parse_publish_list([]) == []
+    assert parse_publish_list("") == []
+
+
+def test_domains_compare_without_case_and_trailing_dot():
+    assert parse_publish_list(["Example.COM.,1,1"]) == [{"domain": "example.com", "priority": 1, "weight": 1}]
+
+
+def test_format_writes_canonical_lines():
+    assert format_publish_list([{"domain": "Example.com.", "priority": 10}, {"domain": "b.example.com"}]) == [
+        "example.com,10,0", "b.example.com,0,0"]
+
+
+def test_format_and_parse_round_trip():
+    entries = [{"domain": "a.example.com", "priority": 0, "weight": 100}, {"domain": "example.com", "priority": 10, "weight": 0}]
+    assert parse_publish_list(format_publish_list(entries)) == entries
+
+
+def test_user_entries_may_be_strings():
+    assert normalize_publish_list(["a.example.com,1,2"]) == [{"domain": "a.example.com", "priority": 1, "weight": 2}]
+
+
+@pytest.mark.parametrize("bad", [
+    ["example.com,70000,0"],
+    ["example.com,-1"],
+    ["example.com,x,0"],
+    ["example.com,1,2,3"],
+    ["bad..domain"],
+    ["-bad.example.com"],
+    ["a.example.com", "A.example.com."],
+])
+def test_malformed_publish_list_is_refused(bad):
+    with pytest.raises(PublishListError):
+        parse_publish_list(bad)
+
+
+def test_unknown_keys_in_an_entry_are_refused():
+    with pytest.raises(PublishListError, match="unknown keys"):
+        normalize_publish_list([{"domain": "example.com", "prio": 1}])

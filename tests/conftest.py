@@ -13,7 +13,7 @@ import os
 import sys
 import tempfile
 
-_REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _ensure_collection_importable():

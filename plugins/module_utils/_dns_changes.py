@@ -171,7 +171,7 @@ def publish_changes(params):
     ttl = check_ttl(params.get("ttl"))
     state = params["state"]
     if params.get("prune") and state == "absent":
-        raise InvalidInput("prune works with state=present only", "prune")
+        raise InvalidInput("works with state=present only", "prune")
     targets = frozenset(host.name for host in hosts)
     domains = {}  # domain -> [srv rdata] (insertion order kept for stable output)
     options = {}

@@ -125,8 +125,8 @@ class TSIGSigner:
         self.key_name = key_name
         self.algorithm = algorithm
         try:
-            self._key = dns.tsig.Key(dns.name.from_text(key_name), secret,
-                                     dns.name.from_text(algorithm))
+            algorithm_name = dns.tsig.HMAC_MD5 if algorithm == "hmac-md5" else dns.name.from_text(algorithm)
+            self._key = dns.tsig.Key(dns.name.from_text(key_name), secret, algorithm_name)
         except (dns.exception.DNSException, ValueError, binascii.Error):
             raise InvalidInput("cannot build a TSIG key from key_name/key_secret", "key_name") from None
 

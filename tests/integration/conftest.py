@@ -35,6 +35,11 @@ def _tool(name):
     return path if os.path.exists(path) else name
 
 
+def with_site(data, site):
+    """DATA with every "SITE" in its strings replaced by the test's zone."""
+    return json.loads(json.dumps(data).replace("SITE", site))
+
+
 @pytest.fixture(scope="session")
 def named():
     server = NamedServer().start()
@@ -81,7 +86,8 @@ class PlayResult:
         return self.tasks[index]
 
     def __repr__(self):
-        return f"PlayResult(rc={self.rc}, output={self.output[-3000:]!r})"
+        messages = [task.get("msg") for task in self.tasks if task.get("failed")]
+        return f"PlayResult(rc={self.rc}, failed={messages!r}, output={self.output[-2000:]!r})"
 
 
 @pytest.fixture
@@ -104,7 +110,6 @@ def run_play(collection, tmp_path):
         env = dict(os.environ)
         env.update({
             "ANSIBLE_COLLECTIONS_PATH": collection,
-            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "false",

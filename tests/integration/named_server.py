@@ -51,7 +51,7 @@ class NamedServer:
 
     address = "127.0.0.1"
 
-    def __init__(self, sites=40, workdir=None):
+    def __init__(self, sites=150, workdir=None):
         self.sites = sites
         self.workdir = workdir or tempfile.mkdtemp(prefix="kmsops-named-")
         self.port = None

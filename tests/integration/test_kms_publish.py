@@ -1,0 +1,175 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kmsops.kms.kms_publish against a real named, read back with dig."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import with_site
+
+GROUP = "group/kmsops.kms.dns"
+
+
+def publish(hosts, **extra):
+    args = {"hosts": hosts}
+    args.update(extra)
+    return {"name": "kms_publish", "kmsops.kms.kms_publish": args}
+
+
+def core_hosts(site):
+    return [
+        {"name": f"kms1.{site}", "addresses": ["192.0.2.10", "2001:db8::10"],
+         "publish": [{"domain": site, "priority": 0, "weight": 60},
+                     {"domain": f"branch.{site}", "priority": 10, "weight": 0}]},
+        {"name": f"kms2.{site}", "addresses": ["192.0.2.11"],
+         "publish": [{"domain": site, "priority": 0, "weight": 40}]},
+    ]
+
+
+def test_publish_footprint_one_update_per_zone_then_idempotent(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    serials = (named.serial(site), named.serial(f"branch.{site}"))
+
+    checked = run_play([publish(core_hosts(site))], check=True, diff=True, module_defaults=defaults)
+    assert checked.rc == 0, checked
+    assert checked[0]["changed"] is True
+    assert checked[0]["updates_sent"] == 0
+    assert f"_vlmcs._tcp.{site}. 3600 IN SRV 0 60 1688 kms1.{site}." in checked[0]["diff"]["after"]
+    assert (named.serial(site), named.serial(f"branch.{site}")) == serials, "check mode sent an UPDATE"
+
+    applied = run_play([publish(core_hosts(site))], module_defaults=defaults)
+    assert applied.rc == 0, applied
+    assert applied[0]["changed"] is True
+    assert applied[0]["updates_sent"] == 2, "one UPDATE per changed zone"
+    # every zone changed by exactly one UPDATE: the serial moved by one
+    assert named.serial(site) == serials[0] + 1
+    assert named.serial(f"branch.{site}") == serials[1] + 1
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 40 1688 kms2.{site}.", f"0 60 1688 kms1.{site}."]
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == [f"10 0 1688 kms1.{site}."]
+    assert named.dig(f"kms1.{site}", "A") == ["192.0.2.10"]
+    assert named.dig(f"kms1.{site}", "AAAA") == ["2001:db8::10"]
+    assert named.dig(f"kms2.{site}", "A") == ["192.0.2.11"]
+
+    again = run_play([publish(core_hosts(site))], module_defaults=defaults)
+    assert again.rc == 0, again
+    assert again[0]["changed"] is False
+    assert again[0]["updates_sent"] == 0
+    assert named.serial(site) == serials[0] + 1
+
+
+def test_two_publishers_into_one_rrset_do_not_overwrite_each_other(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    first = run_play([publish([core_hosts(site)[0]])], module_defaults=defaults)
+    second = run_play([publish([core_hosts(site)[1]])], module_defaults=defaults)
+    assert first.rc == 0 and second.rc == 0, (first, second)
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 40 1688 kms2.{site}.", f"0 60 1688 kms1.{site}."]
+
+
+def test_priority_change_replaces_the_hosts_own_value_and_keeps_others(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    named.nsupdate("other-writer", f"update add _vlmcs._tcp.{site} 3600 SRV 0 0 1688 kms3.{site}.")
+    run_play([publish([{"name": f"kms1.{site}", "publish": [{"domain": site}]}])], module_defaults=defaults)
+    moved = run_play([publish([{"name": f"kms1.{site}", "publish": [{"domain": site, "priority": 5}]}])],
+                     module_defaults=defaults, diff=True)
+    assert moved.rc == 0, moved
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 0 1688 kms3.{site}.", f"5 0 1688 kms1.{site}."]
+    assert f"0 0 1688 kms1.{site}." in moved[0]["diff"]["before"]
+
+
+def test_prune_removes_stale_hosts_only_when_asked(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    named.nsupdate("other-writer", f"update add _vlmcs._tcp.{site} 3600 SRV 0 0 1688 old-kms.{site}.")
+    kept = run_play([publish(core_hosts(site))], module_defaults=defaults)
+    assert kept.rc == 0, kept
+    assert f"0 0 1688 old-kms.{site}." in named.dig(f"_vlmcs._tcp.{site}", "SRV")
+
+    checked = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults, check=True, diff=True)
+    assert checked[0]["changed"] is True
+    assert f"old-kms.{site}." in checked[0]["diff"]["before"]
+    assert f"old-kms.{site}." not in checked[0]["diff"]["after"]
+    assert f"0 0 1688 old-kms.{site}." in named.dig(f"_vlmcs._tcp.{site}", "SRV")
+
+    pruned = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults)
+    assert pruned.rc == 0, pruned
+    assert pruned[0]["changed"] is True
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 40 1688 kms2.{site}.", f"0 60 1688 kms1.{site}."]
+    again = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults)
+    assert again[0]["changed"] is False
+
+
+def test_removing_a_host_from_the_list_with_prune_withdraws_its_srv_value(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    run_play([publish(core_hosts(site))], module_defaults=defaults)
+    only_first = [dict(core_hosts(site)[0], publish=[{"domain": site, "priority": 0, "weight": 60}])]
+    result = run_play([publish(only_first, prune=True)], module_defaults=defaults)
+    assert result.rc == 0, result
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 60 1688 kms1.{site}."]
+
+
+def test_absent_removes_host_srv_values_and_addresses(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    run_play([publish(core_hosts(site))], module_defaults=defaults)
+    gone = [{"name": f"kms1.{site}", "publish": [{"domain": site}, {"domain": f"branch.{site}"}]}]
+    result = run_play([publish(gone, state="absent")], module_defaults=defaults)
+    assert result.rc == 0, result
+    assert result[0]["changed"] is True
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 40 1688 kms2.{site}."]
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == []
+    assert named.dig(f"kms1.{site}", "A") == []
+    assert named.dig(f"kms1.{site}", "AAAA") == []
+    assert named.dig(f"kms2.{site}", "A") == ["192.0.2.11"]
+    again = run_play([publish(gone, state="absent")], module_defaults=defaults)
+    assert again[0]["changed"] is False
+
+
+def test_address_records_false_leaves_addresses_alone(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    result = run_play([publish(core_hosts(site), address_records=False)], module_defaults=defaults)
+    assert result.rc == 0, result
+    assert named.dig(f"kms1.{site}", "A") == []
+    assert len(named.dig(f"_vlmcs._tcp.{site}", "SRV")) == 2
+
+
+PUBLISH_ERRORS = {
+    "domain without zone": ([{"name": "kms1.SITE", "publish": [{"domain": "nowhere.test"}]}], {},
+                            "hosts[0].publish[0].domain: no zone on 127.0.0.1"),
+    "invalid host name": ([{"name": "kms_1.SITE"}], {}, "hosts[0].name: 'kms_1.SITE' is not a valid host name"),
+    "bare host name": ([{"name": "kms1"}], {}, "hosts[0].name: 'kms1' must be a fully qualified host name"),
+    "priority out of range": ([{"name": "kms1.SITE", "publish": [{"domain": "SITE", "priority": 65536}]}], {},
+                              "hosts[0].publish[0].priority: must be from 0 to 65535, got 65536"),
+    "weight out of range": ([{"name": "kms1.SITE", "publish": [{"domain": "SITE", "weight": -1}]}], {},
+                            "hosts[0].publish[0].weight: must be from 0 to 65535, got -1"),
+    "port out of range": ([{"name": "kms1.SITE", "port": 99999}], {},
+                          "hosts[0].port: must be from 0 to 65535, got 99999"),
+    "malformed address": ([{"name": "kms1.SITE", "addresses": ["192.0.2.10", "192.0.2"]}], {},
+                          "hosts[0].addresses[1]: '192.0.2' is not a valid IPv4 or IPv6 address"),
+    "host outside update-policy": ([{"name": "kms9.SITE", "addresses": ["192.0.2.9"]}], {},
+                                   "key_name: the server REFUSED the update to zone SITE."),
+    "prune with absent": ([{"name": "kms1.SITE"}], {"prune": True, "state": "absent"},
+                          "prune: works with state=present only"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PUBLISH_ERRORS))
+def test_publish_errors_are_clear_and_change_nothing(named, site, run_play, dns_defaults, case):
+    hosts, extra, message = PUBLISH_ERRORS[case]
+    hosts = with_site(hosts, site)
+    serial = named.serial(site)
+    result = run_play([publish(hosts, **extra)], module_defaults={GROUP: dns_defaults("kms-publisher")})
+    assert result.rc == 2, result
+    assert message.replace("SITE", site) in result[0]["msg"], result[0]["msg"]
+    assert named.serial(site) == serial
+
+
+def test_tsig_secret_never_appears_in_verbose_output(named, site, run_play, dns_defaults):
+    conn = dns_defaults("kms-publisher")
+    tasks = [
+        {"kmsops.kms.kms_publish": dict(conn, hosts=core_hosts(site))},
+        {"kmsops.kms.kms_publish": dict(conn, hosts=[{"name": f"kms9.{site}", "addresses": ["192.0.2.9"]}]),
+         "ignore_errors": True},
+    ]
+    result = run_play(tasks, diff=True, verbosity=3, json_output=False)
+    assert "changed: [localhost]" in result.output
+    assert "REFUSED" in result.output
+    assert conn["key_secret"] not in result.output

@@ -1,0 +1,280 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kmsops.kms.dns_bind role, applied to a real container.
+
+One ``kmsops/bind`` container (built by tests/containers/build_images.sh, reused when it
+exists) is configured by the role through the ``community.docker.docker`` connection, from the
+collection as a user installs it. The fetched publisher key is then used from the controller
+with the real ``nsupdate`` against the container, and records are read back with ``dig``.
+
+This test needs a Docker engine. It does not skip without one: it fails and says how to start
+one (``tests/containers/dockerd.sh start``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import uuid
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_IMAGES = os.path.join(REPO, "tests", "containers", "build_images.sh")
+IMAGE = "kmsops/bind:latest"
+ZONE = "corp.example.test"
+BRANCH = "branch.example.test"
+PUBLISHER = "kms-publisher"
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s*:\s*ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)"
+    r"\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+def _tool(name):
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return path if os.path.exists(path) else name
+
+
+def _docker(*args, check=True, timeout=120):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
+
+
+def _site_collections():
+    """The directory that holds the collections shipped by the `ansible` package."""
+    for entry in sys.path:
+        if os.path.isdir(os.path.join(entry, "ansible_collections", "community", "docker")):
+            return entry
+    raise AssertionError("community.docker is not installed: pip install ansible (see requirements-test.txt)")
+
+
+@pytest.fixture(scope="module")
+def docker_engine():
+    if shutil.which("docker") is None:
+        pytest.fail("the docker client is missing: run tests/containers/dockerd.sh start (installs docker.io)")
+    proc = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False, timeout=60)
+    if proc.returncode != 0:
+        pytest.fail(
+            "no Docker engine answers (`docker info` failed); start one with "
+            "`tests/containers/dockerd.sh start`:\n" + proc.stderr[-2000:]
+        )
+    for tool in ("nsupdate", "dig"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is missing on the controller: apt-get install bind9-dnsutils")
+
+
+@pytest.fixture(scope="module")
+def bind_image(docker_engine):
+    """Build kmsops/bind (and its base) unless an up-to-date image exists."""
+    proc = subprocess.run([BUILD_IMAGES, "bind"], capture_output=True, text=True, check=False, timeout=900)
+    assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
+    return IMAGE
+
+
+@pytest.fixture(scope="module")
+def bind_container(bind_image):
+    name = f"kmsops-test-bind-{uuid.uuid4().hex[:8]}"
+    _docker("run", "--detach", "--name", name, "--hostname", "ns1", bind_image)
+    try:
+        address = _docker(
+            "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name
+        ).stdout.strip()
+        assert address, "the container has no IPv4 address on a docker network"
+        yield {"name": name, "address": address}
+    finally:
+        _docker("rm", "--force", name, check=False)
+
+
+class RoleRun:
+    def __init__(self, proc, host):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.recap = None
+        for match in RECAP.finditer(proc.stdout):
+            if match.group("host") == host:
+                self.recap = {key: int(value) for key, value in match.groupdict().items() if key != "host"}
+
+    def __repr__(self):
+        return f"RoleRun(rc={self.rc}, recap={self.recap}, output=...{self.output[-4000:]})"
+
+
+@pytest.fixture(scope="module")
+def role(bind_container, collection, tmp_path_factory):
+    """apply() runs the role against the container and returns a RoleRun."""
+    work = tmp_path_factory.mktemp("dns-bind-role")
+    fetch_dir = work / "keys"
+    play = [{
+        "name": "Configure a BIND primary for the KMS zones",
+        "hosts": "bind",
+        "gather_facts": False,
+        "roles": [{
+            "role": "kmsops.kms.dns_bind",
+            "vars": {
+                "dns_bind_ns_addresses": [bind_container["address"]],
+                "dns_bind_kms_host_keys": True,
+                "dns_bind_fetch_keys": True,
+                "dns_bind_fetch_dir": str(fetch_dir),
+                "dns_bind_log_file": "/var/cache/bind/named.log",
+                "dns_bind_zones": [
+                    {"name": ZONE, "kms_hosts": ["kms1", f"kms2.{ZONE}"],
+                     "records": [{"name": "www", "type": "A", "value": "192.0.2.80"}]},
+                    {"name": BRANCH, "kms_hosts": ["kms3"], "publish_from_hosts": [f"kms1.{ZONE}."]},
+                ],
+            },
+        }],
+    }]
+    playbook = work / "site.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    inventory = work / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"children": {"bind": {"hosts": {
+        bind_container["name"]: {
+            "ansible_connection": "community.docker.docker",
+            "ansible_python_interpreter": "/usr/bin/python3",
+        }}}}}}))
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + _site_collections(),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_PIPELINING": "true",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
+    })
+
+    def apply():
+        proc = subprocess.run(
+            [_tool("ansible-playbook"), "-i", str(inventory), str(playbook)],
+            capture_output=True, text=True, env=env, timeout=600, check=False,
+        )
+        return RoleRun(proc, bind_container["name"])
+
+    first = apply()
+    assert first.rc == 0 and first.recap and first.recap["failed"] == 0, first
+    return {
+        "apply": apply,
+        "first": first,
+        "address": bind_container["address"],
+        "container": bind_container["name"],
+        "keys": fetch_dir / bind_container["name"],
+    }
+
+
+def _key_file(role, key):
+    return str(role["keys"] / f"{key}.key")
+
+
+def _nsupdate(role, key, commands):
+    script = f"server {role['address']} 53\n" + commands.strip() + "\nsend\n"
+    return subprocess.run(
+        ["nsupdate", "-t", "5", "-k", _key_file(role, key)], input=script, capture_output=True,
+        text=True, timeout=30, check=False,
+    )
+
+
+def _dig(role, name, rdtype):
+    out = subprocess.run(
+        ["dig", "+short", "+norecurse", "+time=2", "+tries=2", "@" + role["address"], name, rdtype],
+        capture_output=True, text=True, timeout=15, check=True,
+    ).stdout
+    return sorted(line.strip().lower() for line in out.splitlines() if line.strip())
+
+
+def _assert_refused(proc):
+    assert proc.returncode != 0 and "REFUSED" in (proc.stdout + proc.stderr), (
+        f"expected REFUSED, got rc={proc.returncode}: {proc.stdout}{proc.stderr}"
+    )
+
+
+def test_first_run_configures_bind_and_serves_the_zones(role):
+    assert role["first"].recap["changed"] > 0
+    assert _dig(role, ZONE, "SOA")[0].startswith(f"ns1.{ZONE}.")
+    assert _dig(role, f"www.{ZONE}", "A") == ["192.0.2.80"]
+    assert _dig(role, BRANCH, "NS") == [f"ns1.{BRANCH}."]
+
+
+def test_fetched_key_files_are_private_tsig_keygen_files(role):
+    assert stat.S_IMODE(os.stat(role["keys"]).st_mode) == 0o700
+    names = sorted(os.listdir(role["keys"]))
+    assert names == sorted(
+        [f"{PUBLISHER}.key", f"kms1.{ZONE}.key", f"kms2.{ZONE}.key", f"kms3.{BRANCH}.key"]
+    )
+    for name in names:
+        path = os.path.join(role["keys"], name)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        assert re.search(r'key "[^"]+" \{\s*algorithm hmac-sha256;\s*secret "[^"]+";\s*\};', text), text
+
+
+def test_key_secrets_are_never_printed(role):
+    with open(_key_file(role, PUBLISHER), encoding="utf-8") as handle:
+        secret = re.search(r'secret "([^"]+)"', handle.read()).group(1)
+    assert secret not in role["first"].output
+
+
+def test_publisher_key_publishes_kms_records(role):
+    proc = _nsupdate(role, PUBLISHER, f"""
+update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms1.{ZONE}.
+update add kms1.{ZONE}. 3600 IN A 192.0.2.11
+update add kms1.{ZONE}. 3600 IN AAAA 2001:db8::11
+""")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = _nsupdate(role, PUBLISHER, f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 10 0 1688 kms1.{ZONE}.")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"0 0 1688 kms1.{ZONE}." in _dig(role, f"_vlmcs._tcp.{ZONE}", "SRV")
+    assert _dig(role, f"kms1.{ZONE}", "A") == ["192.0.2.11"]
+    assert _dig(role, f"kms1.{ZONE}", "AAAA") == ["2001:db8::11"]
+    assert _dig(role, f"_vlmcs._tcp.{BRANCH}", "SRV") == [f"10 0 1688 kms1.{ZONE}."]
+
+
+@pytest.mark.parametrize("update", [
+    f"update add www.{ZONE}. 3600 IN A 192.0.2.99",
+    f"update delete www.{ZONE}. A",
+    f"update add kms9.{ZONE}. 3600 IN A 192.0.2.9",
+    f"update add _vlmcs._tcp.{ZONE}. 3600 IN TXT \"not an SRV record\"",
+    f"update add kms1.{ZONE}. 3600 IN TXT \"not an address\"",
+    f"update add _ldap._tcp.{ZONE}. 3600 IN SRV 0 0 389 kms1.{ZONE}.",
+    f"update add {ZONE}. 3600 IN NS evil.example.",
+], ids=["other-name", "delete-other-name", "unlisted-host", "txt-at-vlmcs", "txt-at-kms-host",
+        "other-srv", "zone-apex"])
+def test_publisher_key_is_refused_everywhere_else(role, update):
+    _assert_refused(_nsupdate(role, PUBLISHER, update))
+    assert _dig(role, f"www.{ZONE}", "A") == ["192.0.2.80"]
+    assert _dig(role, f"kms9.{ZONE}", "A") == []
+    assert _dig(role, ZONE, "NS") == [f"ns1.{ZONE}."]
+
+
+def test_kms_host_key_changes_only_its_own_name(role):
+    proc = _nsupdate(role, f"kms2.{ZONE}", f"""
+update add kms2.{ZONE}. 3600 IN A 192.0.2.12
+update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms2.{ZONE}.
+""")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert _dig(role, f"kms2.{ZONE}", "A") == ["192.0.2.12"]
+    _assert_refused(_nsupdate(role, f"kms2.{ZONE}", f"update add kms1.{ZONE}. 3600 IN A 192.0.2.66"))
+    _assert_refused(_nsupdate(role, f"kms2.{ZONE}", f"update add www.{ZONE}. 3600 IN A 192.0.2.66"))
+    # kms2 is not listed in the branch zone's publish_from_hosts; kms1 is
+    _assert_refused(_nsupdate(
+        role, f"kms2.{ZONE}", f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 5 0 1688 kms2.{ZONE}."))
+    proc = _nsupdate(role, f"kms1.{ZONE}", f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 20 0 1688 kms1.{ZONE}.")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "192.0.2.66" not in _dig(role, f"kms1.{ZONE}", "A") + _dig(role, f"www.{ZONE}", "A")
+
+
+def test_second_run_changes_nothing_and_keeps_published_records(role):
+    # the zone has a journal now: the role must not rewrite the zone file over it
+    proc = _nsupdate(role, PUBLISHER, f"update add kms2.{ZONE}. 3600 IN AAAA 2001:db8::12")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    second = role["apply"]()
+    assert second.rc == 0, second
+    assert second.recap == {"ok": second.recap["ok"], "changed": 0, "unreachable": 0, "failed": 0}, second
+    assert _dig(role, f"kms2.{ZONE}", "AAAA") == ["2001:db8::12"]
+    with open(_key_file(role, PUBLISHER), encoding="utf-8") as handle:
+        secret = re.search(r'secret "([^"]+)"', handle.read()).group(1)
+    assert secret not in second.output

@@ -15,6 +15,12 @@ from __future__ import annotations
 import random
 import time
 
+try:
+    import dns.rdataclass
+    import dns.update
+except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
+    pass
+
 from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
     ConcurrentChange,
     InvalidInput,
@@ -121,9 +127,9 @@ def plan_zone(transport, zone, changes):
     return ZonePlan(zone, [items[key] for key in order])
 
 
-def build_update(transport, plan):
+def build_update(plan):
     """One UPDATE for the zone: prerequisites from what was read, then the changes."""
-    update = transport.new_update(plan.zone)
+    update = dns.update.UpdateMessage(plan.zone, dns.rdataclass.IN)
     for item in plan.changed_items:
         before, after = item.before, item.after
         name, rdtype = before.name, before.rdtype
@@ -164,7 +170,7 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
         if check_mode or not plan.changed:
             return plan
         try:
-            transport.send_update(build_update(transport, plan))
+            transport.send_update(build_update(plan))
         except PrerequisiteFailed:
             # someone changed an RRset since we read it: read again and plan again
             sleep(random.uniform(0.05, 0.2) * attempt)

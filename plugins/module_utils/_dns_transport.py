@@ -25,7 +25,6 @@ try:
     import dns.rdataclass
     import dns.rdatatype
     import dns.tsig
-    import dns.update
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
@@ -179,6 +178,44 @@ def resolve_server(server, port):
 _PREREQ_RCODES = ("NXRRSET", "YXRRSET", "NXDOMAIN", "YXDOMAIN")
 
 
+def translate_exchange_error(exc, where, timeout, key_name):
+    """Turn a dnspython or socket exception of one exchange into an engine error naming the option."""
+    if isinstance(exc, dns.exception.Timeout):
+        return DNSTimeout(f"no answer from {where} within {timeout:g} s", "timeout")
+    if isinstance(exc, (dns.tsig.PeerBadKey, dns.message.UnknownTSIGKey)):
+        return TSIGError(f"the server does not know the key {key_name!r} (BADKEY): check key_name and "
+                         "key_algorithm", "key_name")
+    if isinstance(exc, (dns.tsig.PeerBadSignature, dns.tsig.BadSignature)):
+        return TSIGError(f"the server rejected the signature of key {key_name!r} (BADSIG): check key_secret",
+                         "key_secret")
+    if isinstance(exc, dns.tsig.PeerBadTime):
+        return TSIGError("the server rejected the signature time (BADTIME): check the clocks of this host "
+                         "and the server", "key_name")
+    if isinstance(exc, dns.tsig.PeerError):
+        return TSIGError(f"the server rejected the TSIG signature: {exc}", "key_name")
+    if isinstance(exc, ConnectionRefusedError):
+        return DNSConnectionError(f"cannot reach {where}: connection refused", "server")
+    if isinstance(exc, OSError):
+        return DNSConnectionError(f"cannot reach {where}: {exc.strerror or exc}", "server")
+    return DNSError(f"bad answer from {where}: {exc}", "server")
+
+
+def check_update_response(response, zone, signer_description):
+    """Map the rcode of an UPDATE response; raise PrerequisiteFailed when the RRsets changed."""
+    rcode = response.rcode()
+    text = dns.rcode.to_text(rcode)
+    if rcode == dns.rcode.NOERROR:
+        return response
+    if text in _PREREQ_RCODES:
+        raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
+    if rcode == dns.rcode.REFUSED:
+        raise UpdateRefused(f"the server REFUSED the update to zone {zone} signed with {signer_description}: "
+                            "its update-policy does not allow this key to change these records", "key_name")
+    if rcode == dns.rcode.NOTZONE:
+        raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
+    raise DNSError(f"the update to zone {zone} failed: {text}", "server")
+
+
 class DNSTransport:
     """One server, one signer, one (reused) TCP connection."""
 
@@ -238,33 +275,9 @@ class DNSTransport:
                 message.id = dns.message.Message().id  # a fresh id and signature for the retry
                 self.signer.sign(message)
                 return self._exchange_once(message)
-        except dns.exception.Timeout:
+        except (dns.exception.DNSException, OSError) as exc:
             self.close()
-            raise DNSTimeout(f"no answer from {self._where()} within {self.timeout:g} s", "timeout") from None
-        except (dns.tsig.PeerBadKey, dns.message.UnknownTSIGKey):
-            self.close()
-            raise TSIGError(f"the server does not know the key {self.signer.key_name!r} (BADKEY): "
-                            "check key_name and key_algorithm", "key_name") from None
-        except (dns.tsig.PeerBadSignature, dns.tsig.BadSignature):
-            self.close()
-            raise TSIGError(f"the server rejected the signature of key {self.signer.key_name!r} (BADSIG): "
-                            "check key_secret", "key_secret") from None
-        except dns.tsig.PeerBadTime:
-            self.close()
-            raise TSIGError("the server rejected the signature time (BADTIME): check the clocks of this host "
-                            "and the server", "key_name") from None
-        except dns.tsig.PeerError as exc:
-            self.close()
-            raise TSIGError(f"the server rejected the TSIG signature: {exc}", "key_name") from None
-        except ConnectionRefusedError:
-            self.close()
-            raise DNSConnectionError(f"cannot reach {self._where()}: connection refused", "server") from None
-        except OSError as exc:
-            self.close()
-            raise DNSConnectionError(f"cannot reach {self._where()}: {exc.strerror or exc}", "server") from None
-        except dns.exception.DNSException as exc:
-            self.close()
-            raise DNSError(f"bad answer from {self._where()}: {exc}", "server") from None
+            raise translate_exchange_error(exc, self._where(), self.timeout, self.signer.key_name) from None
 
     def _check_notauth(self, response, what):
         if response.rcode() == dns.rcode.NOTAUTH:
@@ -314,24 +327,9 @@ class DNSTransport:
         return zone
 
     # -- writing -----------------------------------------------------------------------------
-    def new_update(self, zone):
-        return dns.update.UpdateMessage(zone, dns.rdataclass.IN)
-
     def send_update(self, update):
         """Send one UPDATE; raise PrerequisiteFailed when the RRsets changed since they were read."""
         response = self.exchange(update)
         self._check_notauth(response, "update")
-        rcode = response.rcode()
-        text = dns.rcode.to_text(rcode)
         zone = update.zone[0].name if update.zone else "?"
-        if rcode == dns.rcode.NOERROR:
-            return response
-        if text in _PREREQ_RCODES:
-            raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
-        if rcode == dns.rcode.REFUSED:
-            who = self.signer.describe()
-            raise UpdateRefused(f"the server REFUSED the update to zone {zone} signed with {who}: "
-                                "its update-policy does not allow this key to change these records", "key_name")
-        if rcode == dns.rcode.NOTZONE:
-            raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
-        raise DNSError(f"the update to zone {zone} on {self._where()} failed: {text}", "server")
+        return check_update_response(response, zone, self.signer.describe())

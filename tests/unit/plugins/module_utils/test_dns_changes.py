@@ -1,0 +1,143 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""From module parameters to wanted RRset changes (dns_record and kms_publish)."""
+
+from __future__ import annotations
+
+import dns.name
+import pytest
+
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import (
+    publish_changes,
+    record_changes,
+    record_name,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset, parse_value
+
+ZONE = dns.name.from_text("corp.example.")
+
+
+def name(text):
+    return dns.name.from_text(text)
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("_vlmcs._tcp", "_vlmcs._tcp.corp.example."),
+    ("_vlmcs._tcp.corp.example", "_vlmcs._tcp.corp.example."),
+    ("kms1.other.example.", "kms1.other.example."),
+    ("@", "corp.example."),
+])
+def test_record_names_relative_to_zone_or_absolute(given, expected):
+    assert record_name(given, ZONE) == name(expected)
+
+
+def test_record_without_zone_is_absolute():
+    assert record_name("_vlmcs._tcp.corp.example", None) == name("_vlmcs._tcp.corp.example.")
+
+
+def record_params(**extra):
+    params = {"zone": None, "name": "_vlmcs._tcp.corp.example", "type": "SRV", "values": ["0 0 1688 kms1.corp.example"],
+              "ttl": 3600, "state": "present", "exclusive": False}
+    params.update(extra)
+    return params
+
+
+def test_present_needs_values():
+    with pytest.raises(InvalidInput, match="values: state=present needs at least one value"):
+        record_changes(record_params(values=[]))
+
+
+def test_name_outside_zone_is_rejected():
+    with pytest.raises(InvalidInput, match="name: kms1.other.example. is not inside zone corp.example."):
+        record_changes(record_params(zone="corp.example", name="kms1.other.example."))
+
+
+def test_negative_ttl_is_rejected():
+    with pytest.raises(InvalidInput, match="ttl: must be from 0"):
+        record_changes(record_params(ttl=-5))
+
+
+def hosts():
+    return [
+        {"name": "kms1.corp.example", "addresses": ["192.0.2.10", "2001:db8::10"], "port": 1688,
+         "publish": [{"domain": "corp.example", "priority": 0, "weight": 60},
+                     {"domain": "branch.corp.example", "priority": 10, "weight": 0}]},
+        {"name": "kms2.corp.example", "addresses": ["192.0.2.11"], "port": 1688, "publish": None},
+    ]
+
+
+def publish_params(**extra):
+    params = {"hosts": hosts(), "ttl": 3600, "address_records": True, "prune": False, "state": "present"}
+    params.update(extra)
+    return params
+
+
+def apply(changes, current):
+    """Apply the transforms to CURRENT {(name, type): RRset} like plan_zone does."""
+    result = {}
+    for change in changes:
+        key = (change.name.to_text(), change.rdtype)
+        before = result.get(key) or current.get(key) or RRset(change.name, change.rdtype)
+        result[key] = change.transform(before)
+    return result
+
+
+def test_publish_footprint_srv_per_domain_and_addresses_per_family():
+    changes, zone = publish_changes(publish_params())
+    assert zone is None
+    after = apply(changes, {})
+    assert sorted(after) == [
+        ("_vlmcs._tcp.branch.corp.example.", "SRV"), ("_vlmcs._tcp.corp.example.", "SRV"),
+        ("kms1.corp.example.", "A"), ("kms1.corp.example.", "AAAA"), ("kms2.corp.example.", "A")]
+    # a host without publish list publishes in its own domain with priority 0, weight 0
+    assert after[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts() == [
+        "0 0 1688 kms2.corp.example.", "0 60 1688 kms1.corp.example."]
+    assert after[("_vlmcs._tcp.branch.corp.example.", "SRV")].sorted_texts() == ["10 0 1688 kms1.corp.example."]
+
+
+def _srv_now(*texts):
+    owner = name("_vlmcs._tcp.corp.example.")
+    return {("_vlmcs._tcp.corp.example.", "SRV"): RRset(owner, "SRV", 3600, [parse_value("SRV", t, "v") for t in texts])}
+
+
+def test_publish_keeps_foreign_targets_and_replaces_own_stale_values():
+    current = _srv_now("0 0 1688 other.corp.example", "5 5 1688 kms1.corp.example")
+    after = apply(publish_changes(publish_params())[0], current)
+    assert after[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts() == [
+        "0 0 1688 kms2.corp.example.", "0 0 1688 other.corp.example.", "0 60 1688 kms1.corp.example."]
+
+
+def test_prune_removes_foreign_targets():
+    current = _srv_now("0 0 1688 other.corp.example")
+    after = apply(publish_changes(publish_params(prune=True))[0], current)
+    assert "0 0 1688 other.corp.example." not in after[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts()
+
+
+def test_absent_removes_listed_hosts_only():
+    current = _srv_now("0 0 1688 other.corp.example", "0 60 1688 kms1.corp.example")
+    changes, _zone = publish_changes(publish_params(state="absent", hosts=[hosts()[0]]))
+    after = apply(changes, current)
+    assert after[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts() == ["0 0 1688 other.corp.example."]
+
+
+@pytest.mark.parametrize("mutate,option", [
+    (lambda h: h[0].update(name="kms1"), "hosts[0].name"),
+    (lambda h: h[1].update(addresses=["10.0.0.1", "10.0.0"]), "hosts[1].addresses[1]"),
+    (lambda h: h[0]["publish"][1].update(priority=70000), "hosts[0].publish[1].priority"),
+    (lambda h: h[0]["publish"][0].update(weight=-3), "hosts[0].publish[0].weight"),
+    (lambda h: h[0].update(port=0x10000), "hosts[0].port"),
+    (lambda h: h[1].update(name="KMS1.corp.example"), "hosts[1].name"),
+    (lambda h: h[0]["publish"][0].update(domain="bad..example"), "hosts[0].publish[0].domain"),
+])
+def test_publish_input_errors_name_the_place(mutate, option):
+    data = hosts()
+    mutate(data)
+    with pytest.raises(InvalidInput) as error:
+        publish_changes(publish_params(hosts=data))
+    assert error.value.option == option
+
+
+def test_prune_with_absent_is_rejected():
+    with pytest.raises(InvalidInput, match="prune: works with state=present only"):
+        publish_changes(publish_params(prune=True, state="absent"))

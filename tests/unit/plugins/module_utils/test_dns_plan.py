@@ -1,0 +1,125 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Planning (transforms) and UPDATE building: prerequisites state what was read."""
+
+from __future__ import annotations
+
+import dns.name
+import dns.rdataclass
+import dns.rdatatype
+
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import (
+    PlannedRRset,
+    RRsetChange,
+    ZonePlan,
+    build_update,
+    exclusive,
+    merge,
+    remove,
+    summarize,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset, parse_value
+
+ZONE = dns.name.from_text("corp.example.")
+OWNER = dns.name.from_text("_vlmcs._tcp.corp.example.")
+KMS1 = parse_value("SRV", "0 0 1688 kms1.corp.example", "v")
+KMS2 = parse_value("SRV", "0 0 1688 kms2.corp.example", "v")
+KMS3 = parse_value("SRV", "10 0 1688 kms3.corp.example", "v")
+
+
+def srv(ttl, *values):
+    return RRset(OWNER, "SRV", ttl, values)
+
+
+def planned(before, transform):
+    return PlannedRRset(RRsetChange(OWNER, "SRV", transform), before, transform(before))
+
+
+def sections(update):
+    """(prerequisite lines, update lines) of an UpdateMessage as zone-file text."""
+    prereq = [line for rrset in update.prerequisite for line in rrset.to_text().splitlines()]
+    changes = [line for rrset in update.update for line in rrset.to_text().splitlines()]
+    return prereq, changes
+
+
+def test_merge_keeps_foreign_values():
+    item = planned(srv(3600, KMS2), merge([KMS1], 3600))
+    assert item.after.values == {KMS1, KMS2}
+    assert item.changed
+
+
+def test_merge_of_present_value_is_no_change():
+    assert not planned(srv(3600, KMS1, KMS2), merge([KMS1], 3600)).changed
+
+
+def test_ttl_difference_is_a_change():
+    item = planned(srv(3600, KMS1), merge([KMS1], 600))
+    assert item.changed
+    assert item.after.ttl == 600
+
+
+def test_exclusive_drops_foreign_values():
+    assert planned(srv(3600, KMS1, KMS2), exclusive([KMS1], 3600)).after.values == {KMS1}
+
+
+def test_absent_removes_only_given_values_or_everything():
+    assert planned(srv(3600, KMS1, KMS2), remove([KMS2])).after.values == {KMS1}
+    gone = planned(srv(3600, KMS1, KMS2), remove())
+    assert not gone.after.exists and gone.changed
+    assert not planned(srv(None), remove()).changed
+
+
+def test_update_for_new_rrset_requires_it_absent_and_adds_values():
+    plan = ZonePlan(ZONE, [planned(srv(None), merge([KMS1], 3600))])
+    prereq, changes = sections(build_update(plan))
+    assert prereq == ["_vlmcs._tcp.corp.example. NONE SRV"]
+    assert changes == ["_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example."]
+
+
+def test_update_states_exactly_what_was_read_and_touches_only_the_difference():
+    plan = ZonePlan(ZONE, [planned(srv(3600, KMS1, KMS2), lambda b: b.replace(values=(b.values - {KMS2}) | {KMS3}))])
+    update = build_update(plan)
+    prereq, changes = sections(update)
+    assert sorted(prereq) == ["_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms1.corp.example.",
+                              "_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms2.corp.example."]
+    assert changes == ["_vlmcs._tcp.corp.example. 0 NONE SRV 0 0 1688 kms2.corp.example.",
+                       "_vlmcs._tcp.corp.example. 3600 IN SRV 10 0 1688 kms3.corp.example."]
+    assert update.zone[0].name == ZONE
+
+
+def test_ttl_change_replaces_rrset_under_prerequisite():
+    plan = ZonePlan(ZONE, [planned(srv(3600, KMS1, KMS2), merge([KMS1], 600))])
+    prereq, changes = sections(build_update(plan))
+    assert len(prereq) == 2
+    assert changes[0] == "_vlmcs._tcp.corp.example. ANY SRV"
+    assert sorted(changes[1:]) == ["_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms1.corp.example.",
+                                   "_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms2.corp.example."]
+
+
+def test_removing_last_value_deletes_rrset():
+    plan = ZonePlan(ZONE, [planned(srv(3600, KMS1), remove([KMS1]))])
+    _prereq, changes = sections(build_update(plan))
+    assert changes == ["_vlmcs._tcp.corp.example. ANY SRV"]
+
+
+def test_unchanged_rrsets_are_left_out_of_the_update():
+    address_owner = dns.name.from_text("kms1.corp.example.")
+    address = RRset(address_owner, "A", 3600, [parse_value("A", "192.0.2.1", "v")])
+    unchanged = PlannedRRset(RRsetChange(address_owner, "A", merge(address.values, 3600)), address, address)
+    plan = ZonePlan(ZONE, [unchanged, planned(srv(None), merge([KMS1], 3600))])
+    update = build_update(plan)
+    assert all(rrset.name == OWNER for rrset in update.prerequisite + update.update)
+    assert update.prerequisite[0].rdtype == dns.rdatatype.SRV
+    assert update.prerequisite[0].rdclass == dns.rdataclass.NONE
+
+
+def test_summarize_gives_diff_of_changed_rrsets_only():
+    plan = ZonePlan(ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600)),
+                           planned(srv(3600, KMS3), merge([KMS3], 3600))])
+    records, diff, changed = summarize([plan])
+    assert changed
+    assert [record["changed"] for record in records] == [True, False]
+    assert diff["before"] == "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example.\n"
+    assert diff["after"].splitlines() == ["_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example.",
+                                          "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example."]
+    assert records[0]["zone"] == "corp.example."

@@ -40,7 +40,7 @@ class KmsActionBase(ActionBase):
         spec.pop("supports_check_mode", None)
         validator = ArgumentSpecValidator(**spec)
         validation = validator.validate(self._task.args.copy())
-        if validation.errors:
+        if validation.error_messages:
             # no obj=task args here: the error context must never print a product key
             raise AnsibleActionFail("%s: %s" % (self._task.action, validation.errors.msg))
         return validation

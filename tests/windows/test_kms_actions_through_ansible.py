@@ -1,0 +1,213 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""kms_host, kms_client and kms_info run by ansible-playbook with the executor test double."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import CONFIRMATION_ID, GVLK_2022_DC, HOST_KEY, HOST_KEY_2, server_state
+
+
+def host_task(**args):
+    args.setdefault("product_key", HOST_KEY)
+    return {"kmsops.kms.kms_host": args}
+
+
+def test_kms_info_reports_the_licensing_facts_without_changing_anything(win):
+    before = win.read_state()
+    proc, (info,) = win.run([{"kmsops.kms.kms_info": {}}])
+    assert proc.returncode == 0, proc.stdout
+    assert info["changed"] is False
+    assert info["license_status"] == "Licensed" and info["partial_product_key"] == "6VM33"
+    assert info["is_kms_host"] is False and info["os"]["edition_id"] == "ServerDatacenter"
+    assert win.read_state() == before
+
+
+def test_kms_host_check_mode_then_apply_then_idempotent(win):
+    task = host_task(ledger_path=win.ledger_path, port=1700, dns_publishing=False,
+                     publish_domains=[{"domain": "example.com", "priority": 0, "weight": 0}])
+    before = win.read_state()
+    proc, (checked,) = win.run([task], "--check", "--diff")
+    assert proc.returncode == 0, proc.stdout
+    assert checked["changed"] is True
+    assert [op["method"] if op["action"] in ("service", "product") else op["name"] for op in checked["operations"]] == [
+        "InstallProductKey", "RefreshLicenseStatus", "Activate", "SetKeyManagementServiceListeningPort",
+        "DisableKeyManagementServiceDnsPublishing", "DnsDomainPublishList", "sppsvc"]
+    assert checked["applied"] == []
+    assert checked["diff"]["before"]["port"] == 1688 and checked["diff"]["after"]["port"] == 1700
+    assert win.read_state() == before, "check mode must not write"
+    assert all(not call["params"]["operations"] for call in win.executor_calls())
+
+    proc, (applied,) = win.run([task])
+    assert proc.returncode == 0, proc.stdout
+    assert applied["changed"] is True and len(applied["applied"]) == 7
+    assert applied["license_status"] == "Licensed" and applied["is_kms_host"] is True
+    assert applied["port"] == 1700 and applied["dns_publishing"] is False
+    assert applied["publish_domains"] == [{"domain": "example.com", "priority": 0, "weight": 0}]
+    assert applied["ledger"]["hosts"] == 1 and applied["ledger"]["host_activations"] == 1
+    state = win.read_state()
+    assert state["registry"]["DnsDomainPublishList"] == ["example.com,0,0"] and state["restarts"] == 1
+
+    proc, (again,) = win.run([task])
+    assert proc.returncode == 0
+    assert again["changed"] is False and again["operations"] == [] and again["applied"] == []
+    ledger = json.load(open(win.ledger_path))
+    records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
+    assert [r["result"] for r in records] == ["activated"]
+
+
+def test_product_key_and_confirmation_id_never_appear_in_output_even_at_vvv(win):
+    proc, (first,) = win.run([host_task(activation="phone", ledger_path=win.ledger_path)], "-vvv", "--diff")
+    assert proc.returncode == 0, proc.stdout
+    proc2, (second,) = win.run([host_task(activation="phone", confirmation_id=CONFIRMATION_ID,
+                                          ledger_path=win.ledger_path)], "-vvv", "--diff")
+    assert proc2.returncode == 0, proc2.stdout
+    digits = CONFIRMATION_ID.replace("-", "")
+    for text in (proc.stdout, proc.stderr, proc2.stdout, proc2.stderr, json.dumps([first, second])):
+        assert HOST_KEY not in text
+        assert HOST_KEY.replace("-", "") not in text
+        assert CONFIRMATION_ID not in text and digits not in text
+    # the secrets did reach the executor (so no_log is what kept them out of the output)
+    calls = win.executor_calls()
+    assert any(c["params"]["product_key"] == HOST_KEY for c in calls)
+    assert any(c["params"]["confirmation_id"] == digits for c in calls)
+    assert "*****-*****-*****-*****-6789B" in proc.stdout
+
+
+def test_invalid_key_fails_without_showing_the_key_at_vvv(win):
+    bad = "BCDFG-HJKMP-QRTVW-XY234-6789Z"
+    proc, (result,) = win.run([host_task(product_key=bad, ledger_path=win.ledger_path)], "-vvv")
+    assert result["failed"] is True and "product key format" in result["msg"]
+    assert bad not in proc.stdout + proc.stderr
+
+
+def test_telephone_activation_across_two_runs(win):
+    proc, (first,) = win.run([host_task(activation="phone", ledger_path=win.ledger_path)])
+    assert proc.returncode == 0, proc.stdout
+    assert first["changed"] is True and first["activation_pending"] is True
+    assert first["installation_id"] == "1234567" * 9
+    assert "Confirmation ID" in first["msg"]
+    assert first["license_status"] != "Licensed"
+
+    proc, (waiting,) = win.run([host_task(activation="phone", ledger_path=win.ledger_path)])
+    assert waiting["changed"] is False and waiting["activation_pending"] is True
+
+    proc, (second,) = win.run([host_task(activation="phone", confirmation_id=CONFIRMATION_ID,
+                                         ledger_path=win.ledger_path)])
+    assert proc.returncode == 0, proc.stdout
+    assert second["changed"] is True and second["activation_pending"] is False
+    assert second["license_status"] == "Licensed"
+    assert second["ledger"]["host_activations"] == 1
+
+
+def test_kms_host_key_on_a_client_edition_is_refused(win):
+    state = server_state()
+    state["os"] = {"caption": "Microsoft Windows 11 Enterprise", "edition_id": "Enterprise", "build": 22631,
+                   "product_type": 1}
+    win.write_state(state)
+    proc, (refused, forced) = win.run([host_task(ledger_path=win.ledger_path),
+                                       host_task(ledger_path=win.ledger_path, allow_client_edition=True)])
+    assert refused["failed"] is True and "client edition" in refused["msg"]
+    assert forced.get("failed") is not True and forced["license_status"] == "Licensed"
+
+
+def test_seventh_host_on_one_key_is_refused_unless_granted(win):
+    from ansible_collections.kmsops.kms.plugins.module_utils._kms_ledger import (
+        complete_activation, locked_ledger, reserve_activation)
+    with locked_ledger(win.ledger_path) as data:
+        for i in range(6):
+            rid = reserve_activation(data, HOST_KEY, "other%d" % i, "online")
+            complete_activation(data, HOST_KEY, "other%d" % i, rid, "activated")
+    before = win.read_state()
+    proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path)])
+    assert refused["failed"] is True and "already activated 6 hosts" in refused["msg"]
+    assert win.read_state() == before
+    proc, (granted,) = win.run([host_task(ledger_path=win.ledger_path, extra_hosts_granted=1)])
+    assert granted.get("failed") is not True, granted
+    assert granted["ledger"]["hosts"] == 7
+
+
+def test_check_mode_also_applies_the_ledger_guard_but_writes_nothing(win):
+    proc, (checked,) = win.run([host_task(ledger_path=win.ledger_path)], "--check")
+    assert checked["changed"] is True and checked["ledger"]["hosts"] == 1
+    import os
+    assert not os.path.exists(win.ledger_path)
+
+
+def test_gvlk_as_host_key_and_bad_settings_are_refused(win):
+    proc, results = win.run([
+        host_task(product_key=GVLK_2022_DC, ledger_path=win.ledger_path),
+        host_task(renewal_interval=5, ledger_path=win.ledger_path),
+        host_task(unknown_option=1),
+        {"kmsops.kms.kms_host": {"state": "present"}},
+    ])
+    gvlk, interval, unknown, missing = results
+    assert "client setup key" in gvlk["msg"]
+    assert "between 15 and 43200" in interval["msg"]
+    assert unknown["failed"] and "unknown_option" in unknown["msg"]
+    assert missing["failed"] and "product_key" in missing["msg"]
+    assert win.executor_calls() == [] or all(not c["params"]["operations"] for c in win.executor_calls())
+
+
+def test_executor_failure_reports_what_was_applied(win):
+    state = server_state()
+    state["fail_on"] = "SetVLRenewalInterval"
+    win.write_state(state)
+    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, activation_interval=60, renewal_interval=60)])
+    assert result["failed"] is True and "simulated failure" in result["msg"]
+    assert result["changed"] is True
+    assert result["applied"][-1] == "Set the activation interval to 60 minutes"
+    ledger = json.load(open(win.ledger_path))
+    records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
+    assert [r["result"] for r in records] == ["failed"]
+
+
+def test_replacing_the_host_key_is_visible_and_counted(win):
+    win.run([host_task(ledger_path=win.ledger_path)])
+    proc, (replaced,) = win.run([host_task(product_key=HOST_KEY_2, ledger_path=win.ledger_path)], "--diff")
+    assert replaced["changed"] is True
+    assert replaced["operations"][0]["title"].startswith("Replace the installed key *****-*****-*****-*****-6789B")
+    assert replaced["diff"]["after"]["kms_host_key"].endswith("JKMPN")
+    assert replaced["partial_product_key"] == "JKMPN"
+
+
+def test_kms_host_absent_returns_the_machine_to_a_kms_client(win):
+    win.run([host_task(ledger_path=win.ledger_path)])
+    proc, (removed, again) = win.run([{"kmsops.kms.kms_host": {"state": "absent"}},
+                                      {"kmsops.kms.kms_host": {"state": "absent"}}])
+    assert removed["changed"] is True and removed["is_kms_host"] is False
+    assert removed["partial_product_key"] == "6VM33"
+    assert again["changed"] is False
+
+
+def test_kms_client_auto_key_fixed_host_and_activation(win):
+    state = server_state()
+    state["os"] = {"caption": "Microsoft Windows 11 Enterprise", "edition_id": "Enterprise", "build": 22631,
+                   "product_type": 1}
+    state["products"] = []
+    win.write_state(state)
+    task = {"kmsops.kms.kms_client": {"product_key": "auto", "kms_host": "[2001:db8::10]:1700",
+                                      "kms_domain": "example.com", "host_caching": False, "activate": True}}
+    proc, (checked,) = win.run([task], "--check", "--diff")
+    assert checked["changed"] is True and checked["applied"] == []
+    assert checked["diff"]["after"]["kms_host"] == "2001:db8::10"
+    proc, (applied, again) = win.run([task, task], "-vvv")
+    assert proc.returncode == 0, proc.stdout
+    assert applied["changed"] is True and applied["license_status"] == "Licensed"
+    assert applied["kms_host"] == "2001:db8::10" and applied["kms_port"] == 1700
+    assert applied["partial_product_key"] == "2YT43"
+    assert again["changed"] is False
+    assert "NPPR9-FWDCX-D2C8J-H872K-2YT43" not in proc.stdout + proc.stderr
+
+
+def test_kms_client_refuses_a_kms_host_key(win):
+    proc, (refused,) = win.run([{"kmsops.kms.kms_client": {"product_key": HOST_KEY}}], "-vvv")
+    assert refused["failed"] is True and "never be installed on a KMS client" in refused["msg"]
+    assert HOST_KEY not in proc.stdout + proc.stderr
+
+
+def test_kms_client_dns_discovery_clears_the_fixed_host(win):
+    win.write_state(server_state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
+    proc, (result,) = win.run([{"kmsops.kms.kms_client": {"dns_discovery": True}}])
+    assert result["changed"] is True and result["kms_host"] is None and result["kms_port"] == 1688

@@ -23,7 +23,7 @@ options:
   probe:
     description:
       - Try a TCP connect to each candidate's addresses on the port of its SRV record
-        (1688 unless the record says otherwise) and report RV(candidates[].reachable).
+        (1688 unless the record says otherwise) and report C(candidates[].reachable).
       - Nothing is sent over the connection; the KMS protocol is not spoken.
       - Every candidate is probed (not only up to the first that answers), so that the whole
         fail-over list is checked.
@@ -55,7 +55,7 @@ notes:
     records failed is not documented by Microsoft (unverified): read the candidates after the
     first domain as the wider fail-over list."
   - A domain whose query fails (NXDOMAIN, NODATA, timeout, SERVFAIL or refused, target C(.))
-    adds no candidate and is listed in RV(errors); the discovery itself still succeeds.
-  - When O(probe=false), RV(selected) is the first candidate whose target has an address;
+    adds no candidate and is listed in C(errors); the discovery itself still succeeds.
+  - When O(probe=false), C(selected) is the first candidate whose target has an address;
     when O(probe=true), the first candidate that accepted a TCP connection.
 """

@@ -16,7 +16,7 @@ description:
   - Runs on the controller, with the controller's DNS view. To check a network the controller
     cannot see (an isolated network), run the module on a host inside it instead.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - kmsops.kms.discovery
 options:
@@ -79,8 +79,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._discovery import (
 def _flatten(terms):
     for term in terms:
         if isinstance(term, (list, tuple)):
-            for item in _flatten(term):
-                yield item
+            yield from _flatten(term)
         else:
             yield term
 

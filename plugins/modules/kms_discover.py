@@ -20,7 +20,7 @@ description:
   - Only reads DNS and opens TCP connections; never changes anything.
   - The same logic runs on the controller as the P(kmsops.kms.kms_discover#lookup) lookup.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - kmsops.kms.discovery
   - ansible.builtin.action_common_attributes

@@ -161,8 +161,8 @@ def test_module_and_lookup_skip_the_unreachable_host_and_agree_on_the_order(name
     args = options(named, domains=[branch, site, f"nothere.{site}"], probe=True, seed=11)
     lookup = (
         "{{ lookup('kmsops.kms.kms_discover', '%s', '%s', 'nothere.%s', nameservers=['%s'], "
-        "dns_port=%d, timeout=3, probe=true, seed=11) }}" % (branch, site, site, named.address,
-                                                           named.port))
+        "dns_port=%d, timeout=3, probe=true, seed=11) }}"
+        % (branch, site, site, named.address, named.port))
     result = run_play([
         {"name": "Discover from the managed host", "kmsops.kms.kms_discover": args,
          "register": "found"},

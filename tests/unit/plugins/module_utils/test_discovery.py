@@ -20,7 +20,7 @@ def srv(priority, weight, target, port=1688):
 def first_place_shares(records, draws, seed=20260101):
     """How often each target comes first over ``draws`` orderings from one seeded stream."""
     rng = disc.make_rng(seed)
-    counts = Counter(disc.rfc2782_order(records, rng=rng)[0]["target"] for _ in range(draws))
+    counts = Counter(disc.rfc2782_order(records, rng=rng)[0]["target"] for _draw in range(draws))
     return {target: count / draws for target, count in counts.items()}, counts
 
 
@@ -90,7 +90,7 @@ def test_single_dot_target_means_no_service():
 def test_same_seed_gives_same_order():
     records = [srv(0, w, "t%d" % w) for w in (0, 1, 2, 3, 5, 8, 13, 21)]
     first = disc.rfc2782_order(records, seed=1234)
-    assert all(disc.rfc2782_order(records, seed=1234) == first for _ in range(20))
+    assert all(disc.rfc2782_order(records, seed=1234) == first for _again in range(20))
 
 
 def test_string_seed_is_reproducible_too():
@@ -177,7 +177,7 @@ def test_second_place_follows_the_weights_of_what_is_left():
     records = [srv(0, 10, "a"), srv(0, 20, "b"), srv(0, 70, "c")]
     rng = disc.make_rng(7)
     seconds = Counter()
-    for _ in range(DRAWS):
+    for _draw in range(DRAWS):
         order = [r["target"] for r in disc.rfc2782_order(records, rng=rng)]
         if order[0] == "a":
             seconds[order[1]] += 1
@@ -338,7 +338,7 @@ def test_duplicate_domains_are_searched_once_and_targets_resolved_once():
 
 def test_discover_with_a_seed_is_reproducible():
     first = disc.discover([BRANCH, CORE], seed=77, client=network())
-    assert all(disc.discover([BRANCH, CORE], seed=77, client=network()) == first for _ in range(10))
+    assert all(disc.discover([BRANCH, CORE], seed=77, client=network()) == first for _again in range(10))
 
 
 def test_no_domain_is_a_clear_error():

@@ -19,7 +19,7 @@ description:
   - Check mode reads only and sends no UPDATE; C(--diff) shows the RRset before and after, in check
     mode too.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - kmsops.kms.dns
 attributes:

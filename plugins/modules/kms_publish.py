@@ -21,7 +21,7 @@ description:
     still managed loses its value there).
   - Same merge, prerequisite, check and diff rules as M(kmsops.kms.dns_record), sharing its engine.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - kmsops.kms.dns
 attributes:

@@ -267,6 +267,27 @@ update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms2.{ZONE}.
     assert "192.0.2.66" not in _dig(role, f"kms1.{ZONE}", "A") + _dig(role, f"www.{ZONE}", "A")
 
 
+def test_kms_publish_accepts_the_fetched_key_file(role, run_play):
+    task = {
+        "name": "Publish the branch KMS host with the key file the role handed over",
+        "kmsops.kms.kms_publish": {
+            "server": role["address"],
+            "key_file": _key_file(role, PUBLISHER),
+            "hosts": [{
+                "name": f"kms3.{BRANCH}",
+                "addresses": ["192.0.2.13"],
+                "publish": [{"domain": BRANCH, "priority": 0, "weight": 0}],
+            }],
+        },
+    }
+    result = run_play([task])
+    assert result.rc == 0 and result[0].get("changed") is True, result
+    assert f"0 0 1688 kms3.{BRANCH}." in _dig(role, f"_vlmcs._tcp.{BRANCH}", "SRV")
+    assert _dig(role, f"kms3.{BRANCH}", "A") == ["192.0.2.13"]
+    again = run_play([task])
+    assert again.rc == 0 and again[0].get("changed") is False, again
+
+
 def test_second_run_changes_nothing_and_keeps_published_records(role):
     # the zone has a journal now: the role must not rewrite the zone file over it
     proc = _nsupdate(role, PUBLISHER, f"update add kms2.{ZONE}. 3600 IN AAAA 2001:db8::12")

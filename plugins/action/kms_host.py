@@ -66,4 +66,3 @@ class ActionModule(KmsActionBase):
         if self.diff_mode:
             result["diff"] = {"before": plan.before, "after": plan.after}
         return result
-

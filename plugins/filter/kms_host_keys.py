@@ -33,7 +33,7 @@ options:
     description: Activation ledger file of M(kmsops.kms.kms_host) to take into account.
     type: path
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 """
 
 EXAMPLES = r"""

@@ -16,7 +16,7 @@ description:
   - Refuses any key that is not a published KMS client setup key, so a KMS host key is never put
     on a client, unless O(allow_unlisted_key=true).
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -31,7 +31,7 @@ description:
     not publish (and overwrite or duplicate) records themselves. O(publish_domains) is for hosts
     that publish their own records."
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

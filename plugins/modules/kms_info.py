@@ -13,7 +13,7 @@ description:
     and the C(SoftwareProtectionPlatform) registry values, and returns them as plain facts for
     reports and C(when) conditions. Changes nothing.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

@@ -17,7 +17,7 @@ description:
     operations in order, stops at the first failure, and reads the state back.
   - Only an allow-list of CIM methods, registry values and the C(sppsvc) service can be touched.
 author:
-  - kmsops.kms contributors
+  - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:

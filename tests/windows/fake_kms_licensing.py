@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """TEST DOUBLE of the PowerShell executor kmsops.kms.kms_licensing (tests only).

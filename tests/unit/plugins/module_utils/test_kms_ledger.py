@@ -26,7 +26,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import key_fi
 def ledger_with(hosts, key=HOST_KEY, result="activated"):
     data = empty_ledger()
     for host, count in hosts.items():
-        for _ in range(count):
+        for dummy in range(count):
             rid = reserve_activation(data, key, host, "online")
             complete_activation(data, key, host, rid, result)
     return data

@@ -72,7 +72,8 @@ options:
 notes:
   - All DNS modules belong to the action group C(kmsops.kms.dns), so
     C(module_defaults) with C(group/kmsops.kms.dns) sets the server and key once for a play.
-  - Values are compared as parsed record data, not as text, so C(0 0 1688 KMS1.corp.example.) equals
+  - >-
+    Values are compared as parsed record data, not as text, so C(0 0 1688 KMS1.corp.example.) equals
     C({priority: 0, weight: 0, port: 1688, target: kms1.corp.example}).
   - Every changed RRset is guarded by an RFC 2136 prerequisite stating what was read. When another
     writer changes the RRset between the read and the update, the server rejects the update, the

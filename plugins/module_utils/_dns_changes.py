@@ -120,7 +120,7 @@ def parse_hosts(hosts):
             # like a Windows KMS host: publish in its own domain
             publish = [{"domain": name.parent().to_text()}]
         if not isinstance(publish, list):
-            raise InvalidInput("must be a list of {domain, priority, weight}", f"{option}.publish")
+            raise InvalidInput("must be a list of mappings with domain, priority, weight", f"{option}.publish")
         entries = []
         for position, entry in enumerate(publish):
             where = f"{option}.publish[{position}]"

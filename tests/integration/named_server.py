@@ -207,7 +207,7 @@ class NamedServer:
             out = subprocess.run(
                 ["dig", "+short", "+norecurse", "+time=1", "+tries=1", "-p", str(self.port),
                  "@" + self.address, zone, "SOA"],
-                capture_output=True, text=True, timeout=5,
+                capture_output=True, text=True, timeout=5, check=False,
             ).stdout.split()
         except subprocess.TimeoutExpired:
             return None

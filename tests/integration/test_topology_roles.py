@@ -1,0 +1,282 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The topology roles through ``ansible-playbook kmsops.kms.site`` against a real named.
+
+One generated inventory holds a core site (zone ``siteNN.example``), a branch site (child zone
+``branch.siteNN.example``, a local KMS host and the core site as fallback) and an isolated site
+(a second zone ``siteMM.example`` whose DNS updates are delegated to an inventory host of its
+own). Every host is local; KMS hosts are stood in for by TCP listeners on loopback addresses, so
+the discovery check of the roles (kms_discover with a TCP probe) proves reachability for real.
+Records are read back with ``dig``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import _tool
+
+# Loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo).
+CORE1, CORE2, BRANCH1, ISO1 = "127.0.0.11", "127.0.0.12", "127.0.0.21", "127.0.0.31"
+KEY = "BCDFG-HJKMP-QRTVW-XY234-6789B"  # format-valid, not a real key
+
+PUBLISH_TASK = "Publish the site's KMS SRV and address records in DNS"
+HOST_TASK = "Install the KMS host key, activate and turn off DNS auto-publishing (Windows KMS hosts)"
+CLIENT_TASK = "Set the KMS client settings of the site (Windows clients)"
+DISCOVERY_TASK = "Find the site's KMS hosts as a client of the site does"
+CHECK_TASK = "Check that every published KMS host is found and one answers"
+
+
+@pytest.fixture
+def kms_port():
+    """Silent TCP listeners on the stand-in KMS host addresses, all on one free port."""
+    probe = socket.socket()
+    probe.bind((CORE1, 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    listeners = []
+    for address in (CORE1, CORE2, BRANCH1, ISO1):
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+        sock.listen(16)
+        listeners.append(sock)
+    yield port
+    for sock in listeners:
+        sock.close()
+
+
+@pytest.fixture
+def topology(named, site, kms_port, dns_defaults, tmp_path):
+    """Write the inventory of a core + branch + isolated deployment; return what tests need."""
+    isolated = named.allocate_site()
+    branch = f"branch.{site}"
+    # The isolated site's DNS-update host runs Python through a wrapper that leaves a mark, so
+    # the test sees which host sent the update.
+    marker = tmp_path / "updater-ran"
+    wrapper = tmp_path / "updater-python"
+    wrapper.write_text(f"#!/bin/sh\ntouch '{marker}'\nexec '{sys.executable}' \"$@\"\n")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    core_dns = dns_defaults("kms-publisher")
+
+    def kms(address, weight=0, **extra):
+        data = {"kms_host_addresses": [address], "kms_host_port": kms_port, "kms_host_weight": weight}
+        data.update(extra)
+        return data
+
+    inventory = {
+        "all": {
+            "vars": {
+                "ansible_connection": "local",
+                "ansible_python_interpreter": sys.executable,
+            },
+            "hosts": {
+                "updater.isolated": {"ansible_python_interpreter": str(wrapper)},
+            },
+            "children": {
+                "kms_hosts": {"hosts": {f"kms1.{site}": None, f"kms2.{site}": None,
+                                        f"kms1.{branch}": None, f"kms1.{isolated}": None}},
+                "kms_clients": {"hosts": {f"client.{site}": None, f"client.{branch}": None,
+                                          f"client.{isolated}": None}},
+                "kms_core_sites": {"children": {"core": {
+                    "hosts": {
+                        f"kms1.{site}": kms(CORE1, 60, kms_host_key=KEY),
+                        f"kms2.{site}": kms(CORE2, 40),
+                        f"client.{site}": None,
+                    },
+                    "vars": {
+                        "core_network_site": "core",
+                        "core_network_domains": [site],
+                        "core_network_dns_server": named.address,
+                        "core_network_dns_port": named.port,
+                        "core_network_dns_key_name": "kms-publisher",
+                        "core_network_dns_key_secret": core_dns["key_secret"],
+                        "core_network_prune": True,
+                    },
+                }}},
+                "kms_branch_sites": {"children": {"branch": {
+                    "hosts": {f"kms1.{branch}": kms(BRANCH1), f"client.{branch}": None},
+                    "vars": {
+                        "branch_office_site": "branch",
+                        "branch_office_domain": branch,
+                        "branch_office_fallback_site": "core",
+                        "branch_office_fallback_priority": 10,
+                        "branch_office_dns_server": named.address,
+                        "branch_office_dns_port": named.port,
+                        "branch_office_dns_key_file": named.key_files["kms-publisher"],
+                    },
+                }}},
+                "kms_isolated_sites": {"children": {"isolated": {
+                    "hosts": {f"kms1.{isolated}": kms(ISO1), f"client.{isolated}": None},
+                    "vars": {
+                        "isolated_network_site": "isolated",
+                        "isolated_network_domain": isolated,
+                        "isolated_network_dns_server": named.address,
+                        "isolated_network_dns_port": named.port,
+                        "isolated_network_dns_key_file": named.key_files["kms-publisher"],
+                        "isolated_network_dns_update_host": "updater.isolated",
+                    },
+                }}},
+            },
+        }
+    }
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inventory, sort_keys=False))
+    return {"inventory": path, "inventory_data": inventory, "core": site, "branch": branch,
+            "isolated": isolated, "marker": marker}
+
+
+@pytest.fixture
+def run_site(collection, tmp_path):
+    """run_site(inventory, check=False): ansible-playbook kmsops.kms.site from the built collection.
+
+    Returns (rc, stats per host, {task name: {host: result}}, raw output)."""
+
+    def run(inventory, check=False, verbosity=0):
+        env = dict(os.environ)
+        env.update({
+            "ANSIBLE_COLLECTIONS_PATH": collection,
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_HOST_KEY_CHECKING": "false",
+        })
+        cmd = [_tool("ansible-playbook"), "-i", str(inventory), "kmsops.kms.site"]
+        if check:
+            cmd.append("--check")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600,
+                              check=False, cwd=str(tmp_path))
+        lines = proc.stdout.splitlines()
+        try:  # with -v and more, verbose lines come before the JSON document
+            start = lines.index("{")
+            data = json.loads("\n".join(lines[start:]))
+        except ValueError:
+            raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
+        tasks = {}
+        for play in data["plays"]:
+            for task in play["tasks"]:
+                name = task["task"]["name"].split(" : ", 1)[-1]  # without the "role : " prefix
+                tasks.setdefault(name, {}).update(task["hosts"])
+        return proc.returncode, data["stats"], tasks, proc.stdout + proc.stderr
+
+    return run
+
+
+def srv(named, domain):
+    return named.dig(f"_vlmcs._tcp.{domain}", "SRV")
+
+
+def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_site, kms_port):
+    core, branch, isolated = topology["core"], topology["branch"], topology["isolated"]
+    serials = {zone: named.serial(zone) for zone in (core, branch, isolated)}
+
+    # check mode: reports the changes, writes nothing, does not fail
+    rc, stats, tasks, output = run_site(topology["inventory"], check=True)
+    assert rc == 0, output[-4000:]
+    assert any(result.get("changed") for result in tasks[PUBLISH_TASK].values())
+    assert {zone: named.serial(zone) for zone in serials} == serials, "check mode sent an UPDATE"
+    assert srv(named, core) == [] and srv(named, branch) == [] and srv(named, isolated) == []
+
+    topology["marker"].unlink(missing_ok=True)
+    rc, stats, tasks, output = run_site(topology["inventory"])
+    assert rc == 0, output[-4000:]
+
+    # core: both core hosts in the core domain with their weights, and their addresses
+    assert srv(named, core) == [f"0 40 {kms_port} kms2.{core}.", f"0 60 {kms_port} kms1.{core}."]
+    assert named.dig(f"kms1.{core}", "A") == [CORE1]
+    assert named.dig(f"kms2.{core}", "A") == [CORE2]
+    # branch: the local host at the best priority, the core hosts as fallback (SRV only)
+    assert srv(named, branch) == [
+        f"0 0 {kms_port} kms1.{branch}.",
+        f"10 40 {kms_port} kms2.{core}.",
+        f"10 60 {kms_port} kms1.{core}.",
+    ]
+    assert named.dig(f"kms1.{branch}", "A") == [BRANCH1]
+    # isolated: written by the delegated update host
+    assert srv(named, isolated) == [f"0 0 {kms_port} kms1.{isolated}."]
+    assert named.dig(f"kms1.{isolated}", "A") == [ISO1]
+    assert topology["marker"].exists(), "the isolated site's update was not sent by its update host"
+    isolated_publish = [result for host, result in tasks[PUBLISH_TASK].items()
+                        if host.endswith(isolated) and not result.get("skipped")]
+    assert len(isolated_publish) == 1 and isolated_publish[0]["changed"] is True
+
+    # each site published once, by one host of the site
+    published = [host for host, result in tasks[PUBLISH_TASK].items() if not result.get("skipped")]
+    assert len(published) == 3, published
+
+    # the discovery check ran from each site's client and found a reachable host
+    checked = [result for result in tasks[CHECK_TASK].values() if not result.get("skipped")]
+    assert len(checked) == 3
+    found = {}
+    for result in tasks[DISCOVERY_TASK].values():
+        for item in result.get("results", []):
+            if not item.get("skipped"):
+                found[item["item"]] = item
+    assert found[f"client.{branch}"]["candidates"][0]["target"] == f"kms1.{branch}"
+    assert found[f"client.{branch}"]["selected"]["target"] == f"kms1.{branch}"
+    assert found[f"client.{core}"]["selected"]["reachable"] is True
+    assert found[f"client.{isolated}"]["selected"]["target"] == f"kms1.{isolated}"
+
+    # Windows-only tasks skipped on every (non-Windows) host
+    for name in (HOST_TASK, CLIENT_TASK):
+        assert tasks[name], name
+        assert all(result.get("skipped") for result in tasks[name].values()), name
+
+    # second run: nothing changes
+    serials = {zone: named.serial(zone) for zone in serials}
+    rc, stats, tasks, output = run_site(topology["inventory"])
+    assert rc == 0, output[-4000:]
+    assert {host: counts["changed"] for host, counts in stats.items() if counts["changed"]} == {}
+    assert {zone: named.serial(zone) for zone in serials} == serials
+
+    # and check mode on a converged deployment reports nothing to change
+    rc, stats, tasks, output = run_site(topology["inventory"], check=True)
+    assert rc == 0, output[-4000:]
+    assert {host: counts["changed"] for host, counts in stats.items() if counts["changed"]} == {}
+
+
+def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms_port):
+    core = topology["core"]
+    rc, _stats, _tasks, output = run_site(topology["inventory"], verbosity=3)
+    assert rc == 0, output[-4000:]
+    secret = topology["inventory_data"]["all"]["children"]["kms_core_sites"]["children"]["core"]["vars"][
+        "core_network_dns_key_secret"]
+    assert secret not in output, "the TSIG secret leaked into the output"
+    assert len(srv(named, core)) == 2
+
+    data = topology["inventory_data"]
+    children = data["all"]["children"]
+    del children["kms_core_sites"]["children"]["core"]["hosts"][f"kms2.{core}"]
+    del children["kms_hosts"]["hosts"][f"kms2.{core}"]
+    topology["inventory"].write_text(yaml.safe_dump(data, sort_keys=False))
+
+    rc, _stats, _tasks, output = run_site(topology["inventory"])
+    assert rc == 0, output[-4000:]
+    assert srv(named, core) == [f"0 60 {kms_port} kms1.{core}."]
+
+
+def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, run_site):
+    data = topology["inventory_data"]
+    # seven more hosts, outside any site, hold the same KMS host key as kms1 of the core site
+    for index in range(7):
+        data["all"]["children"]["kms_hosts"]["hosts"][f"extra{index}.example"] = {"kms_host_key": KEY}
+    topology["inventory"].write_text(yaml.safe_dump(data, sort_keys=False))
+    serials = {zone: named.serial(zone) for zone in (topology["core"], topology["branch"], topology["isolated"])}
+
+    rc, _stats, tasks, output = run_site(topology["inventory"], verbosity=3)
+    assert rc != 0
+    assert "is assigned to 8 hosts" in output
+    assert KEY not in output, "the KMS host key leaked into the output"
+    assert KEY[-5:] in output
+    assert PUBLISH_TASK not in tasks or all(r.get("skipped") for r in tasks[PUBLISH_TASK].values())
+    assert {zone: named.serial(zone) for zone in serials} == serials

@@ -144,7 +144,7 @@ run_docs() {
     local coll plugin kind ok=0
     coll="$(copy_tree "$BUILD/docs")"
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/docs"
-    for kind in module lookup filter; do
+    for kind in module lookup filter role; do
         for plugin in $(ansible-doc -t "$kind" -l kmsops.kms 2>/dev/null | awk '{print $1}'); do
             if ansible-doc -t "$kind" "$plugin" >/dev/null 2>"$BUILD/doc-error.txt"; then
                 echo "rendered: $kind $plugin"

@@ -81,3 +81,19 @@ notes:
 requirements:
   - dnspython >= 2.3.0 on the host that runs the module
 """
+
+    # Attributes every DNS module of the collection shares.
+    ATTRIBUTES = r"""
+attributes:
+  check_mode:
+    support: full
+    description: Reads the RRsets and reports what would change; sends no UPDATE.
+  diff_mode:
+    support: full
+    description: Shows every changed RRset before and after as zone-file lines.
+  action_group:
+    support: full
+    membership:
+      - kmsops.kms.dns
+    description: Use C(group/kmsops.kms.dns) in C(module_defaults) to set the server and key once.
+"""

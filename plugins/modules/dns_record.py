@@ -22,18 +22,7 @@ author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
   - kmsops.kms.dns
-attributes:
-  check_mode:
-    support: full
-    description: Reads the RRset and reports what would change; sends no UPDATE.
-  diff_mode:
-    support: full
-    description: Shows the RRset before and after as zone-file lines.
-  action_group:
-    support: full
-    membership:
-      - kmsops.kms.dns
-    description: Use C(group/kmsops.kms.dns) in C(module_defaults) to set the server and key once.
+  - kmsops.kms.dns.attributes
 options:
   zone:
     description:

@@ -22,6 +22,16 @@ def transport_for(named, key="kms-publisher"):
     return DNSTransport(named.address, named.port, "tcp", 5, TSIGSigner(key, secret, algorithm))
 
 
+def apply_racing(named, site, owner, transform, max_attempts=5):
+    """apply_zone on the real server with TRANSFORM (which races another writer)."""
+    transport = transport_for(named)
+    try:
+        return apply_zone(transport, dns.name.from_text(site + "."), [RRsetChange(owner, "SRV", transform)],
+                          check_mode=False, max_attempts=max_attempts, sleep=lambda seconds: None)
+    finally:
+        transport.close()
+
+
 def racing(transform, race):
     """Wrap TRANSFORM so that RACE() runs after our read, before our UPDATE, on the first attempts."""
     calls = []
@@ -42,12 +52,7 @@ def test_concurrent_add_fails_prerequisite_and_is_kept(named, site):
             named.nsupdate("other-writer", f"update add {owner} 3600 SRV 0 0 1688 kms2.{site}.")
 
     transform, calls = racing(merge([ours], 3600), race)
-    transport = transport_for(named)
-    try:
-        plan = apply_zone(transport, dns.name.from_text(site + "."), [RRsetChange(owner, "SRV", transform)],
-                          check_mode=False, sleep=lambda seconds: None)
-    finally:
-        transport.close()
+    plan = apply_racing(named, site, owner, transform)
     assert plan.attempts == 2
     assert plan.update_sent
     assert calls[0].values == frozenset() and len(calls[1].values) == 1
@@ -63,12 +68,7 @@ def test_concurrent_add_during_removal_is_kept(named, site):
             named.nsupdate("other-writer", f"update add {owner} 3600 SRV 0 0 1688 kms3.{site}.")
 
     transform, _calls = racing(remove([parse_value("SRV", f"0 0 1688 kms1.{site}", "v")]), race)
-    transport = transport_for(named)
-    try:
-        plan = apply_zone(transport, dns.name.from_text(site + "."), [RRsetChange(owner, "SRV", transform)],
-                          check_mode=False, sleep=lambda seconds: None)
-    finally:
-        transport.close()
+    plan = apply_racing(named, site, owner, transform)
     assert plan.attempts == 2
     assert named.dig(owner.to_text(), "SRV") == [f"0 0 1688 kms3.{site}."]
 
@@ -81,13 +81,8 @@ def test_writer_that_never_stops_makes_us_give_up_without_writing(named, site):
         named.nsupdate("other-writer", f"update add {owner} 3600 SRV {attempt} 0 1688 kms2.{site}.")
 
     transform, calls = racing(merge([ours], 3600), race)
-    transport = transport_for(named)
-    try:
-        with pytest.raises(ConcurrentChange, match="changed under us 3 times"):
-            apply_zone(transport, dns.name.from_text(site + "."), [RRsetChange(owner, "SRV", transform)],
-                       check_mode=False, max_attempts=3, sleep=lambda seconds: None)
-    finally:
-        transport.close()
+    with pytest.raises(ConcurrentChange, match="changed under us 3 times"):
+        apply_racing(named, site, owner, transform, max_attempts=3)
     assert len(calls) == 3
     assert f"0 0 1688 kms1.{site}." not in named.dig(owner.to_text(), "SRV")
     assert len(named.dig(owner.to_text(), "SRV")) == 3

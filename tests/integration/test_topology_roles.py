@@ -22,7 +22,7 @@ import sys
 import pytest
 import yaml
 
-from conftest import _tool
+from conftest import REPO, _tool
 
 # Loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo).
 CORE1, CORE2, BRANCH1, ISO1 = "127.0.0.11", "127.0.0.12", "127.0.0.21", "127.0.0.31"
@@ -33,6 +33,11 @@ HOST_TASK = "Install the KMS host key, activate and turn off DNS auto-publishing
 CLIENT_TASK = "Set the KMS client settings of the site (Windows clients)"
 DISCOVERY_TASK = "Find the site's KMS hosts as a client of the site does"
 CHECK_TASK = "Check that every published KMS host is found and one answers"
+FACTS_TASK = "Read the OS family of hosts whose facts are not known yet"
+
+EXAMPLE = os.path.join(REPO, "inventories", "example")
+TOPOLOGIES = {"kms_core_sites": "core_network", "kms_branch_sites": "branch_office",
+              "kms_isolated_sites": "isolated_network"}
 
 
 @pytest.fixture
@@ -227,6 +232,9 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert found[f"client.{core}"]["selected"]["reachable"] is True
     assert found[f"client.{isolated}"]["selected"]["target"] == f"kms1.{isolated}"
 
+    # the OS family was read on every host of every site, and no host is Windows here
+    facts = tasks[FACTS_TASK]
+    assert len(facts) == 7 and not any(result.get("skipped") or result.get("failed") for result in facts.values())
     # Windows-only tasks skipped on every (non-Windows) host
     for name in (HOST_TASK, CLIENT_TASK):
         assert tasks[name], name
@@ -252,6 +260,7 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     secret = topology["inventory_data"]["all"]["children"]["kms_core_sites"]["children"]["core"]["vars"][
         "core_network_dns_key_secret"]
     assert secret not in output, "the TSIG secret leaked into the output"
+    assert KEY not in output, "the KMS host key leaked into the output"
     assert len(srv(named, core)) == 2
 
     data = topology["inventory_data"]
@@ -280,3 +289,26 @@ def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, ru
     assert KEY[-5:] in output
     assert PUBLISH_TASK not in tasks or all(r.get("skipped") for r in tasks[PUBLISH_TASK].values())
     assert {zone: named.serial(zone) for zone in serials} == serials
+
+
+
+def test_example_inventory_follows_the_documented_model(collection):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection)
+    listed = json.loads(subprocess.run(
+        [_tool("ansible-inventory"), "-i", EXAMPLE, "--list"], check=True, capture_output=True,
+        text=True, env=env).stdout)
+    sites = {site: topology for topology in TOPOLOGIES for site in listed[topology]["children"]}
+    assert sorted(sites) == ["branch1", "branch2", "hq", "lab"]
+    hostvars = listed["_meta"]["hostvars"]
+    for site, topology in sites.items():
+        prefix = TOPOLOGIES[topology]
+        for host in listed[site]["hosts"]:
+            # every site host names its own site group, and is a KMS host or a client
+            assert hostvars[host][prefix + "_site"] == site, host
+            assert (host in listed["kms_hosts"]["hosts"]) != (host in listed["kms_clients"]["hosts"]), host
+    assert hostvars["kms1.corp.example"]["kms_host_weight"] == 60
+    assert hostvars["kms.lab.example"]["isolated_network_dns_update_host"] == "ns.lab.example"
+    syntax = subprocess.run(
+        [_tool("ansible-playbook"), "-i", EXAMPLE, "--syntax-check", os.path.join(REPO, "site.yml")],
+        capture_output=True, text=True, env=env, check=False)
+    assert syntax.returncode == 0, syntax.stdout + syntax.stderr

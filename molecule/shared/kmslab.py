@@ -187,3 +187,13 @@ def remove_host(hosts, name):
 def named_log(dns_host, path="/var/cache/bind/named.log"):
     """BIND's log on the DNS host (dns_bind_log_file of the scenarios)."""
     return dns_host.file(path).content_string
+
+
+def srv_order(values, seed):
+    """The collection's srv_order filter (RFC 2782 order) from the collection under test."""
+    import sys  # pylint: disable=import-outside-toplevel
+    for path in reversed(os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    from ansible_collections.kmsops.kms.plugins.filter import kms_filters  # pylint: disable=import-outside-toplevel
+    return kms_filters.srv_order(values, seed=seed)

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Measure the DNS engine behind kms_publish on a large footprint, against a real named on loopback.
@@ -73,7 +72,7 @@ def main():
         print(f"{'phase':<22}{'seconds':>10}{'messages':>10}{'updates':>9}{'rrsets':>8}")
         results = {}
         for _round in range(args.repeat):
-            sites = [named.allocate_site() for _ in range(args.domains)]
+            sites = [named.allocate_site() for _domain in range(args.domains)]
             wanted = params(args.hosts, args.domains, sites)
             for phase, check_mode in (("check mode (empty)", True), ("first publish", False),
                                       ("re-run (no change)", False)):

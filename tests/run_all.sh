@@ -137,7 +137,11 @@ run_sanity() {
 }
 
 run_lint() {
-    ansible-lint --profile production
+    # lint this working tree, never a copy of the collection installed elsewhere (~/.ansible)
+    local colls="$BUILD/lint-collections"
+    rm -rf "$colls" && mkdir -p "$colls/ansible_collections/kmsops" "$BUILD/lint-home"
+    ln -s "$ROOT" "$colls/ansible_collections/kmsops/kms"
+    HOME="$BUILD/lint-home" ANSIBLE_COLLECTIONS_PATH="$colls" ansible-lint --profile production
 }
 
 run_docs() {

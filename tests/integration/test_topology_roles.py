@@ -291,7 +291,6 @@ def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, ru
     assert {zone: named.serial(zone) for zone in serials} == serials
 
 
-
 def test_example_inventory_follows_the_documented_model(collection):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection)
     listed = json.loads(subprocess.run(

@@ -12,7 +12,8 @@
 #      collection kmsops.kms),
 #   4. print, for each site's client, the KMS hosts in the order it tries them and the one it
 #      selects (lab/report.yml).
-# Running it again reuses what exists and converges. lab/down.sh removes the lab.
+# Running it again reuses what exists and converges. `lab/up.sh --report` only runs step 4
+# (after a fail-over by hand, for example). lab/down.sh removes the lab.
 # State (fetched TSIG keys, the report): $KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab.
 set -euo pipefail
 
@@ -26,8 +27,17 @@ command -v ansible-playbook >/dev/null || {
     exit 1
 }
 
-"$root/tests/containers/dockerd.sh" start
-"$root/tests/containers/build_images.sh"
+report_only=false
+case "${1:-}" in
+    --report) report_only=true ;;
+    "") ;;
+    *) echo "usage: $0 [--report]" >&2; exit 2 ;;
+esac
+
+if ! "$report_only"; then
+    "$root/tests/containers/dockerd.sh" start
+    "$root/tests/containers/build_images.sh"
+fi
 
 mkdir -p "$KMSOPS_LAB_DIR"
 chmod 0700 "$KMSOPS_LAB_DIR"
@@ -37,8 +47,10 @@ export ANSIBLE_COLLECTIONS_PATH="$KMSOPS_LAB_DIR/collections"
 
 cd "$root"
 inventory=lab/inventory
-ansible-playbook -i "$inventory" lab/create.yml
-ansible-playbook -i "$inventory" site.yml
+if ! "$report_only"; then
+    ansible-playbook -i "$inventory" lab/create.yml
+    ansible-playbook -i "$inventory" site.yml
+fi
 ansible-playbook -i "$inventory" lab/report.yml
 echo
 cat "$KMSOPS_LAB_DIR/report.txt"

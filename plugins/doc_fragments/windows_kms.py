@@ -21,6 +21,12 @@ notes:
 attributes:
   platform:
     platforms: windows
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 requirements:
   - Windows Vista / Windows Server 2008 or later with PowerShell 5.1 (the CIM cmdlets).
 """

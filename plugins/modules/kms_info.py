@@ -19,12 +19,6 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.flow
   - kmsops.kms.windows_kms
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Reads only.

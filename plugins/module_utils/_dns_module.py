@@ -55,6 +55,11 @@ def make_transport(params):
     return DNSTransport(params["server"], port, params["protocol"], params["timeout"], signer)
 
 
+def _zone_result(plan):
+    return {"zone": plan.zone.to_text(), "changed": plan.changed, "update_sent": plan.update_sent,
+            "attempts": plan.attempts}
+
+
 def run_dns_module(module, build, shape):
     """Run a DNS module.
 
@@ -70,18 +75,17 @@ def run_dns_module(module, build, shape):
         transport = make_transport(module.params)
         plans = run_changes(transport, changes, module.check_mode, zone)
     except DNSError as exc:
-        module.fail_json(msg=str(exc), option=exc.option, changed=False)
+        # zones handled before the failing one were updated: say so, and report changed
+        applied = [plan for plan in getattr(exc, "applied", []) if plan.update_sent]
+        module.fail_json(msg=str(exc), option=exc.option, changed=bool(applied),
+                         zones=[_zone_result(plan) for plan in getattr(exc, "applied", [])])
     finally:
         if transport is not None:
             transport.close()
     records, diff, changed = summarize(plans)
     result = {
         "changed": changed,
-        "zones": [
-            {"zone": plan.zone.to_text(), "changed": plan.changed, "update_sent": plan.update_sent,
-             "attempts": plan.attempts}
-            for plan in plans
-        ],
+        "zones": [_zone_result(plan) for plan in plans],
         "records": records,
     }
     result.update(shape(records, plans))

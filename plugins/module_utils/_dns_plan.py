@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - reported by the modules with missing_r
 
 from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
     ConcurrentChange,
+    DNSError,
     InvalidInput,
     PrerequisiteFailed,
 )
@@ -201,10 +202,17 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
 
 
 def run_changes(transport, changes, check_mode, zone=None, zone_option="zone"):
-    """Group by zone, plan each zone and apply it. Returns the list of ZonePlans."""
+    """Group by zone, plan each zone and apply it. Returns the list of ZonePlans.
+
+    Every zone is found before anything is sent. When a zone fails, the error carries
+    ``applied``: the plans of the zones handled before it (their UPDATEs were sent)."""
     plans = []
     for holder, zone_changes in group_by_zone(transport, changes, zone, zone_option).items():
-        plans.append(apply_zone(transport, holder, zone_changes, check_mode))
+        try:
+            plans.append(apply_zone(transport, holder, zone_changes, check_mode))
+        except DNSError as exc:
+            exc.applied = plans
+            raise
     return plans
 
 

@@ -114,7 +114,7 @@ class UnsignedSigner:
         return message
 
     def describe(self):
-        return "unsigned"
+        return "sent unsigned"
 
 
 class TSIGSigner:
@@ -134,7 +134,7 @@ class TSIGSigner:
         return message
 
     def describe(self):
-        return f"TSIG key {self.key_name!r} ({self.algorithm})"
+        return f"signed with TSIG key {self.key_name!r} ({self.algorithm})"
 
 
 def make_signer(params):
@@ -209,7 +209,7 @@ def check_update_response(response, zone, signer_description):
     if text in _PREREQ_RCODES:
         raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
     if rcode == dns.rcode.REFUSED:
-        raise UpdateRefused(f"the server REFUSED the update to zone {zone} signed with {signer_description}: "
+        raise UpdateRefused(f"the server REFUSED the update to zone {zone} {signer_description}: "
                             "its update-policy does not allow this key to change these records", "key_name")
     if rcode == dns.rcode.NOTZONE:
         raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")

@@ -20,6 +20,9 @@ description:
     priority changed gets its old value replaced, a host that stops publishing in a domain that is
     still managed loses its value there).
   - Same merge, prerequisite, check and diff rules as M(kmsops.kms.dns_record), sharing its engine.
+  - Every input is checked and every zone is found before the first UPDATE is sent. When the server
+    refuses the UPDATE of one zone, the zones updated before it keep their change; the failed task
+    then reports C(changed=true) and lists those zones in RV(zones).
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:

@@ -40,9 +40,12 @@ def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
         tcp.bind(("127.0.0.1", 0))
         port = tcp.getsockname()[1]
-    # the same port must be free for UDP too
+    # the same port must be free for UDP and on ::1 too
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
         udp.bind(("127.0.0.1", port))
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET6, kind) as sock6:
+            sock6.bind(("::1", port))
     return port
 
 
@@ -108,7 +111,7 @@ class NamedServer:
             f'  directory "{self.workdir}";\n'
             f'  pid-file "{self.workdir}/named.pid";\n'
             f"  listen-on port {self.port} {{ 127.0.0.1; }};\n"
-            "  listen-on-v6 { none; };\n"
+            f"  listen-on-v6 port {self.port} {{ ::1; }};\n"
             "  recursion no;\n"
             "  allow-query { any; };\n"
             "  notify no;\n"

@@ -134,6 +134,15 @@ def test_other_tsig_algorithms_and_key_file(named, site, run_play, key):
     assert named.dig(f"alg.{site}", "A") == ["192.0.2.99"]
 
 
+@pytest.mark.parametrize("server", ["::1", "localhost"])
+def test_server_by_ipv6_address_or_host_name(named, site, run_play, dns_defaults, server):
+    owner = f"_vlmcs._tcp.{site}"
+    result = run_play([srv_task(owner, [f"0 0 1688 kms1.{site}"])],
+                      module_defaults={GROUP: dns_defaults("kms-publisher", server=server)})
+    assert result.rc == 0, result
+    assert named.dig(owner, "SRV") == [f"0 0 1688 kms1.{site}."]
+
+
 # -- errors: each a clear message naming the option, and nothing changed ----------------------
 def _listening_socket_that_never_answers():
     sock = socket.socket()
@@ -173,6 +182,8 @@ ERROR_CASES = {
                          "values[0]: '2001:db8::1' is not a valid IPv4 address"),
     "secret not base64": ({"key_secret": "not base64!"}, {}, "key_secret: is not a base64-encoded TSIG secret"),
     "no key and no allow_unsigned": ({"key_name": None, "key_secret": None}, {}, "key_name: no TSIG key given"),
+    "unsigned update refused": ({"key_name": None, "key_secret": None, "allow_unsigned": True}, {},
+                                "key_name: the server REFUSED the update to zone SITE. sent unsigned"),
 }
 
 

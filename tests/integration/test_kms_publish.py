@@ -162,6 +162,20 @@ def test_publish_errors_are_clear_and_change_nothing(named, site, run_play, dns_
     assert named.serial(site) == serial
 
 
+def test_refused_second_zone_reports_the_zone_already_updated(named, site, run_play, dns_defaults):
+    # kms1 may be published in site's zone; the branch zone's policy does not allow kms1.<site>
+    # addresses, but its SRV is fine: use a host in the branch zone that is not allowed there
+    hosts = [{"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]},
+             {"name": f"kms9.branch.{site}", "addresses": ["192.0.2.19"], "publish": [{"domain": f"branch.{site}"}]}]
+    result = run_play([publish(hosts)], module_defaults={GROUP: dns_defaults("kms-publisher")})
+    assert result.rc == 2, result
+    assert "REFUSED the update to zone branch." in result[0]["msg"]
+    assert result[0]["changed"] is True
+    assert result[0]["zones"] == [{"zone": f"{site}.", "changed": True, "update_sent": True, "attempts": 1}]
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 0 1688 kms1.{site}."]
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == []
+
+
 def test_tsig_secret_never_appears_in_verbose_output(named, site, run_play, dns_defaults):
     conn = dns_defaults("kms-publisher")
     tasks = [

@@ -89,6 +89,11 @@ class PublishedHost:
         self.option = option
 
 
+def _given(value, default):
+    """VALUE, or DEFAULT when the option was left out (None)."""
+    return default if value is None else value
+
+
 def parse_hosts(hosts):
     """Check the ``hosts`` option; every problem names its place, e.g. hosts[1].publish[0].weight."""
     if not hosts:
@@ -113,8 +118,7 @@ def parse_hosts(hosts):
         for position, address in enumerate(addresses):
             text = check_address(address, f"{option}.addresses[{position}]")
             (ipv6 if ":" in text else ipv4).append(text)
-        port = check_uint16(host.get("port", DEFAULT_KMS_PORT) if host.get("port") is not None else DEFAULT_KMS_PORT,
-                            f"{option}.port")
+        port = check_uint16(_given(host.get("port"), DEFAULT_KMS_PORT), f"{option}.port")
         publish = host.get("publish")
         if publish is None:
             # like a Windows KMS host: publish in its own domain
@@ -132,10 +136,8 @@ def parse_hosts(hosts):
             if unknown:
                 raise InvalidInput(f"unknown key(s) {', '.join(unknown)}; use domain, priority, weight", where)
             domain = to_name(entry["domain"], f"{where}.domain")
-            priority = check_uint16(entry.get("priority", 0) if entry.get("priority") is not None else 0,
-                                    f"{where}.priority")
-            weight = check_uint16(entry.get("weight", 0) if entry.get("weight") is not None else 0,
-                                  f"{where}.weight")
+            priority = check_uint16(_given(entry.get("priority"), 0), f"{where}.priority")
+            weight = check_uint16(_given(entry.get("weight"), 0), f"{where}.weight")
             entries.append((domain, priority, weight, where))
         parsed.append(PublishedHost(name, ipv4, ipv6, port, entries, option))
     return parsed

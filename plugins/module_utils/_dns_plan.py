@@ -81,8 +81,7 @@ class PlannedRRset:
 
     @property
     def changed(self):
-        if not self.before.exists and not self.after.exists:
-            return False
+        # an RRset without values has no TTL, so two absent RRsets compare equal
         return self.before != self.after
 
     def result(self, zone):
@@ -129,18 +128,16 @@ def plan_zone(transport, zone, changes):
 
 
 def build_update(plan):
-    """One UPDATE for the zone: prerequisites from what was read, then the changes."""
+    """One UPDATE for the zone: for each changed RRset a prerequisite from what was read (in the
+    prerequisite section) and the changes (in the update section)."""
     update = dns.update.UpdateMessage(plan.zone, dns.rdataclass.IN)
     for item in plan.changed_items:
         before, after = item.before, item.after
         name, rdtype = before.name, before.rdtype
         if before.exists:
-            update.present(name, *sorted(before.values, key=lambda rdata: rdata.to_text()))
+            update.present(name, *_sorted(before.values))
         else:
             update.absent(name, rdtype)
-    for item in plan.changed_items:
-        before, after = item.before, item.after
-        name, rdtype = before.name, before.rdtype
         if not after.exists:
             update.delete(name, rdtype)
         elif not before.exists:

@@ -157,14 +157,6 @@ def parse_values(rdtype, values, option):
     return parsed
 
 
-def value_text(rdata):
-    return rdata.to_text()
-
-
-def srv_target(rdata):
-    return rdata.target
-
-
 class RRset:
     """What one RRset holds: a TTL and a set of rdata. ``None`` TTL and no values: absent."""
 
@@ -192,7 +184,7 @@ class RRset:
         return hash((self.name, self.rdtype, self.ttl, self.values))
 
     def sorted_texts(self):
-        return sorted(value_text(value) for value in self.values)
+        return sorted(value.to_text() for value in self.values)
 
     def as_dict(self):
         return {"ttl": self.ttl, "values": self.sorted_texts()}

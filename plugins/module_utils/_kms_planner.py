@@ -129,6 +129,15 @@ def os_product(state):
     return products[0] if products else None
 
 
+def installed_key(state):
+    """The OS product of STATE, the last five characters of its key (upper case; None without a
+    product) and whether it is licensed."""
+    product = os_product(state)
+    installed_partial = (product.get("PartialProductKey") or "").upper() if product else None
+    licensed = bool(product) and _int(product.get("LicenseStatus")) == LICENSED
+    return product, installed_partial, licensed
+
+
 def is_client_edition(state):
     """Win32_OperatingSystem.ProductType 1 = workstation (2 = domain controller, 3 = server)."""
     return _int((state.get("os") or {}).get("product_type")) == 1
@@ -261,9 +270,7 @@ def plan_host(params, state):
     plan = Plan()
     plan.before = _host_view(facts)
     after = dict(plan.before)
-    product = os_product(state)
-    installed_partial = (product.get("PartialProductKey") or "").upper() if product else None
-    licensed = bool(product) and _int(product.get("LicenseStatus")) == LICENSED
+    product, installed_partial, licensed = installed_key(state)
 
     if params.get("state") == "absent":
         if is_kms_host_product(product):
@@ -410,9 +417,7 @@ def plan_client(params, state):
     plan = Plan()
     plan.before = _client_view(facts)
     after = dict(plan.before)
-    product = os_product(state)
-    installed_partial = (product.get("PartialProductKey") or "").upper() if product else None
-    licensed = bool(product) and _int(product.get("LicenseStatus")) == LICENSED
+    product, installed_partial, licensed = installed_key(state)
 
     requested = params.get("product_key")
     key = None

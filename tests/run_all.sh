@@ -19,27 +19,25 @@
 #   docs         ansible-doc renders every module and plugin
 #   molecule     molecule test for every scenario under molecule/ but windows
 #
-# What setup does: apt-get install bind9, bind9-dnsutils, docker.io, debootstrap when missing;
-# a virtual environment .venv with requirements-test.txt; a Docker engine started when none
-# answers (and stopped at the end if this script started it); the container images built with
-# tests/containers/build_images.sh (reused when up to date).
+# Setup is tests/setup.sh (shared with lab/up.sh): apt-get install of what is missing (bind9,
+# bind9-dnsutils; docker.io and debootstrap for integration and molecule; chromium for
+# integration); a virtual environment .venv with requirements-test.txt; a Docker engine started
+# when none answers (and stopped at the end if this script started it); the container images
+# built with tests/containers/build_images.sh (reused when up to date).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 ALL_STAGES=(units integration windows sanity lint docs molecule)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
-VENV="$ROOT/.venv"
 # outside the repository: ansible-test skips every file of a tree that lies inside a git work tree
 # but is ignored by it
 BUILD="${KMSOPS_BUILD_DIR:-${TMPDIR:-/tmp}/kmsops-kms-build}"
 FAILED=()
+# shellcheck source=tests/setup.sh
+. "$ROOT/tests/setup.sh"
 
 log() { printf '\n=== run_all: %s\n' "$*"; }
-
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo -n "$@"; fi
-}
 
 wants() {
     local stage
@@ -48,52 +46,11 @@ wants() {
 }
 
 needs_containers() { wants integration || wants molecule; }
-
-install_system_packages() {
-    local missing=()
-    command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9)
-    command -v dig >/dev/null || missing+=(bind9-dnsutils)
-    command -v git >/dev/null || missing+=(git)
-    command -v shellcheck >/dev/null || missing+=(shellcheck)
-    python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
-    if needs_containers; then
-        command -v dockerd >/dev/null || missing+=(docker.io)
-        command -v debootstrap >/dev/null || missing+=(debootstrap)
-    fi
-    if [ "${#missing[@]}" -gt 0 ]; then
-        log "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        as_root apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
-            || { as_root apt-get update -q >/dev/null && as_root apt-get install -y -q "${missing[@]}" >/dev/null; }
-    fi
-    export PATH="$PATH:/usr/sbin:/sbin"
-}
-
-setup_venv() {
-    local stamp="$VENV/.requirements.sha256" want
-    want="$(cat requirements.txt requirements-test.txt | sha256sum | cut -d' ' -f1)"
-    if [ ! -x "$VENV/bin/python" ]; then
-        log "creating $VENV"
-        python3 -m venv "$VENV"
-    fi
-    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        log "installing requirements-test.txt"
-        "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-        "$VENV/bin/pip" install -q -r requirements-test.txt
-        echo "$want" >"$stamp"
-    fi
-    export PATH="$VENV/bin:$PATH"
-}
-
-STARTED_DOCKER=no
-setup_containers() {
-    if ! docker info >/dev/null 2>&1; then STARTED_DOCKER=yes; fi
-    tests/containers/dockerd.sh start
-    tests/containers/build_images.sh
-}
+# tests/integration/test_report_html.py opens the discovery report in headless Chromium
+needs_browser() { wants integration; }
 
 cleanup() {
-    if [ "$STARTED_DOCKER" = yes ]; then tests/containers/dockerd.sh stop || true; fi
+    if [ "$KMSOPS_STARTED_DOCKER" = yes ]; then tests/containers/dockerd.sh stop || true; fi
 }
 trap cleanup EXIT
 
@@ -176,9 +133,10 @@ run_molecule() {
     return "$ok"
 }
 
-install_system_packages
-setup_venv
-if needs_containers; then setup_containers; fi
+SETUP=()
+if needs_containers; then SETUP+=(containers); fi
+if needs_browser; then SETUP+=(browser); fi
+kmsops_setup "${SETUP[@]}"
 mkdir -p "$BUILD"
 
 for name in "${STAGES[@]}"; do

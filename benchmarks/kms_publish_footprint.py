@@ -23,11 +23,11 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 import conftest as _import_shim  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import (  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import (  # noqa: E402
     publish_changes,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import run_changes  # noqa: E402
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_transport import (  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import run_changes  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (  # noqa: E402
     DNSTransport,
     TSIGSigner,
 )

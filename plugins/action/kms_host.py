@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_ledger import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     check_activation,
     complete_activation,
     load_ledger,
     locked_ledger,
     reserve_activation,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_planner import finish_host, plan_host, summarize
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_HOST_SPEC
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_host, plan_host, summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
 
 DEFAULT_LEDGER = os.path.join("~", ".ansible", "kmsops.kms", "activation-ledger.json")

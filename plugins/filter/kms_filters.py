@@ -8,11 +8,11 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.kmsops.kms.plugins.module_utils._discovery import (
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
     DiscoveryError,
     order_srv_values,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._publish_list import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
     PublishListError,
     format_publish_list,
     parse_publish_list,

@@ -68,7 +68,7 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.kmsops.kms.plugins.module_utils._discovery import (
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
     HAS_DNSPYTHON,
     DiscoveryError,
     discover,

@@ -152,8 +152,8 @@ zones:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import record_changes
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_module import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._module import (
     DNS_MUTUALLY_EXCLUSIVE,
     dns_argument_spec,
     run_dns_module,

@@ -131,7 +131,7 @@ host_caching:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_CLIENT_SPEC
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_CLIENT_SPEC
 
 
 def main():

@@ -202,7 +202,7 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kmsops.kms.plugins.module_utils._discovery import (
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
     DiscoveryError,

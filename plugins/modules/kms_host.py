@@ -271,7 +271,7 @@ ledger:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_HOST_SPEC
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
 
 
 def main():

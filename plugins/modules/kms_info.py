@@ -135,7 +135,7 @@ host_caching:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_specs import KMS_INFO_SPEC
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_INFO_SPEC
 
 
 def main():

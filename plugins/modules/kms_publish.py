@@ -171,8 +171,8 @@ updates_sent:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import publish_changes
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_module import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import publish_changes
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._module import (
     DNS_MUTUALLY_EXCLUSIVE,
     dns_argument_spec,
     run_dns_module,

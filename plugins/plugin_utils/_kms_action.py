@@ -15,7 +15,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import ExecutorError, KmsError
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, KmsError
 
 EXECUTOR = "kmsops.kms.kms_licensing"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import dns.name
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import ConcurrentChange
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import RRsetChange, apply_zone, merge, remove
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import parse_value
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_transport import DNSTransport, TSIGSigner
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import ConcurrentChange
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import RRsetChange, apply_zone, merge, remove
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import parse_value
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import DNSTransport, TSIGSigner
 
 
 def transport_for(named, key="kms-publisher"):

@@ -18,7 +18,7 @@ import pytest
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _SPEC = importlib.util.spec_from_file_location(
     "kms_discovery_under_test",
-    os.path.join(_HERE, "..", "..", "plugins", "module_utils", "_discovery.py"))
+    os.path.join(_HERE, "..", "..", "plugins", "module_utils", "discovery", "_discovery.py"))
 disc = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(disc)
 

@@ -17,7 +17,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kmsops.kms.plugins.module_utils._gvlk import is_gvlk
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import is_gvlk
 
 INSTALLATION_ID = "1234567" * 9
 

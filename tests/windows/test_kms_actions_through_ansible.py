@@ -113,7 +113,7 @@ def test_kms_host_key_on_a_client_edition_is_refused(win):
 
 
 def test_seventh_host_on_one_key_is_refused_unless_granted(win):
-    from ansible_collections.kmsops.kms.plugins.module_utils._kms_ledger import (
+    from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
         complete_activation, locked_ledger, reserve_activation)
     with locked_ledger(win.ledger_path) as data:
         for i in range(6):

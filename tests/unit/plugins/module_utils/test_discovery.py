@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils import _discovery as disc
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery as disc
 
 
 def srv(priority, weight, target, port=1688):

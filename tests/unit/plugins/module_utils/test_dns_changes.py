@@ -7,13 +7,13 @@ from __future__ import annotations
 import dns.name
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_changes import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import (
     publish_changes,
     record_changes,
     record_name,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import InvalidInput
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset, parse_value
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 
 ZONE = dns.name.from_text("corp.example.")
 

@@ -8,7 +8,7 @@ import dns.name
 import dns.rdataclass
 import dns.rdatatype
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     PlannedRRset,
     RRsetChange,
     ZonePlan,
@@ -18,7 +18,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import (
     remove,
     summarize,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset, parse_value
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 
 ZONE = dns.name.from_text("corp.example.")
 OWNER = dns.name.from_text("_vlmcs._tcp.corp.example.")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import dns.name
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import InvalidInput
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     RRset,
     parse_value,
     parse_values,

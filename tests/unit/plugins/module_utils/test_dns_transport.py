@@ -11,7 +11,7 @@ import dns.tsig
 import dns.update
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     DNSConnectionError,
     DNSTimeout,
     InvalidInput,
@@ -20,7 +20,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
     UpdateRefused,
     ZoneNotFound,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_transport import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     TSIGSigner,
     UnsignedSigner,
     check_update_response,

@@ -14,8 +14,8 @@ from _kms_fixtures import (
     state,
     steps,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import ExecutorError, GuardRefused, InvalidSetting
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_planner import finish_client, parse_kms_host, plan_client
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_client, parse_kms_host, plan_client
 
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
 

@@ -20,15 +20,15 @@ from _kms_fixtures import (
     state,
     steps,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._gvlk import NoGvlkForEdition
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
     InvalidConfirmationId,
     InvalidProductKey,
     InvalidSetting,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_planner import finish_host, plan_host
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_host, plan_host
 
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
 

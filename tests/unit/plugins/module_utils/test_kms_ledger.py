@@ -9,8 +9,8 @@ import threading
 import pytest
 
 from _kms_fixtures import HOST_KEY, HOST_KEY_2
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import GuardRefused, LedgerError
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_ledger import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused, LedgerError
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     check_activation,
     check_key_assignments,
     complete_activation,
@@ -20,7 +20,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._kms_ledger import (
     reserve_activation,
     usage,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import key_fingerprint
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import key_fingerprint
 
 
 def ledger_with(hosts, key=HOST_KEY, result="activated"):

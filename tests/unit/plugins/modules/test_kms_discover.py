@@ -11,7 +11,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.kmsops.kms.plugins.module_utils import _discovery
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery
 from ansible_collections.kmsops.kms.plugins.modules import kms_discover
 
 

@@ -23,7 +23,7 @@ import os
 import tempfile
 import uuid
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     GuardRefused,
     LedgerError,
     key_fingerprint,

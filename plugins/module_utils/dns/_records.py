@@ -22,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 
 SUPPORTED_TYPES = ("A", "AAAA", "SRV", "TXT", "CNAME", "PTR", "MX", "NS")
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9_*.-]+$")

@@ -8,14 +8,11 @@ carries the option it is about, so the message a user sees starts with that opti
 
 from __future__ import annotations
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 
-class DNSError(Exception):
+
+class DNSError(KmsOpsError):
     """Base of all DNS engine errors."""
-
-    def __init__(self, message, option=None):
-        self.option = option
-        self.message = message
-        super().__init__(f"{option}: {message}" if option else message)
 
 
 class InvalidInput(DNSError):

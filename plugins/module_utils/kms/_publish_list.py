@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import KmsError
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError
 
 
 class PublishListError(KmsError):

@@ -29,8 +29,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.kmsops.kms.plugins.module_utils._gvlk import find_gvlk, is_gvlk
-from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import find_gvlk, is_gvlk
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
     InvalidSetting,
@@ -38,7 +38,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._kms_keys import (
     normalize_confirmation_id,
     normalize_product_key,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._publish_list import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
     PublishListError,
     format_publish_list,
     normalize_domain,

@@ -31,6 +31,8 @@ import re
 import socket
 import traceback
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+
 try:
     import dns.exception
     import dns.inet
@@ -60,7 +62,7 @@ STATUS_ERROR = "ERROR"
 _UINT16 = 65535
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(KmsOpsError):
     """A problem with the inputs of a discovery (not a DNS answer: those are per domain)."""
 
 

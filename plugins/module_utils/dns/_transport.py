@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     DNSConnectionError,
     DNSError,
     DNSTimeout,
@@ -38,7 +38,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
     UpdateRefused,
     ZoneNotFound,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import RRset
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset
 
 TSIG_ALGORITHMS = (
     "hmac-md5",

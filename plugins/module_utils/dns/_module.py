@@ -17,13 +17,13 @@ except ImportError:
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import DNSError, InvalidInput
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_transport import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     TSIG_ALGORITHMS,
     DNSTransport,
     make_signer,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import run_changes, summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import run_changes, summarize
 
 
 def dns_argument_spec():
@@ -76,9 +76,9 @@ def run_dns_module(module, build, shape):
         plans = run_changes(transport, changes, module.check_mode, zone)
     except DNSError as exc:
         # zones handled before the failing one were updated: say so, and report changed
-        applied = [plan for plan in getattr(exc, "applied", []) if plan.update_sent]
+        applied = [plan for plan in exc.applied if plan.update_sent]
         module.fail_json(msg=str(exc), option=exc.option, changed=bool(applied),
-                         zones=[_zone_result(plan) for plan in getattr(exc, "applied", [])])
+                         zones=[_zone_result(plan) for plan in exc.applied])
     finally:
         if transport is not None:
             transport.close()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 
-class KmsError(Exception):
+
+class KmsError(KmsOpsError):
     """Base of every error raised by the KMS (Windows side) helpers."""
 
 

@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     ConcurrentChange,
     DNSError,
     InvalidInput,
@@ -208,7 +208,7 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone"):
         try:
             plans.append(apply_zone(transport, holder, zone_changes, check_mode))
         except DNSError as exc:
-            exc.applied = plans
+            exc.applied = list(plans)
             raise
     return plans
 

@@ -14,14 +14,14 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_errors import InvalidInput
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_plan import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     RRsetChange,
     exclusive,
     merge,
     remove,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils._dns_records import (
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     SUPPORTED_TYPES,
     check_address,
     check_uint16,

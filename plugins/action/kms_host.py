@@ -14,7 +14,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     locked_ledger,
     reserve_activation,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_host, plan_host, summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_INFO_SPEC
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
 

@@ -15,7 +15,7 @@ from _kms_fixtures import (
     steps,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_client, parse_kms_host, plan_client
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, parse_kms_host, plan_client
 
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
 

@@ -28,7 +28,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     InvalidProductKey,
     InvalidSetting,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._planner import finish_host, plan_host
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
 

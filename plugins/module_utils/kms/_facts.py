@@ -1,0 +1,188 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The licensing state the Windows executor reports, read into facts, and the Plan both planners
+(``_host_plan``, ``_client_plan``) return.
+
+The licensing state is what the Windows executor (``kmsops.kms.kms_licensing``) reads:
+
+``{"computer_name", "os": {caption, edition_id, build, product_type},
+   "service": {<SoftwareLicensingService properties>},
+   "products": [<SoftwareLicensingProduct of Windows with a key installed>],
+   "registry": {<SoftwareProtectionPlatform values>}}``
+
+An operation is a plain dict the executor applies without deciding anything:
+
+* ``{"action": "service", "method": M, "args": {...}, "secret_args": {...}}`` - a method of
+  SoftwareLicensingService; ``secret_args`` maps a method argument to the name of a no_log
+  option of the executor (``product_key`` or ``confirmation_id``), so no secret is ever in an
+  operation list;
+* ``{"action": "product", "partial_key": "XXXXX", "method": M, "args": ..., "secret_args": ...}`` -
+  a method of the Windows SoftwareLicensingProduct whose PartialProductKey is ``partial_key``;
+* ``{"action": "registry_set", "name": N, "type": "DWord"|"String"|"MultiString", "value": V}``,
+  ``{"action": "registry_remove", "name": N}`` - values under SoftwareProtectionPlatform;
+* ``{"action": "restart_service", "name": "sppsvc"}``.
+
+Every operation also carries a ``title`` for people. Nothing here touches the network or files.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import InvalidSetting
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import PublishListError, parse_publish_list
+
+DEFAULT_PORT = 1688
+WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
+
+LICENSE_STATUS = {
+    0: "Unlicensed",
+    1: "Licensed",
+    2: "OOBGrace",
+    3: "OOTGrace",
+    4: "NonGenuineGrace",
+    5: "Notification",
+    6: "ExtendedGrace",
+}
+LICENSED = 1
+
+
+class Plan(object):
+    """The result of planning: operations in order, before/after views, activation facts."""
+
+    def __init__(self):
+        self.operations = []
+        self.before = {}
+        self.after = {}
+        self.install_key = None        # the key the executor receives as its no_log product_key
+        self.confirmation_id = None    # the Confirmation ID the executor receives (no_log)
+        self.activation = None         # 'online' or 'phone' when this run activates a KMS host
+        self.activation_key = None     # the KMS host key that activation counts against
+        self.activation_pending = False
+        self.installation_id = None
+        self.messages = []
+        self.expect_licensed = False
+
+    @property
+    def changed(self):
+        return bool(self.operations)
+
+    def add(self, title, action, **fields):
+        op = {"action": action, "title": title}
+        op.update(fields)
+        self.operations.append(op)
+        return op
+
+    def add_then_refresh(self, title, action, **fields):
+        """Add an operation that changes the licence (a key, an activation, a deposit) and the
+        RefreshLicenseStatus that makes Windows re-evaluate it (what slmgr.vbs does after each)."""
+        op = self.add(title, action, **fields)
+        self.add("Refresh the licence status", "service", method="RefreshLicenseStatus", args={})
+        return op
+
+    def public_operations(self):
+        """The operations as shown to users (they never contain secrets)."""
+        return [dict(op) for op in self.operations]
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _bool(value):
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+_KMS_HOST_CHANNEL = re.compile(r"VOLUME_KMS(?!CLIENT)", re.IGNORECASE)
+
+
+def is_kms_host_product(product):
+    """KMS host keys have a VOLUME_KMS channel (clients VOLUME_KMSCLIENT)."""
+    return bool(product) and bool(_KMS_HOST_CHANNEL.search(product.get("Description") or ""))
+
+
+def os_product(state):
+    """The Windows SoftwareLicensingProduct that has a key installed (not an add-on)."""
+    products = [p for p in (state.get("products") or [])
+                if p.get("PartialProductKey") and not _bool(p.get("LicenseIsAddon"))]
+    kms = [p for p in products if is_kms_host_product(p)]
+    if kms:
+        return kms[0]
+    return products[0] if products else None
+
+
+def installed_key(state):
+    """The OS product of STATE, the last five characters of its key (upper case; None without a
+    product) and whether it is licensed."""
+    product = os_product(state)
+    installed_partial = (product.get("PartialProductKey") or "").upper() if product else None
+    licensed = bool(product) and _int(product.get("LicenseStatus")) == LICENSED
+    return product, installed_partial, licensed
+
+
+def is_client_edition(state):
+    """Win32_OperatingSystem.ProductType 1 = workstation (2 = domain controller, 3 = server)."""
+    return _int((state.get("os") or {}).get("product_type")) == 1
+
+
+def _port(value):
+    port = _int(value, 0)
+    return port if port else DEFAULT_PORT
+
+
+def _machine(value):
+    text = (value or "").strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return text.lower() or None
+
+
+def summarize(state):
+    """Facts for users: the same shape for kms_info, kms_host and kms_client results."""
+    service = state.get("service") or {}
+    registry = state.get("registry") or {}
+    product = os_product(state)
+    status = _int(product.get("LicenseStatus")) if product else None
+    try:
+        publish = parse_publish_list(registry.get("DnsDomainPublishList"))
+    except PublishListError:
+        publish = None
+    facts = {
+        "computer_name": state.get("computer_name"),
+        "os": dict(state.get("os") or {}),
+        "is_kms_host": is_kms_host_product(product) or _int(service.get("IsKeyManagementServiceMachine"), 0) == 1,
+        "partial_product_key": product.get("PartialProductKey") if product else None,
+        "product_name": product.get("Name") if product else None,
+        "product_description": product.get("Description") if product else None,
+        "license_status_code": status,
+        "license_status": LICENSE_STATUS.get(status, "Unknown") if product else "NoKeyInstalled",
+        "grace_period_remaining": _int(product.get("GracePeriodRemaining")) if product else None,
+        "installation_id": (product.get("OfflineInstallationId") or None)
+        if product and status != LICENSED else None,
+        "current_count": _int(service.get("KeyManagementServiceCurrentCount")),
+        "required_count": _int(service.get("RequiredClientCount")),
+        "port": _port(service.get("KeyManagementServiceListeningPort")),
+        "dns_publishing": _bool(service.get("KeyManagementServiceDnsPublishing")),
+        "publish_domains": publish,
+        "low_priority": _bool(service.get("KeyManagementServiceLowPriority")),
+        "activation_interval": _int(service.get("VLActivationInterval")),
+        "renewal_interval": _int(service.get("VLRenewalInterval")),
+        "kms_host": _machine(service.get("KeyManagementServiceMachine")),
+        "kms_port": _port(service.get("KeyManagementServicePort")),
+        "kms_domain": (service.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None,
+        "host_caching": _bool(service.get("KeyManagementServiceHostCaching")),
+    }
+    return facts
+
+
+def check_port(name, value):
+    if value is None:
+        return None
+    if not 1 <= int(value) <= 65535:
+        raise InvalidSetting("%s must be a TCP port 1..65535, got %s" % (name, value))
+    return int(value)

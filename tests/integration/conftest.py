@@ -24,15 +24,8 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from ansible_run import REPO, ansible_env, build_collection, tool as _tool  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
-
-
-def _tool(name):
-    path = os.path.join(BIN, name)
-    return path if os.path.exists(path) else name
 
 
 def with_site(data, site):
@@ -56,17 +49,7 @@ def site(named):
 def collection():
     """Build the collection tarball and install it; yield the collections path."""
     work = tempfile.mkdtemp(prefix="kmsops-coll-")
-    subprocess.run(
-        [_tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", work, REPO],
-        check=True, capture_output=True, text=True,
-    )
-    tarball = [name for name in os.listdir(work) if name.endswith(".tar.gz")][0]
-    path = os.path.join(work, "collections")
-    subprocess.run(
-        [_tool("ansible-galaxy"), "collection", "install", "--force", "-p", path,
-         os.path.join(work, tarball)],
-        check=True, capture_output=True, text=True,
-    )
+    path = build_collection(work)
     yield path
     shutil.rmtree(work, ignore_errors=True)
 
@@ -107,18 +90,7 @@ def run_play(collection, tmp_path):
             play["module_defaults"] = module_defaults
         playbook = tmp_path / "play.yml"
         playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-        env = dict(os.environ)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": collection,
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_LOCALHOST_WARNING": "false",
-            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-            "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        })
-        if json_output:
-            env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
-        env.update(extra_env or {})
+        env = ansible_env(collection, json_output, extra_env)
         cmd = [_tool("ansible-playbook"), "-i", "localhost,", str(playbook)]
         if check:
             cmd.append("--check")

@@ -18,6 +18,7 @@ Records are read back with ``dig``, an independent client.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 KMS_HOST_LABELS = ("kms1", "kms2", "kms3", "kms4")
 KEYS = {
@@ -54,8 +56,10 @@ class NamedServer:
 
     address = "127.0.0.1"
 
-    def __init__(self, sites=150, workdir=None):
+    def __init__(self, sites=150, workdir=None, statistics=False):
         self.sites = sites
+        self.statistics = statistics  # open BIND's statistics channel (HTTP/JSON) on loopback
+        self.statistics_port = None
         self.workdir = workdir or tempfile.mkdtemp(prefix="kmsops-named-")
         self.port = None
         self.proc = None
@@ -106,6 +110,10 @@ class NamedServer:
 
     def _write_config(self):
         lines = [f'include "{path}";' for path in self.key_files.values()]
+        statistics = ""
+        if self.statistics_port:
+            statistics = (f"statistics-channels {{ inet 127.0.0.1 port {self.statistics_port} "
+                          "allow { 127.0.0.1; }; };\n")
         lines.append(
             "options {\n"
             f'  directory "{self.workdir}";\n'
@@ -119,6 +127,7 @@ class NamedServer:
             '  session-keyfile none;\n'
             "};\n"
             "controls { };\n"
+            f"{statistics}"
             "logging {\n"
             f'  channel main {{ file "{self.workdir}/named.log"; severity info; print-time yes; }};\n'
             "  category default { main; };\n"
@@ -144,6 +153,8 @@ class NamedServer:
     def start(self):
         self._make_keys()
         self.port = free_port()
+        if self.statistics:
+            self.statistics_port = free_port()
         conf = self._write_config()
         log = open(os.path.join(self.workdir, "named.stderr"), "w", encoding="utf-8")
         self.proc = subprocess.Popen(
@@ -182,6 +193,19 @@ class NamedServer:
         if self._next_site > self.sites:
             raise RuntimeError("the named fixture ran out of site zones; raise NamedServer(sites=...)")
         return f"site{self._next_site:02d}.example"
+
+    # -- counting what the server received -------------------------------------------------
+    def server_statistics(self):
+        """BIND's server statistics, read from its statistics channel (JSON)."""
+        if not self.statistics_port:
+            raise RuntimeError("start NamedServer(statistics=True) to read the statistics channel")
+        url = f"http://127.0.0.1:{self.statistics_port}/json/v1/server"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return json.load(response)
+
+    def messages_received(self):
+        """The DNS messages the server has received so far (every opcode), as BIND counts them."""
+        return sum(self.server_statistics().get("opcodes", {}).values())
 
     # -- reading back with dig ---------------------------------------------------------------
     def dig_answer(self, name, rdtype):

@@ -111,15 +111,15 @@ class ZonePlan:
         return bool(self.changed_items)
 
 
-def plan_zone(transport, zone, changes):
+def plan_zone(transport, zone, changes, known=None):
     """Read each RRset of CHANGES once and apply the transforms (several changes of one RRset
-    are applied in order)."""
+    are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read (not read again)."""
     items = {}
     order = []
     for change in changes:
         key = (change.name, change.rdtype)
         if key not in items:
-            before = transport.read_rrset(change.name, change.rdtype)
+            before = known[key] if known and key in known else transport.read_rrset(change.name, change.rdtype)
             items[key] = PlannedRRset(change, before, before)
             order.append(key)
         item = items[key]
@@ -160,10 +160,12 @@ def _sorted(values):
     return sorted(values, key=lambda rdata: rdata.to_text())
 
 
-def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep):
-    """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan."""
+def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None):
+    """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan.
+
+    KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again."""
     for attempt in range(1, max_attempts + 1):
-        plan = plan_zone(transport, zone, changes)
+        plan = plan_zone(transport, zone, changes, known if attempt == 1 else None)
         plan.attempts = attempt
         if check_mode or not plan.changed:
             return plan
@@ -180,9 +182,17 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
 
 
 def group_by_zone(transport, changes, zone=None, zone_option="zone"):
-    """Group CHANGES by the zone that holds them (given ZONE, or found by SOA lookup per name)."""
+    """Group CHANGES by the zone that holds them. Returns ({zone: [changes]}, {(name, rdtype): RRset}).
+
+    With ZONE given, it is checked once (a SOA query) and every change must lie inside it; the RRsets
+    are read later, by plan_zone. Otherwise each RRset is read here, once, and its zone is learned
+    from that same answer (DNSTransport.read_rrset_and_zone); the RRsets read are returned for the
+    first plan. Only when an answer does not say which zone holds the name (a referral to a
+    delegated zone, a CNAME, a server that sends no authority section) is the zone looked up with a
+    SOA query, which fails clearly when no zone on the server holds the name."""
     groups = {}
-    found = {}
+    known = {}
+    holders = {}
     if zone is not None:
         transport.check_zone(zone, zone_option)
     for change in changes:
@@ -191,22 +201,28 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
                 raise InvalidInput(f"{change.name} is not inside zone {zone}", change.option)
             holder = zone
         else:
-            if change.name not in found:
-                found[change.name] = transport.find_zone(change.name, change.option)
-            holder = found[change.name]
+            key = (change.name, change.rdtype)
+            if key not in holders:
+                before, holders[key] = transport.read_rrset_and_zone(change.name, change.rdtype)
+                if holders[key] is None:
+                    holders[key] = transport.find_zone(change.name, change.option)
+                else:
+                    known[key] = before
+            holder = holders[key]
         groups.setdefault(holder, []).append(change)
-    return groups
+    return groups, known
 
 
 def run_changes(transport, changes, check_mode, zone=None, zone_option="zone"):
     """Group by zone, plan each zone and apply it. Returns the list of ZonePlans.
 
-    Every zone is found before anything is sent. When a zone fails, the error carries
-    ``applied``: the plans of the zones handled before it (their UPDATEs were sent)."""
+    Every zone is found (and every RRset read) before anything is sent. When a zone fails, the
+    error carries ``applied``: the plans of the zones handled before it (their UPDATEs were sent)."""
     plans = []
-    for holder, zone_changes in group_by_zone(transport, changes, zone, zone_option).items():
+    groups, known = group_by_zone(transport, changes, zone, zone_option)
+    for holder, zone_changes in groups.items():
         try:
-            plans.append(apply_zone(transport, holder, zone_changes, check_mode))
+            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known))
         except DNSError as exc:
             exc.applied = list(plans)
             raise

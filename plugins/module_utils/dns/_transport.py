@@ -216,6 +216,31 @@ def check_update_response(response, zone, signer_description):
     raise DNSError(f"the update to zone {zone} failed: {text}", "server")
 
 
+def zone_of_answer(response, name, rdtype):
+    """The apex of the zone that answered a query for NAME/RDTYPE, or None when the answer does not
+    say it for certain.
+
+    Only an authoritative answer (AA) counts, and only when it holds the RRset asked for or nothing:
+    a negative answer (NXDOMAIN, NODATA) carries the SOA of its zone in the authority section
+    (RFC 2308), a positive one the NS RRset of its zone apex (BIND does so unless minimal-responses is
+    set). A referral to a delegated child zone has no AA; a CNAME or DNAME answer may end in another
+    zone; REFUSED or SERVFAIL says nothing: all give None.
+    """
+    if not response.flags & dns.flags.AA or response.rcode() not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+        return None
+    wanted = dns.rdatatype.from_text(rdtype)
+    if any(rrset.name != name or rrset.rdtype != wanted for rrset in response.answer):
+        return None
+    if response.answer and response.rcode() != dns.rcode.NOERROR:
+        return None
+    kind = dns.rdatatype.NS if response.answer else dns.rdatatype.SOA
+    owners = {rrset.name for rrset in response.authority if rrset.rdtype == kind}
+    if len(owners) != 1:
+        return None
+    zone = owners.pop()
+    return zone if name.is_subdomain(zone) else None
+
+
 class DNSTransport:
     """One server, one signer, one (reused) TCP connection."""
 
@@ -287,12 +312,14 @@ class DNSTransport:
                             "check key_name, key_secret and key_algorithm", "key_name")
 
     # -- reading -----------------------------------------------------------------------------
-    def read_rrset(self, name, rdtype):
-        """Read NAME/RDTYPE from the server (authoritative data); absent RRsets read as empty."""
+    def _query(self, name, rdtype):
         query = dns.message.make_query(name, rdtype, dns.rdataclass.IN)
         query.flags &= ~dns.flags.RD
         response = self.exchange(query)
         self._check_notauth(response, "query")
+        return response
+
+    def _rrset_of(self, response, name, rdtype):
         rcode = response.rcode()
         if rcode == dns.rcode.NXDOMAIN:
             return RRset(name, rdtype)
@@ -304,12 +331,24 @@ class DNSTransport:
             return RRset(name, rdtype)
         return RRset(name, rdtype, found.ttl, list(found))
 
+    def read_rrset(self, name, rdtype):
+        """Read NAME/RDTYPE from the server (authoritative data); absent RRsets read as empty."""
+        return self._rrset_of(self._query(name, rdtype), name, rdtype)
+
+    def read_rrset_and_zone(self, name, rdtype):
+        """Read NAME/RDTYPE and learn the zone holding it from the same answer (one query, no SOA lookup).
+
+        Returns (RRset, zone apex), or (None, None) when the answer does not say which zone holds the
+        name (see zone_of_answer): then look the zone up with find_zone and read again."""
+        response = self._query(name, rdtype)
+        zone = zone_of_answer(response, name, rdtype)
+        if zone is None:
+            return None, None
+        return self._rrset_of(response, name, rdtype), zone
+
     def find_zone(self, name, option="name"):
         """Return the apex of the zone on this server that holds NAME (SOA lookup)."""
-        query = dns.message.make_query(name, dns.rdatatype.SOA, dns.rdataclass.IN)
-        query.flags &= ~dns.flags.RD
-        response = self.exchange(query)
-        self._check_notauth(response, "query")
+        response = self._query(name, dns.rdatatype.SOA)
         rcode = response.rcode()
         if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN) and response.flags & dns.flags.AA:
             for rrset in response.answer + response.authority:

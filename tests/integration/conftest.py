@@ -35,7 +35,7 @@ def with_site(data, site):
 
 @pytest.fixture(scope="session")
 def named():
-    server = NamedServer().start()
+    server = NamedServer(statistics=True).start()
     yield server
     server.stop()
 

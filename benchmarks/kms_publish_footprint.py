@@ -40,7 +40,8 @@ from datetime import datetime
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
-from ansible_run import ansible_env, build_collection, json_tasks, tool  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_run import (  # noqa: E402 pylint: disable=wrong-import-position
+    ansible_env, build_collection, json_tasks, tool)
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 KEY = "admin"

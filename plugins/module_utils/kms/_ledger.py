@@ -25,6 +25,7 @@ import uuid
 
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     GuardRefused,
+    InvalidSetting,
     LedgerError,
     key_fingerprint,
     mask_key,
@@ -163,6 +164,31 @@ def complete_activation(data, key, host, record_id, result):
     return False
 
 
+def granted_extra_hosts(extra_hosts_granted, partial):
+    """Extra hosts Microsoft granted for the key whose last five characters are ``partial``.
+
+    ``extra_hosts_granted`` is a number for every key, or a mapping from a key's last five
+    characters to a number (keys not in the mapping: 0). The inventory check and the KMS host
+    task both read the setting through this function, so they agree.
+    """
+    if isinstance(extra_hosts_granted, dict):
+        value = {str(k).strip().upper(): v for k, v in extra_hosts_granted.items()}.get(
+            str(partial or "").upper(), 0)
+    else:
+        value = extra_hosts_granted
+    if isinstance(value, bool):
+        raise InvalidSetting("extra_hosts_granted must be a number or a mapping of a key's last five "
+                             "characters to a number, got %r" % (value,))
+    try:
+        number = int(value or 0)
+    except (TypeError, ValueError):
+        raise InvalidSetting("extra_hosts_granted must be a number or a mapping of a key's last five "
+                             "characters to a number, got %r" % (value,)) from None
+    if number < 0:
+        raise InvalidSetting("extra_hosts_granted must not be negative, got %d" % number)
+    return number
+
+
 def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
     """Inventory check: no KMS host key is assigned to more hosts than allowed.
 
@@ -194,11 +220,7 @@ def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
             group["hosts"].update(usage(ledger, fp))
     report, problems = [], []
     for fp, group in sorted(groups.items(), key=lambda kv: kv[1]["partial"]):
-        if isinstance(extra_hosts_granted, dict):
-            extra = int(extra_hosts_granted.get(group["partial"], 0) or 0)
-        else:
-            extra = int(extra_hosts_granted or 0)
-        limit = MAX_HOSTS_PER_KEY + extra
+        limit = MAX_HOSTS_PER_KEY + granted_extra_hosts(extra_hosts_granted, group["partial"])
         hosts = sorted(group["hosts"])
         report.append({"key": mask_key(group["partial"]), "hosts": hosts, "limit": limit})
         if len(hosts) > limit:

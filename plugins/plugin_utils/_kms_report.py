@@ -1,0 +1,608 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The KMS discovery report of an inventory: which KMS host a client of each site finds, in what
+order it fails over, which SRV values name hosts that are not KMS hosts of the inventory, and
+which Windows machines are not activated and why.
+
+Private to the collection; controller side only (the filters of ``plugins/filter/kms_report.py``).
+Two steps, both pure functions of plain data:
+
+* :func:`build_plan` reads the inventory (groups and host variables) into one entry per site:
+  the domains a client searches, the DNS server asked, and the host discovery runs from (a
+  client that is not Windows, else the site's DNS-update host). ``playbooks/report.yml`` runs
+  ``kms_discover`` from that host.
+* :func:`build_model` joins the plan, the discovery results and the ``kms_info`` results into
+  the report: per site the ordered candidates with their reachability and flags, the
+  ``kms_publish`` prune task for values that are not KMS hosts of the inventory, the geometry
+  of the site's picture (SVG), and the Windows rows. The templates only print it.
+
+The inventory variable names a site is read from live in :data:`SITE_VARIABLES` and
+:func:`site_setting` alone, so that a renamed role variable is one line here. Secrets are never
+read: a TSIG key appears in the report as the path of its key file or the name of the variable
+holding it.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import DEFAULT_KMS_PORT, SERVICE
+
+TOPOLOGIES = (
+    ("kms_core_sites", "core"),
+    ("kms_branch_sites", "branch office"),
+    ("kms_isolated_sites", "isolated network"),
+)
+KMS_HOSTS_GROUP = "kms_hosts"
+KMS_CLIENTS_GROUP = "kms_clients"
+DEFAULT_DNS_PORT = 53
+
+# Per topology group: the prefix of its role's variables. A setting is read from the shared
+# name (kms_<setting>) first, then from the role's own (<prefix>_<setting>).
+_ROLE_PREFIX = {
+    "kms_core_sites": "core_network",
+    "kms_branch_sites": "branch_office",
+    "kms_isolated_sites": "isolated_network",
+}
+# setting -> default when the inventory does not set it (the roles' defaults)
+SITE_VARIABLES = {
+    "site": None,
+    "domains": None,  # core: a list
+    "domain": None,  # branch and isolated: one domain
+    "client_kms_domain": None,  # branch: the domain its clients search instead
+    "dns_server": None,
+    "dns_port": DEFAULT_DNS_PORT,
+    "dns_update_host": "localhost",
+    "dns_key_file": None,
+    "dns_key_name": None,
+    "dns_key_secret": None,  # only whether it is set is read, never the value
+    "discovery_nameservers": None,
+    "fallback_site": None,
+}
+
+
+class ReportError(KmsOpsError):
+    """The inventory cannot be read into a report; ``option`` is the inventory variable."""
+
+
+def site_setting(topology, host_vars, setting):
+    """The value of one site setting for a host of ``topology``, and the variable it came from.
+
+    Returns ``(value, variable_name)``; the default of :data:`SITE_VARIABLES` and ``None`` when
+    the inventory sets neither name. This is the one place that knows the variable names.
+    """
+    for name in ("kms_" + setting, _ROLE_PREFIX[topology] + "_" + setting):
+        if name in host_vars and host_vars[name] is not None:
+            return host_vars[name], name
+    return SITE_VARIABLES[setting], None
+
+
+def _secret_is_set(topology, host_vars):
+    # look at whether the variable exists; reading its value could template a vault or a file
+    for name in ("kms_dns_key_secret", _ROLE_PREFIX[topology] + "_dns_key_secret"):
+        if name in host_vars:
+            return name
+    return None
+
+
+def normalize_name(name):
+    """A DNS name as the report compares it: text, lower case, no trailing dot."""
+    return str(name or "").strip().rstrip(".").lower()
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _fact(host_vars, name, default=None):
+    facts = host_vars.get("ansible_facts") or {}
+    try:
+        return facts.get(name, default)
+    except AttributeError:
+        return default
+
+
+def _unreachable(host_vars, setup_var):
+    result = host_vars.get(setup_var) if setup_var else None
+    return bool(isinstance(result, dict) and result.get("unreachable"))
+
+
+def kms_host_fqdn(host, host_vars):
+    return normalize_name(host_vars.get("kms_host_fqdn") or host)
+
+
+def build_plan(groups, hostvars, setup_var="_kms_report_setup"):
+    """One entry per site of the inventory, in inventory order (see the module docstring).
+
+    ``groups`` and ``hostvars`` are Ansible's; ``setup_var`` is the registered result of the
+    fact-gathering task of the report playbook (to skip clients that could not be reached).
+    """
+    sites = []
+    seen = {}
+    kms_group = list(groups.get(KMS_HOSTS_GROUP) or [])
+    clients_group = list(groups.get(KMS_CLIENTS_GROUP) or [])
+    for topology, label in TOPOLOGIES:
+        for host in groups.get(topology) or []:
+            host_vars = hostvars[host]
+            name, variable = site_setting(topology, host_vars, "site")
+            if not name:
+                raise ReportError(
+                    "is not set for host %s of %s: set it to the site's inventory group in the site's "
+                    "group_vars" % (host, topology), _ROLE_PREFIX[topology] + "_site")
+            name = str(name)
+            if name in seen:
+                if seen[name] != topology:
+                    raise ReportError(
+                        "site %s is in both %s and %s (host %s): a site has one topology"
+                        % (name, seen[name], topology, host), variable)
+                continue
+            seen[name] = topology
+            sites.append(_plan_site(name, topology, label, host, hostvars, groups, kms_group,
+                                    clients_group, setup_var))
+    windows = []
+    for host in _unique(kms_group + clients_group):
+        if str(_fact(hostvars[host], "os_family", "")) == "Windows":
+            windows.append(host)
+    return {
+        "sites": sites,
+        "kms_hosts": sorted({kms_host_fqdn(h, hostvars[h]) for h in kms_group}),
+        "windows_hosts": windows,
+    }
+
+
+def _unique(items):
+    out = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, clients_group, setup_var):
+    host_vars = hostvars[first_host]
+
+    def setting(key):
+        return site_setting(topology, host_vars, key)
+
+    domains, _ = setting("domains")
+    domain, _ = setting("domain")
+    client_domain, _ = setting("client_kms_domain")
+    if topology == "kms_branch_sites" and client_domain:
+        search = [client_domain]
+    else:
+        search = _as_list(domains) or _as_list(domain)
+    search = _unique([normalize_name(d) for d in search if normalize_name(d)])
+    if not search:
+        raise ReportError("is not set for site %s: the report needs the domain its clients search" % name,
+                          _ROLE_PREFIX[topology] + ("_domains" if topology == "kms_core_sites" else "_domain"))
+    dns_server, _ = setting("dns_server")
+    if not dns_server:
+        raise ReportError("is not set for site %s: the report asks that server" % name,
+                          _ROLE_PREFIX[topology] + "_dns_server")
+    dns_port, variable = setting("dns_port")
+    try:
+        dns_port = int(dns_port)
+        if not 1 <= dns_port <= 65535:
+            raise ValueError(dns_port)
+    except (TypeError, ValueError):
+        raise ReportError("%r of site %s is not a port number (1-65535)" % (dns_port, name), variable) from None
+    nameservers, _ = setting("discovery_nameservers")
+    nameservers = _as_list(nameservers) or [str(dns_server)]
+    update_host, _ = setting("dns_update_host")
+    key_file, _ = setting("dns_key_file")
+    key_name, _ = setting("dns_key_name")
+    fallback, _ = setting("fallback_site")
+
+    members = list(groups.get(name) or [])
+    kms_hosts = [h for h in members if h in kms_group]
+    clients = [h for h in members if h in clients_group]
+    discovery_host, reason = None, None
+    for client in clients:
+        if str(_fact(hostvars[client], "os_family", "")) in ("", "Windows"):
+            continue
+        if _unreachable(hostvars[client], setup_var):
+            continue
+        discovery_host, reason = client, "a client of the site"
+        break
+    if discovery_host is None:
+        discovery_host = str(update_host or "localhost")
+        reason = "the site's DNS-update host: no client of the site runs Python and answered"
+    return {
+        "name": name,
+        "topology": topology,
+        "topology_label": label,
+        "domains": search,
+        "dns_server": str(dns_server),
+        "dns_port": dns_port,
+        "nameservers": nameservers,
+        "dns_update_host": str(update_host or "localhost"),
+        "key_file": str(key_file) if key_file else None,
+        "key_name": str(key_name) if key_name else None,
+        "key_secret_variable": _secret_is_set(topology, host_vars) if key_name else None,
+        "fallback_site": str(fallback) if fallback else None,
+        "clients": clients,
+        "kms_hosts": [{"host": h, "fqdn": kms_host_fqdn(h, hostvars[h])} for h in kms_hosts],
+        "discovery_host": discovery_host,
+        "discovery_reason": reason,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The model
+
+
+LICENSED = "Licensed"
+
+
+def _grace_text(minutes):
+    if minutes is None:
+        return "-"
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        return "-"
+    if minutes <= 0:
+        return "none"
+    days, rest = divmod(minutes, 1440)
+    hours = rest // 60
+    if days:
+        return "%d d %d h" % (days, hours)
+    return "%d h %d min" % (hours, rest % 60)
+
+
+def _candidate_state(candidate, known):
+    target = normalize_name(candidate.get("target"))
+    reachable = candidate.get("reachable")
+    if target not in known:
+        if reachable:
+            return ("foreign", "not a KMS host of this inventory, and it answers on its KMS port: "
+                    "a rogue KMS host (a Windows machine given a KMS host key publishes itself)")
+        return ("foreign", "not a KMS host of this inventory, and it does not answer: "
+                "probably a decommissioned KMS host")
+    if reachable is None:
+        return ("unprobed", "not probed")
+    if reachable:
+        return ("reachable", "reachable")
+    if not candidate.get("addresses"):
+        return ("unreachable", "no address in DNS")
+    return ("unreachable", "unreachable: %s" % (candidate.get("error") or "no TCP connect"))
+
+
+def _discovery_by_site(discoveries):
+    out = {}
+    for result in discoveries or []:
+        item = result.get("item") or {}
+        out[item.get("name")] = result
+    return out
+
+
+def cleanup_task(site, domain, keep, foreign):
+    """The ``kms_publish`` task that removes the SRV values of ``foreign`` targets from the
+    ``_vlmcs._tcp`` record of ``domain`` and changes nothing else, sent the way the site sends
+    its updates (server, key file or key variable, DNS-update host) with address records left
+    alone. With KMS hosts of the inventory in ``keep`` (as read from DNS) it is a prune that
+    lists them with their values as they are; without any, a ``state: absent`` of the foreign
+    targets (prune needs at least one host to keep). Returns YAML text."""
+    lines = [
+        "- name: Remove SRV values of hosts that are not KMS hosts of the inventory from %s.%s"
+        % (SERVICE, domain),
+        "  kmsops.kms.kms_publish:",
+        "    server: %s" % site["dns_server"],
+    ]
+    if site["dns_port"] != DEFAULT_DNS_PORT:
+        lines.append("    server_port: %d" % site["dns_port"])
+    if site["key_file"]:
+        lines.append("    key_file: %s" % site["key_file"])
+    elif site["key_name"]:
+        lines.append("    key_name: %s" % site["key_name"])
+        lines.append('    key_secret: "{{ %s }}"' % (site["key_secret_variable"] or "vault_tsig_secret"))
+    if keep:
+        lines += ["    prune: true", "    address_records: false", "    hosts:"]
+        by_target = {}
+        for cand in keep:
+            by_target.setdefault(normalize_name(cand["target"]), []).append(cand)
+        for target, values in by_target.items():
+            lines += [
+                "      - name: %s" % target,
+                "        port: %d" % int(values[0].get("port") or DEFAULT_KMS_PORT),
+                "        publish:",
+            ]
+            lines += ["          - {domain: %s, priority: %d, weight: %d}"
+                      % (domain, int(v.get("priority") or 0), int(v.get("weight") or 0)) for v in values]
+    else:
+        lines += ["    state: absent", "    address_records: false", "    hosts:"]
+        for cand in foreign:
+            lines += [
+                "      - name: %s" % normalize_name(cand["target"]),
+                "        publish: [{domain: %s}]" % domain,
+            ]
+    if site["dns_update_host"] != "localhost":
+        lines.append("  delegate_to: %s" % site["dns_update_host"])
+    return "\n".join(lines)
+
+
+def _share(candidate, candidates):
+    """The chance (percent) that ``candidate`` is tried first within its priority (RFC 2782:
+    weight / sum of the weights of its priority; equal shares when every weight is 0)."""
+    group = [c for c in candidates
+             if c.get("domain") == candidate.get("domain") and c.get("priority") == candidate.get("priority")]
+    total = sum(int(c.get("weight") or 0) for c in group)
+    if total == 0:
+        return round(100.0 / len(group)) if group else 0
+    return round(100.0 * int(candidate.get("weight") or 0) / total)
+
+
+def _site_model(site, result, known):
+    """Everything the report shows for one site (without the picture)."""
+    result = result or {}
+    problem = None
+    if result.get("unreachable"):
+        problem = "discovery host %s could not be reached: %s" % (site["discovery_host"], result.get("msg") or "")
+    elif result.get("failed"):
+        problem = "kms_discover failed on %s: %s" % (site["discovery_host"], result.get("msg") or "")
+    elif not result:
+        problem = "discovery did not run for this site"
+    raw = list(result.get("candidates") or []) if not problem else []
+    selected = result.get("selected") if not problem else None
+    selected_key = None
+    if selected:
+        selected_key = (normalize_name(selected.get("target")), selected.get("domain"), selected.get("port"))
+    candidates = []
+    for order, cand in enumerate(raw, 1):
+        state, note = _candidate_state(cand, known)
+        target = normalize_name(cand.get("target"))
+        key = (target, cand.get("domain"), cand.get("port"))
+        candidates.append({
+            "order": order,
+            "target": target,
+            "domain": normalize_name(cand.get("domain")),
+            "port": int(cand.get("port") or DEFAULT_KMS_PORT),
+            "priority": int(cand.get("priority") or 0),
+            "weight": int(cand.get("weight") or 0),
+            "share": _share(cand, raw),
+            "addresses": [str(a) for a in cand.get("addresses") or []],
+            "reachable": cand.get("reachable"),
+            "state": state,
+            "note": note,
+            "in_inventory": target in known,
+            "selected": selected_key == key and not any(c["selected"] for c in candidates),
+        })
+    flags = []
+    for domain in site["domains"]:
+        here = [c for c in candidates if c["domain"] == domain]
+        foreign = [c for c in here if not c["in_inventory"]]
+        if not foreign:
+            continue
+        keep = [c for c in here if c["in_inventory"]]
+        flags.append({
+            "domain": domain,
+            "targets": [{"target": c["target"], "note": c["note"], "value": "%d %d %d %s." % (
+                c["priority"], c["weight"], c["port"], c["target"])} for c in foreign],
+            "task": cleanup_task(site, domain, keep, foreign),
+        })
+    found = {c["target"] for c in candidates}
+    missing = [h["fqdn"] for h in site["kms_hosts"] if h["fqdn"] not in found] if not problem else []
+    errors = ["%s: %s" % (e.get("domain"), e.get("msg")) for e in result.get("errors") or []]
+    chosen = next((c for c in candidates if c["selected"]), None)
+    if problem:
+        verdict, status = problem, "error"
+    elif chosen is None:
+        verdict, status = "no KMS host answers: clients of %s cannot activate" % site["name"], "error"
+    elif not chosen["in_inventory"]:
+        verdict, status = ("clients select %s, which is not a KMS host of this inventory"
+                           % chosen["target"]), "warning"
+    elif chosen["order"] > 1:
+        verdict, status = ("clients select %s after %d host(s) that do not answer"
+                           % (chosen["target"], chosen["order"] - 1)), "warning"
+    else:
+        verdict, status = "clients select %s" % chosen["target"], "ok"
+    if status == "ok" and (flags or missing):
+        status = "warning"
+    return {
+        "name": site["name"],
+        "topology": site["topology"],
+        "topology_label": site["topology_label"],
+        "domains": site["domains"],
+        "dns_server": site["dns_server"],
+        "dns_port": site["dns_port"],
+        "nameservers": site["nameservers"],
+        "fallback_site": site["fallback_site"],
+        "clients": site["clients"],
+        "kms_hosts": [h["fqdn"] for h in site["kms_hosts"]],
+        "discovery_host": site["discovery_host"],
+        "discovery_reason": site["discovery_reason"],
+        "candidates": candidates,
+        "selected": chosen["target"] if chosen else None,
+        "verdict": verdict,
+        "status": status,
+        "errors": errors,
+        "missing": missing,
+        "flags": flags,
+    }
+
+
+def _windows_row(host, site_of, kms_group, info, known, site_status):
+    kind = "KMS host" if host in kms_group else "client"
+    row = {"host": host, "site": site_of.get(host) or "-", "kind": kind, "status": "-",
+           "grace": "-", "last_kms_host": "-", "fixed_kms_host": "-", "activated": False, "why": ""}
+    if not isinstance(info, dict) or not info:
+        row["why"] = "kms_info did not run (the host was not reached)"
+        return row
+    if info.get("unreachable") or info.get("failed"):
+        row["why"] = "kms_info could not read it: %s" % (info.get("msg") or "unreachable")
+        return row
+    status = info.get("license_status") or "Unknown"
+    row["status"] = status
+    row["grace"] = _grace_text(info.get("grace_period_remaining")) if status != LICENSED else "-"
+    last = normalize_name(info.get("last_kms_host")) or None
+    fixed = normalize_name(info.get("kms_host")) or None
+    row["last_kms_host"] = last or "-"
+    row["fixed_kms_host"] = fixed or "-"
+    row["activated"] = status == LICENSED
+    why = []
+    if kind == "KMS host":
+        if status == LICENSED:
+            current, required = info.get("current_count"), info.get("required_count")
+            if isinstance(current, int) and isinstance(required, int) and 0 <= current < required:
+                why.append("activated, but counts %d of the %d clients needed before it activates "
+                           "clients" % (current, required))
+        elif status == "NoKeyInstalled":
+            why.append("no product key installed")
+        else:
+            why.append("the KMS host itself is not activated (%s)" % status)
+            if info.get("installation_id"):
+                why.append("waiting for telephone activation (Installation ID shown by kms_host)")
+    elif status != LICENSED:
+        description = str(info.get("product_description") or "")
+        if status == "NoKeyInstalled":
+            why.append("no product key installed")
+        elif description and "VOLUME_KMSCLIENT" not in description:
+            why.append("its key is not a KMS client key (%s): KMS does not activate it" % description)
+        if fixed and fixed not in known:
+            why.append("its fixed KMS host %s is not a KMS host of this inventory" % fixed)
+        if last and last not in known:
+            why.append("the KMS host it last used, %s, is not a KMS host of this inventory" % last)
+        if site_status == "error":
+            why.append("no KMS host of its site answers")
+        if not why:
+            why.append("not activated yet; %s of grace left" % row["grace"])
+    elif last and last not in known:
+        why.append("activated by %s, which is not a KMS host of this inventory" % last)
+    row["why"] = "; ".join(why)
+    row["problem"] = bool(why) or not row["activated"]
+    return row
+
+
+def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_hosts=(), generated="",
+                inventory=""):
+    """The report of an inventory (see the module docstring).
+
+    ``plan`` comes from :func:`build_plan`; ``discoveries`` are the registered results of the
+    report playbook's kms_discover loop over ``plan["sites"]`` (each carries its site as
+    ``item``); ``hostvars`` holds the kms_info results under ``info_var``; ``kms_hosts`` is the
+    inventory's ``kms_hosts`` group.
+    """
+    known = set(plan.get("kms_hosts") or [])
+    by_site = _discovery_by_site(discoveries)
+    sites = [_site_model(site, by_site.get(site["name"]), known) for site in plan.get("sites") or []]
+    for site in sites:
+        site["picture"] = site_picture(site)
+    site_of, status_of = {}, {}
+    for site in plan.get("sites") or []:
+        for host in site["clients"] + [h["host"] for h in site["kms_hosts"]]:
+            site_of.setdefault(host, site["name"])
+    for site in sites:
+        status_of[site["name"]] = site["status"]
+    windows = []
+    for host in plan.get("windows_hosts") or []:
+        info = hostvars[host].get(info_var) if host in hostvars else None
+        windows.append(_windows_row(host, site_of, set(kms_hosts), info, known,
+                                    status_of.get(site_of.get(host))))
+    flagged = sum(len(f["targets"]) for s in sites for f in s["flags"])
+    return {
+        "title": "KMS discovery report",
+        "inventory": str(inventory or ""),
+        "generated": str(generated or ""),
+        "sites": sites,
+        "windows": windows,
+        "summary": {
+            "sites": len(sites),
+            "sites_ok": sum(1 for s in sites if s["status"] == "ok"),
+            "sites_without_host": sum(1 for s in sites if s["selected"] is None),
+            "clients": sum(len(s["clients"]) for s in sites),
+            "flagged_values": flagged,
+            "windows": len(windows),
+            "not_activated": sum(1 for w in windows if not w["activated"]),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The picture of a site (SVG geometry; the HTML template prints it)
+
+_WIDTH = 860
+_TOP = 46
+_CLIENT_X, _CLIENT_W, _CLIENT_H, _CLIENT_STEP = 16, 210, 30, 40
+_DNS_X, _DNS_W, _DNS_H = 300, 210, 70
+_HOST_X, _HOST_W, _HOST_H, _HOST_STEP = 590, 254, 48, 58
+_MAX_CLIENTS = 6
+
+
+def _cut(text, width):
+    text = str(text)
+    return text if len(text) <= width else text[:width - 1] + "\u2026"
+
+
+def site_picture(site):
+    """Boxes, edges and labels of the site's picture: its clients (and the host discovery ran
+    from), the DNS server they ask, and the KMS hosts in the order a client tries them, coloured
+    by reachability (and flagged when not a KMS host of the inventory)."""
+    nodes, edges, labels = [], [], []
+    clients = list(site["clients"])
+    shown = clients[:_MAX_CLIENTS]
+    client_boxes = []
+    for name in shown:
+        cls = "client prober" if name == site["discovery_host"] else "client"
+        client_boxes.append((name, cls, name + (" (discovery ran here)" if "prober" in cls else "")))
+    if len(clients) > len(shown):
+        n = len(clients) - len(shown)
+        client_boxes.append(("+ %d more client%s" % (n, "s" if n > 1 else ""), "client more", ", ".join(clients[len(shown):])))
+    if site["discovery_host"] not in clients:
+        client_boxes.append((site["discovery_host"] + " (DNS-update host)", "client prober",
+                             "discovery ran from %s, %s" % (site["discovery_host"], site["discovery_reason"])))
+    if not clients:
+        client_boxes.insert(0, ("no client in the inventory", "client more", "the site lists no kms_clients host"))
+    candidates = site["candidates"]
+    rows = max(len(client_boxes) * _CLIENT_STEP, max(len(candidates), 1) * _HOST_STEP, _DNS_H + 20)
+    height = _TOP + rows + 18
+    middle = _TOP + rows / 2.0
+    labels.append({"x": _CLIENT_X, "y": 24, "text": "Clients of %s" % site["name"], "cls": "head", "circle": False})
+    labels.append({"x": _DNS_X, "y": 24, "text": "DNS they ask", "cls": "head", "circle": False})
+    labels.append({"x": _HOST_X, "y": 24, "text": "KMS hosts, in the order tried", "cls": "head", "circle": False})
+    dns_y = middle - _DNS_H / 2.0
+    start = middle - len(client_boxes) * _CLIENT_STEP / 2.0
+    for index, (text, cls, title) in enumerate(client_boxes):
+        y = start + index * _CLIENT_STEP + (_CLIENT_STEP - _CLIENT_H) / 2.0
+        nodes.append({"x": _CLIENT_X, "y": y, "w": _CLIENT_W, "h": _CLIENT_H, "cls": cls, "title": title,
+                      "texts": [{"x": _CLIENT_X + 10, "y": y + 19, "text": _cut(text, 30), "cls": ""}]})
+        edges.append({"x1": _CLIENT_X + _CLIENT_W, "y1": y + _CLIENT_H / 2.0, "x2": _DNS_X, "y2": middle,
+                      "cls": "query"})
+    domains = site["domains"]
+    dns_lines = ["%s port %d" % (", ".join(site["nameservers"]), site["dns_port"]),
+                 "%s.%s" % (SERVICE, domains[0]) + (" +%d" % (len(domains) - 1) if len(domains) > 1 else "")]
+    nodes.append({"x": _DNS_X, "y": dns_y, "w": _DNS_W, "h": _DNS_H, "cls": "dns",
+                  "title": "SRV %s in %s, asked from %s" % (SERVICE, ", ".join(domains), site["discovery_host"]),
+                  "texts": [{"x": _DNS_X + 10, "y": dns_y + 22, "text": "DNS", "cls": "strong"},
+                            {"x": _DNS_X + 10, "y": dns_y + 40, "text": _cut(dns_lines[0], 30), "cls": ""},
+                            {"x": _DNS_X + 10, "y": dns_y + 57, "text": _cut(dns_lines[1], 30), "cls": "small"}]})
+    if not candidates:
+        y = middle - _HOST_H / 2.0
+        nodes.append({"x": _HOST_X, "y": y, "w": _HOST_W, "h": _HOST_H, "cls": "kms none",
+                      "title": site["verdict"],
+                      "texts": [{"x": _HOST_X + 12, "y": y + 29, "text": "no KMS host found", "cls": "strong"}]})
+        edges.append({"x1": _DNS_X + _DNS_W, "y1": middle, "x2": _HOST_X, "y2": middle, "cls": "down"})
+    host_start = middle - len(candidates) * _HOST_STEP / 2.0
+    for index, cand in enumerate(candidates):
+        y = host_start + index * _HOST_STEP + (_HOST_STEP - _HOST_H) / 2.0
+        cls = "kms " + cand["state"] + (" selected" if cand["selected"] else "")
+        status = {"reachable": "reachable", "unreachable": "does not answer",
+                  "unprobed": "not probed"}.get(cand["state"], "NOT A KMS HOST OF THE INVENTORY")
+        if cand["selected"]:
+            status += " \u2014 selected"
+        detail = "priority %d, weight %d (%d%% first)" % (cand["priority"], cand["weight"], cand["share"])
+        nodes.append({"x": _HOST_X, "y": y, "w": _HOST_W, "h": _HOST_H, "cls": cls,
+                      "title": "%s port %d in %s: %s" % (cand["target"], cand["port"], cand["domain"], cand["note"]),
+                      "texts": [{"x": _HOST_X + 12, "y": y + 17, "text": _cut(cand["target"], 32), "cls": "strong"},
+                                {"x": _HOST_X + 12, "y": y + 31, "text": detail, "cls": "small"},
+                                {"x": _HOST_X + 12, "y": y + 44, "text": status, "cls": "small state"}]})
+        edge_cls = {"reachable": "ok", "unreachable": "down", "unprobed": "query"}.get(cand["state"], "foreign")
+        if cand["selected"]:
+            edge_cls += " chosen"
+        edges.append({"x1": _DNS_X + _DNS_W, "y1": middle, "x2": _HOST_X - 14, "y2": y + _HOST_H / 2.0,
+                      "cls": edge_cls})
+        labels.append({"x": _HOST_X - 10, "y": y + _HOST_H / 2.0 + 5, "text": str(cand["order"]),
+                       "cls": "order", "circle": True})
+    return {"width": _WIDTH, "height": int(height), "nodes": nodes, "edges": edges, "labels": labels}

@@ -2,30 +2,27 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Start the embedded lab and print its KMS discovery report:
-#   1. start the Docker engine if none answers, build the kmsops/* images that are missing
-#      (tests/containers/, reused when they exist),
+# Start the embedded lab and print its KMS discovery report, on a fresh Debian machine or a
+# prepared one (root, or sudo without a password):
+#   1. set-up, shared with tests/run_all.sh (tests/setup.sh containers browser): the Debian
+#      packages, the .venv from requirements-test.txt, the Docker engine, the kmsops/* images
+#      (tests/containers/), chromium; everything already there is reused,
 #   2. start a core site, a branch office and an isolated network in containers (real BIND
 #      servers, stand-in KMS hosts that only listen on TCP 1688, Linux clients; lab/create.yml
 #      from lab/inventory),
 #   3. run the collection's site.yml against lab/inventory (this working tree is the
 #      collection kmsops.kms),
-#   4. print, for each site's client, the KMS hosts in the order it tries them and the one it
-#      selects (lab/report.yml).
+#   4. run the collection's report playbook (kmsops.kms.report) against lab/inventory, check
+#      its HTML page in headless Chromium (every site's picture drawn; screenshot kept) and
+#      print the text report.
 # Running it again reuses what exists and converges. `lab/up.sh --report` only runs step 4
 # (after a fail-over by hand, for example). lab/down.sh removes the lab.
-# State (fetched TSIG keys, the report): $KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab.
+# State ($KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab): fetched TSIG keys, the Ansible logs of
+# each step, report/kms-report.{txt,html,json,png}.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export KMSOPS_LAB_DIR="${KMSOPS_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kmsops-lab}"
-if [ -x "$root/.venv/bin/ansible-playbook" ]; then
-    PATH="$root/.venv/bin:$PATH"
-fi
-command -v ansible-playbook >/dev/null || {
-    echo "ansible-playbook not found: create $root/.venv (pip install -r requirements-test.txt)" >&2
-    exit 1
-}
 
 report_only=false
 case "${1:-}" in
@@ -34,23 +31,48 @@ case "${1:-}" in
     *) echo "usage: $0 [--report]" >&2; exit 2 ;;
 esac
 
-if ! "$report_only"; then
-    "$root/tests/containers/dockerd.sh" start
-    "$root/tests/containers/build_images.sh"
+started=$SECONDS
+step() { printf '=== lab: %s (%d s)\n' "$*" "$((SECONDS - started))"; }
+
+# shellcheck source=tests/setup.sh
+. "$root/tests/setup.sh"
+if "$report_only"; then
+    kmsops_setup browser
+else
+    kmsops_setup containers browser
 fi
 
 mkdir -p "$KMSOPS_LAB_DIR"
 chmod 0700 "$KMSOPS_LAB_DIR"
 touch "$KMSOPS_LAB_DIR/.kmsops-lab"   # lab/down.sh only deletes a directory marked so
-"$root/molecule/shared/collection.sh" "$KMSOPS_LAB_DIR/collections"
+"$root/molecule/shared/collection.sh" "$KMSOPS_LAB_DIR/collections" >/dev/null
 export ANSIBLE_COLLECTIONS_PATH="$KMSOPS_LAB_DIR/collections"
+export ANSIBLE_NOCOLOR=1
+
+# Run one playbook with its full output in $KMSOPS_LAB_DIR/<name>.log; print one line per
+# task while it runs, and the end of the log when it fails.
+playbook() {
+    local name="$1" log="$KMSOPS_LAB_DIR/$1.log"
+    shift
+    step "$name: ansible-playbook $* (log: $log)"
+    if ! ansible-playbook -i lab/inventory "$@" </dev/null 2>&1 | tee "$log" \
+            | sed -u -n 's/^TASK \[\(.*\)\] \**$/    \1/p'; then
+        echo "lab: $name failed; the end of $log:" >&2
+        tail -n 40 "$log" >&2
+        exit 1
+    fi
+}
 
 cd "$root"
-inventory=lab/inventory
 if ! "$report_only"; then
-    ansible-playbook -i "$inventory" lab/create.yml
-    ansible-playbook -i "$inventory" site.yml
+    playbook create lab/create.yml
+    playbook site site.yml
 fi
-ansible-playbook -i "$inventory" lab/report.yml
+report_dir="$KMSOPS_LAB_DIR/report"
+playbook report kmsops.kms.report -e "kms_report_dir=$report_dir"
+step "checking the HTML report in headless Chromium"
+python "$root/tests/browser/check_report.py" "$report_dir/kms-report.html" \
+    --inventory lab/inventory --screenshot "$report_dir/kms-report.png"
+step "done; the report (also $report_dir/kms-report.html):"
 echo
-cat "$KMSOPS_LAB_DIR/report.txt"
+cat "$report_dir/kms-report.txt"

@@ -260,6 +260,9 @@ def _candidate_state(candidate, known):
         if reachable:
             return ("foreign", "not a KMS host of this inventory, and it answers on its KMS port: "
                     "a rogue KMS host (a Windows machine given a KMS host key publishes itself)")
+        if not candidate.get("addresses"):
+            return ("foreign", "not a KMS host of this inventory, and its name has no address: "
+                    "probably a decommissioned KMS host")
         return ("foreign", "not a KMS host of this inventory, and it does not answer: "
                 "probably a decommissioned KMS host")
     if reachable is None:

@@ -49,20 +49,23 @@ HOSTVARS = {
     "kms.iso.test": dict(_ISO, kms_host_fqdn="KMS.iso.test.", **_WINDOWS),
     "win1.iso.test": dict(_ISO, **_WINDOWS),
 }
-HOSTVARS["ws2.hq.test"]["_kms_report_info"] = {
-    "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 20160,
-    "product_description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel",
-    "last_kms_host": "rogue.hq.test", "kms_host": None, "is_kms_host": False}
-HOSTVARS["kms2.hq.test"]["_kms_report_info"] = {
-    "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259200,
-    "product_description": "Windows(R) Operating System, VOLUME_KMS_2022 channel",
-    "is_kms_host": True, "current_count": 3, "required_count": 5, "last_kms_host": None}
-HOSTVARS["kms.iso.test"]["_kms_report_info"] = {
-    "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 43200,
-    "is_kms_host": True, "installation_id": "123456", "current_count": -1, "required_count": 5}
-HOSTVARS["win1.iso.test"]["_kms_report_info"] = {
-    "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259000,
-    "product_description": "VOLUME_KMSCLIENT channel", "last_kms_host": "kms.iso.test", "is_kms_host": False}
+# what kms_info returned on the Windows hosts
+INFO = {
+    "ws2.hq.test": {
+        "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 20160,
+        "product_description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel",
+        "last_kms_host": "rogue.hq.test", "kms_host": None, "is_kms_host": False},
+    "kms2.hq.test": {
+        "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259200,
+        "product_description": "Windows(R) Operating System, VOLUME_KMS_2022 channel",
+        "is_kms_host": True, "current_count": 3, "required_count": 5, "last_kms_host": None},
+    "kms.iso.test": {
+        "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 43200,
+        "is_kms_host": True, "installation_id": "123456", "current_count": -1, "required_count": 5},
+    "win1.iso.test": {
+        "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259000,
+        "product_description": "VOLUME_KMSCLIENT channel", "last_kms_host": "kms.iso.test", "is_kms_host": False},
+}
 
 
 def _cand(domain, target, priority, weight, address, reachable):
@@ -99,7 +102,11 @@ def discoveries(plan):
 
 
 def hostvars():
-    return copy.deepcopy(HOSTVARS)
+    """Host variables as the report playbook leaves them (kms_info registered as _kms_report_info)."""
+    values = copy.deepcopy(HOSTVARS)
+    for host, info in INFO.items():
+        values[host]["_kms_report_info"] = copy.deepcopy(info)
+    return values
 
 
 def model():

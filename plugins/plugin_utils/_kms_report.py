@@ -165,11 +165,11 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
     host_vars = hostvars[first_host]
 
     def setting(key):
-        return site_setting(topology, host_vars, key)
+        return site_setting(topology, host_vars, key)[0]
 
-    domains, _ = setting("domains")
-    domain, _ = setting("domain")
-    client_domain, _ = setting("client_kms_domain")
+    domains = setting("domains")
+    domain = setting("domain")
+    client_domain = setting("client_kms_domain")
     if topology == "kms_branch_sites" and client_domain:
         search = [client_domain]
     else:
@@ -178,23 +178,23 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
     if not search:
         raise ReportError("is not set for site %s: the report needs the domain its clients search" % name,
                           _ROLE_PREFIX[topology] + ("_domains" if topology == "kms_core_sites" else "_domain"))
-    dns_server, _ = setting("dns_server")
+    dns_server = setting("dns_server")
     if not dns_server:
         raise ReportError("is not set for site %s: the report asks that server" % name,
                           _ROLE_PREFIX[topology] + "_dns_server")
-    dns_port, variable = setting("dns_port")
+    dns_port, variable = site_setting(topology, host_vars, "dns_port")
     try:
         dns_port = int(dns_port)
         if not 1 <= dns_port <= 65535:
             raise ValueError(dns_port)
     except (TypeError, ValueError):
         raise ReportError("%r of site %s is not a port number (1-65535)" % (dns_port, name), variable) from None
-    nameservers, _ = setting("discovery_nameservers")
+    nameservers = setting("discovery_nameservers")
     nameservers = _as_list(nameservers) or [str(dns_server)]
-    update_host, _ = setting("dns_update_host")
-    key_file, _ = setting("dns_key_file")
-    key_name, _ = setting("dns_key_name")
-    fallback, _ = setting("fallback_site")
+    update_host = setting("dns_update_host")
+    key_file = setting("dns_key_file")
+    key_name = setting("dns_key_name")
+    fallback = setting("fallback_site")
 
     members = list(groups.get(name) or [])
     kms_hosts = [h for h in members if h in kms_group]

@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Open the KMS discovery report page (kms-report.html) in headless Chromium and check that the
 picture of every site is drawn; keep a screenshot.
 
-    check_report.py HTML --screenshot PNG (--site NAME ... | --inventory INVENTORY)
+    python tests/browser/check_report.py HTML --screenshot PNG (--site NAME ... | --inventory INVENTORY)
 
 1. The browser lays the page out: a copy of the page with a probe script appended is loaded
    with --dump-dom; the probe reports, for every ``svg.site-map``, its box on the page, the
@@ -195,7 +194,7 @@ def inventory_sites(inventory):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("html")
     parser.add_argument("--screenshot", required=True)
     parser.add_argument("--site", action="append", default=[])

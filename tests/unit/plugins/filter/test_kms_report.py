@@ -233,8 +233,8 @@ def test_values_of_hosts_not_in_the_inventory_are_flagged_rogue_or_decommissione
     notes = {t["target"]: t["note"] for t in flag["targets"]}
     assert set(notes) == {"rogue.hq.test", "old-kms.hq.test"}
     assert "rogue KMS host" in notes["rogue.hq.test"]
-    assert notes["old-kms.hq.test"] == ("not a KMS host of this inventory, and its name has no address: "
-                                       "probably a decommissioned KMS host")
+    assert notes["old-kms.hq.test"] == (
+        "not a KMS host of this inventory, and its name has no address: probably a decommissioned KMS host")
     assert [t["value"] for t in flag["targets"]] == ["0 0 1688 rogue.hq.test.", "5 0 1688 old-kms.hq.test."]
 
 

@@ -131,6 +131,19 @@ host_caching:
   description: KMS host caching of a client.
   returned: always
   type: bool
+last_kms_host:
+  description:
+    - The KMS host the machine last found through DNS (C(DiscoveredKeyManagementServiceMachineName)
+      of its Windows licensing product, what C(slmgr /dlv) shows as "KMS machine name from DNS"),
+      or null when it found none.
+  returned: always
+  type: str
+  sample: kms1.corp.example
+last_kms_port:
+  description: The port of that KMS host (C(DiscoveredKeyManagementServiceMachinePort)), or null.
+  returned: always
+  type: int
+  sample: 1688
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -41,7 +41,8 @@ $serviceProperties = @(
 )
 $productProperties = @(
     'ID', 'Name', 'Description', 'LicenseStatus', 'PartialProductKey', 'ProductKeyID', 'LicenseFamily',
-    'OfflineInstallationId', 'GracePeriodRemaining', 'LicenseIsAddon'
+    'OfflineInstallationId', 'GracePeriodRemaining', 'LicenseIsAddon',
+    'DiscoveredKeyManagementServiceMachineName', 'DiscoveredKeyManagementServiceMachinePort'
 )
 
 Function Get-LicensingState {

@@ -176,6 +176,9 @@ def summarize(state):
         "kms_port": _port(service.get("KeyManagementServicePort")),
         "kms_domain": (service.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None,
         "host_caching": _bool(service.get("KeyManagementServiceHostCaching")),
+        # what slmgr /dlv shows as "KMS machine name from DNS": the KMS host last found in DNS
+        "last_kms_host": _machine(product.get("DiscoveredKeyManagementServiceMachineName")) if product else None,
+        "last_kms_port": (_int(product.get("DiscoveredKeyManagementServiceMachinePort")) or None) if product else None,
     }
     return facts
 

@@ -1,0 +1,108 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report playbook of the installed collection (ansible-playbook kmsops.kms.report) against
+a real named on loopback: what a client of the site finds, a rogue and a decommissioned SRV value
+flagged, the task the report prints removes exactly them (read back with dig), and the HTML page
+of this real report is drawn in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
+
+import check_report  # noqa: E402 pylint: disable=wrong-import-position
+
+
+@pytest.fixture
+def ports():
+    up = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    up.bind(("127.0.0.1", 0))
+    up.listen(16)
+    down = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    down.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
+    yield up.getsockname()[1], down.getsockname()[1]
+    up.close()
+    down.close()
+
+
+def _inventory(path, named, site, up, down):
+    inventory = {"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+        "children": {
+            "kms_core_sites": {"children": {"hq": {
+                "hosts": {"kms1": None, "kms2": None, "pc1": None},
+                "vars": {
+                    "core_network_site": "hq",
+                    "core_network_domains": [site],
+                    "core_network_dns_server": named.address,
+                    "core_network_dns_port": named.port,
+                    "core_network_dns_key_file": named.key_files["kms-publisher"],
+                }}}},
+            "kms_hosts": {"hosts": {
+                "kms1": {"kms_host_fqdn": f"kms1.{site}", "kms_host_port": up},
+                "kms2": {"kms_host_fqdn": f"kms2.{site}", "kms_host_port": down},
+            }},
+            "kms_clients": {"hosts": {"pc1": None}},
+        }}}
+    path.write_text(yaml.safe_dump(inventory))
+
+
+def test_report_flags_foreign_values_and_its_task_removes_only_them(named, site, collection, run_play, ports,
+                                                                     tmp_path):
+    up, down = ports
+    named.nsupdate("admin", "\n".join([
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 60 {up} kms1.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 40 {down} kms2.{site}.",
+        # a machine given a KMS host key publishes itself; a retired host left its value behind
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 0 {up} kms3.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 5 0 1688 kms4.{site}.",
+        f"update add kms1.{site}. 3600 A 127.0.0.1",
+        f"update add kms2.{site}. 3600 A 127.0.0.1",
+        f"update add kms3.{site}. 3600 A 127.0.0.1",
+    ]))
+    inventory = tmp_path / "hosts.yml"
+    _inventory(inventory, named, site, up, down)
+    out = tmp_path / "report"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection, ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false")
+    bindir = os.path.dirname(sys.executable)
+    proc = subprocess.run([os.path.join(bindir, "ansible-playbook"), "-i", str(inventory), "kmsops.kms.report",
+                           "-e", "kms_report_dir=%s" % out], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    model = json.loads((out / "kms-report.json").read_text())
+    (hq,) = model["sites"]
+    assert hq["discovery_host"] == "pc1" and hq["dns_port"] == named.port
+    states = {c["target"]: c["state"] for c in hq["candidates"]}
+    assert states == {f"kms1.{site}": "reachable", f"kms2.{site}": "unreachable",
+                      f"kms3.{site}": "foreign", f"kms4.{site}": "foreign"}
+    assert hq["selected"] in (f"kms1.{site}", f"kms3.{site}")
+    (flag,) = hq["flags"]
+    notes = {t["target"]: t["note"] for t in flag["targets"]}
+    assert "rogue KMS host" in notes[f"kms3.{site}"] and "decommissioned" in notes[f"kms4.{site}"]
+    text = (out / "kms-report.txt").read_text()
+    assert flag["task"].splitlines()[1].strip() in text and "== Site hq (core)" in text
+
+    # the printed task, run as printed: check mode shows it, then it removes only the two values
+    task = yaml.safe_load(flag["task"])
+    assert run_play(task, check=True)[0]["changed"] is True
+    assert len(named.dig(f"_vlmcs._tcp.{site}", "SRV")) == 4
+    assert run_play(task)[0]["changed"] is True
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == sorted([
+        f"0 60 {up} kms1.{site}.", f"0 40 {down} kms2.{site}."])
+    assert named.dig(f"kms3.{site}", "A") == ["127.0.0.1"]  # address records left alone
+    assert run_play(task)[0]["changed"] is False
+
+    # the real report page is drawn in a browser
+    problems = check_report.check(str(out / "kms-report.html"), ["hq"], str(out / "kms-report.png"))[0]
+    assert problems == []

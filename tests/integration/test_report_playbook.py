@@ -57,8 +57,8 @@ def _inventory(path, named, site, up, down):
     path.write_text(yaml.safe_dump(inventory))
 
 
-def test_report_flags_foreign_values_and_its_task_removes_only_them(named, site, collection, run_play, ports,
-                                                                     tmp_path):
+def test_report_flags_foreign_values_and_its_task_removes_only_them(
+        named, site, collection, run_play, ports, tmp_path):
     up, down = ports
     named.nsupdate("admin", "\n".join([
         f"update add _vlmcs._tcp.{site}. 3600 SRV 0 60 {up} kms1.{site}.",

@@ -23,10 +23,20 @@ options:
   _terms:
     description:
       - The client's DNS suffix search list, in the order the client tries it.
-      - When empty, the controller's own search list (C(/etc/resolv.conf)) is used.
+      - The same as O(domains); give the domains one way or the other, not both.
+      - When neither terms nor O(domains) are given, the controller's own search list
+        (C(/etc/resolv.conf)) is used.
     type: list
     elements: str
     required: false
+  domains:
+    description:
+      - The client's DNS suffix search list, as a keyword (C(domains=[...])), the same option the
+        M(kmsops.kms.kms_discover) module takes. An alternative to the terms.
+    type: list
+    elements: str
+notes:
+  - A keyword the lookup does not know (a misspelt option) is an error, not silently ignored.
 seealso:
   - module: kmsops.kms.kms_discover
   - plugin: kmsops.kms.srv_order
@@ -49,6 +59,10 @@ EXAMPLES = r"""
     fail_msg: "{{ found.errors | map(attribute='msg') | join('; ') }}"
   vars:
     found: "{{ lookup('kmsops.kms.kms_discover', 'corp.example', seed=1) }}"
+
+- name: The domains as a keyword, as the module takes them
+  ansible.builtin.debug:
+    msg: "{{ lookup('kmsops.kms.kms_discover', domains=['branch.corp.example', 'corp.example']) }}"
 """
 
 RETURN = r"""
@@ -64,6 +78,7 @@ _raw:
   elements: dict
 """
 
+from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
@@ -85,13 +100,28 @@ def _flatten(terms):
 
 
 class LookupModule(LookupBase):
+    def _known_options(self):
+        """The option names of this lookup (its DOCUMENTATION and the discovery doc fragment)."""
+        definitions = C.config.get_configuration_definitions("lookup", self._load_name) or {}
+        return [name for name in definitions if not name.startswith("_")]
+
     def run(self, terms, variables=None, **kwargs):
         if not HAS_DNSPYTHON:
             raise AnsibleError("the kmsops.kms.kms_discover lookup needs the dnspython Python "
                                "library on the controller (pip install dnspython)")
+        known = set(self._known_options())
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise AnsibleLookupError("kms_discover: unknown keyword(s) %s; the lookup takes %s"
+                                     % (", ".join(unknown), ", ".join(sorted(known))))
         self.set_options(var_options=variables, direct=kwargs)
+        from_terms = [str(term) for term in _flatten(terms or [])]
+        from_option = [str(domain) for domain in _flatten(self.get_option("domains") or [])]
+        if from_terms and from_option:
+            raise AnsibleLookupError("kms_discover: domains: give the domains as terms or as domains=, "
+                                     "not both")
         try:
-            domains = [str(term) for term in _flatten(terms or [])] or read_search_list()
+            domains = from_terms or from_option or read_search_list()
             result = discover(
                 domains,
                 nameservers=self.get_option("nameservers"),

@@ -179,7 +179,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE,
                            supports_check_mode=True)
-    run_dns_module(module, record_changes, _shape)
+    run_dns_module(module, record_changes, _shape, verify=True)
 
 
 if __name__ == "__main__":

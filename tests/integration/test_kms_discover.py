@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import socket
 
 import pytest
@@ -154,6 +155,24 @@ def test_a_silent_nameserver_gives_a_timeout_per_domain():
     assert result["candidates"] == [] and result["selected"] is None
 
 
+def test_messages_name_record_types_not_their_numbers(named, kms_net):
+    site = kms_net.site
+    result = disc.discover([f"nodata.{site}", f"noaddr.{site}"], seed=1, **options(named))
+    nodata = result["errors"][0]["msg"]
+    assert "has no SRV record" in nodata, nodata
+    address_error = result["candidates"][0]["error"]
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    try:
+        timeout = disc.discover(["a.example"], nameservers=["127.0.0.1"],
+                                dns_port=silent.getsockname()[1], timeout=0.3)["errors"][0]["msg"]
+    finally:
+        silent.close()
+    assert " SRV " in timeout, timeout
+    for message in (nodata, address_error, timeout):
+        assert not re.search(r"\b(33|28)\b", message), message
+
+
 # -- through Ansible ----------------------------------------------------------------------------
 
 def test_module_and_lookup_skip_the_unreachable_host_and_agree_on_the_order(named, kms_net, run_play):
@@ -191,6 +210,25 @@ def test_module_and_lookup_skip_the_unreachable_host_and_agree_on_the_order(name
     assert targets(looked_up["candidates"]) == targets(candidates)
     assert looked_up["selected"] == module["selected"]
     assert looked_up["errors"] == module["errors"]
+
+
+def test_lookup_takes_domains_as_a_keyword_and_rejects_unknown_keywords(named, kms_net, run_play):
+    site, branch = kms_net.site, kms_net.branch
+    common = "nameservers=['%s'], dns_port=%d, timeout=3, seed=11" % (named.address, named.port)
+    result = run_play([
+        {"name": "domains as keyword", "ansible.builtin.debug": {
+            "msg": "{{ lookup('kmsops.kms.kms_discover', domains=['%s', '%s'], %s) }}" % (branch, site, common)}},
+        {"name": "domains as terms", "ansible.builtin.debug": {
+            "msg": "{{ lookup('kmsops.kms.kms_discover', '%s', '%s', %s) }}" % (branch, site, common)}},
+        {"name": "misspelt keyword", "ansible.builtin.debug": {
+            "msg": "{{ lookup('kmsops.kms.kms_discover', domain=['%s'], %s) }}" % (site, common)},
+         "ignore_errors": True},
+    ])
+    keyword, terms, misspelt = result[0]["msg"], result[1]["msg"], result[2]
+    assert [d["domain"] for d in keyword["domains"]] == [branch, site]
+    assert targets(keyword["candidates"]) == targets(terms["candidates"])
+    assert misspelt.get("failed") is True
+    assert "unknown keyword(s) domain; the lookup takes dns_port, domains," in misspelt["msg"]
 
 
 def test_module_in_check_mode_without_probe_selects_the_first_candidate(named, kms_net, run_play):

@@ -298,7 +298,8 @@ class DnsClient:
         self.resolver = resolver
 
     def _query(self, name, rdtype):
-        """Return ``(rrset or None, status, message)``."""
+        """Return ``(rrset or None, status, message)``; messages name the type (SRV), not its number."""
+        rdtype = dns.rdatatype.to_text(rdtype)
         try:
             answer = self.resolver.resolve(name, rdtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN:

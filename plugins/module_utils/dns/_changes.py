@@ -182,20 +182,32 @@ def publish_changes(params):
             domains.setdefault(domain, [])
             options.setdefault(domain, f"{where}.domain")
             domains[domain].append(srv_value(priority, weight, host.port, host.name.to_text(), where))
-    changes = []
-    for domain, values in domains.items():
-        if state == "present":
-            transform = _publish_transform(values, targets, params.get("prune"), ttl)
-        else:
-            transform = _unpublish_transform(targets)
-        changes.append(RRsetChange(srv_owner(domain), "SRV", transform, options[domain]))
+    # Order (defect: a refused address must never leave an SRV value pointing at no address):
+    # publishing, a host's addresses go before the SRV values that name it; withdrawing, its SRV
+    # values go before its addresses. Same zone: one atomic UPDATE; zones differ: the needed
+    # zone's UPDATE first (see _plan.order_batches).
+    address_changes = []
     if params.get("address_records", True):
         for host in hosts:
+            owners = frozenset(srv_owner(domain) for domain, _priority, _weight, _where in host.publish)
             for rdtype, addresses in (("A", host.ipv4), ("AAAA", host.ipv6)):
                 values = parse_values(rdtype, addresses, f"{host.option}.addresses")
                 if state == "present":
                     if values:
-                        changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl), f"{host.option}.name"))
+                        address_changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl),
+                                                           f"{host.option}.name"))
                 elif values or not (host.ipv4 or host.ipv6):
-                    changes.append(RRsetChange(host.name, rdtype, remove(values or None), f"{host.option}.name"))
-    return changes, None
+                    address_changes.append(RRsetChange(host.name, rdtype, remove(values or None),
+                                                       f"{host.option}.name", needs=owners))
+    srv_changes = []
+    for domain, values in domains.items():
+        if state == "present":
+            transform = _publish_transform(values, targets, params.get("prune"), ttl)
+            needs = frozenset(value.target for value in values)
+        else:
+            transform = _unpublish_transform(targets)
+            needs = frozenset()
+        srv_changes.append(RRsetChange(srv_owner(domain), "SRV", transform, options[domain], needs=needs))
+    if state == "present":
+        return address_changes + srv_changes, None
+    return srv_changes + address_changes, None

@@ -32,7 +32,19 @@ class TSIGError(DNSError):
 
 
 class UpdateRefused(DNSError):
-    """The server refused the UPDATE (REFUSED: the update-policy does not allow it)."""
+    """The server refused the UPDATE (REFUSED: update-policy, check-names, or no updates allowed)."""
+
+
+class ServerFailure(DNSError):
+    """The server answered SERVFAIL (for example an RRset over BIND's max-records-per-type)."""
+
+
+class CNAMEConflict(DNSError):
+    """The change would put a CNAME beside other data (or at the apex); BIND would ignore it."""
+
+
+class UpdateIgnored(DNSError):
+    """The server answered NOERROR but does not hold what the UPDATE sent."""
 
 
 class ZoneNotFound(DNSError):

@@ -57,28 +57,45 @@ def make_transport(params):
 
 def _zone_result(plan):
     return {"zone": plan.zone.to_text(), "changed": plan.changed, "update_sent": plan.update_sent,
-            "attempts": plan.attempts}
+            "attempts": plan.attempts, "state": plan.state}
 
 
-def run_dns_module(module, build, shape):
+def _scrub(text, secrets):
+    """TEXT with every secret replaced (a dnspython error or traceback may embed the key)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+def run_dns_module(module, build, shape, verify=False):
     """Run a DNS module.
 
     BUILD(params) -> (changes, zone or None): checks every input and builds the wanted changes
-    before anything is sent. SHAPE(records, plans) -> dict of extra return values.
-    Every DNSError becomes one fail_json here; nothing else calls fail_json.
+    before anything is sent. SHAPE(records, plans) -> dict of extra return values. VERIFY: read
+    the changed RRsets back after each UPDATE (see ``verify_update``).
+    Every DNSError becomes one fail_json here; nothing else calls fail_json. An unexpected error
+    fails too, with the TSIG secret (also one read from key_file) scrubbed from message and traceback.
     """
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
     transport = None
+    secrets = [module.params.get("key_secret")]
     try:
         changes, zone = build(module.params)
         transport = make_transport(module.params)
-        plans = run_changes(transport, changes, module.check_mode, zone)
+        secrets += list(getattr(transport.signer, "secrets", ()))
+        # Ansible masks no_log values in everything the module returns: add a key_file's secret
+        module.no_log_values.update(secret for secret in secrets if secret)
+        plans = run_changes(transport, changes, module.check_mode, zone, verify=verify)
     except DNSError as exc:
-        # zones handled before the failing one were updated: say so, and report changed
-        applied = [plan for plan in exc.applied if plan.update_sent]
-        module.fail_json(msg=str(exc), option=exc.option, changed=bool(applied),
+        # zones updated before the failure keep their change: say so, and report changed
+        updated = [plan for plan in exc.applied if plan.state == "updated"]
+        module.fail_json(msg=_scrub(str(exc), secrets), option=exc.option, changed=bool(updated),
                          zones=[_zone_result(plan) for plan in exc.applied])
+    except Exception as exc:  # pylint: disable=broad-except
+        module.fail_json(msg=_scrub(f"unexpected error ({type(exc).__name__}): {exc}", secrets),
+                         exception=_scrub(traceback.format_exc(), secrets))
     finally:
         if transport is not None:
             transport.close()

@@ -22,13 +22,22 @@ except ImportError:  # pragma: no cover - reported by the modules with missing_r
     pass
 
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
+    CNAMEConflict,
     ConcurrentChange,
+    DNSConnectionError,
     DNSError,
+    DNSTimeout,
     InvalidInput,
     PrerequisiteFailed,
+    ServerFailure,
+    UpdateIgnored,
 )
 
 MAX_ATTEMPTS = 5
+# BIND 9.18.28 and later, and 9.20: an RRset may hold at most max-records-per-type records
+BIND_MAX_RECORDS_PER_TYPE = 100
+# what BIND lets share an owner name with a CNAME (DNSSEC data); anything else it ignores
+_ALLOWED_BESIDE_CNAME = frozenset(("CNAME", "RRSIG", "NSEC", "KEY", "SIG"))
 
 
 # -- transforms -------------------------------------------------------------------------------
@@ -60,15 +69,21 @@ def remove(values=None):
 
 
 class RRsetChange:
-    """One wanted change: NAME/RDTYPE, a transform, and the option it came from (for errors)."""
+    """One wanted change: NAME/RDTYPE, a transform, and the option it came from (for errors).
 
-    __slots__ = ("name", "rdtype", "transform", "option")
+    NEEDS: owner names whose changes must be on the server first (the address records an SRV
+    value points to; the SRV values that point to an address being withdrawn). They go in the
+    same UPDATE when they are in the same zone (atomic), in an earlier UPDATE otherwise.
+    """
 
-    def __init__(self, name, rdtype, transform, option="name"):
+    __slots__ = ("name", "rdtype", "transform", "option", "needs")
+
+    def __init__(self, name, rdtype, transform, option="name", needs=()):
         self.name = name
         self.rdtype = rdtype.upper()
         self.transform = transform
         self.option = option
+        self.needs = frozenset(needs)
 
 
 class PlannedRRset:
@@ -101,6 +116,17 @@ class ZonePlan:
         self.items = items
         self.attempts = 0
         self.update_sent = False
+        self.outcome = None  # "unknown", "failed" or "ignored" when the UPDATE did not succeed
+
+    @property
+    def state(self):
+        """unchanged; changed (check mode: would change); updated (the server took the UPDATE);
+        unknown (sent, no answer: may or may not be applied); failed; ignored (NOERROR, not applied)."""
+        if self.outcome:
+            return self.outcome
+        if self.update_sent:
+            return "updated"
+        return "changed" if self.changed else "unchanged"
 
     @property
     def changed_items(self):
@@ -111,9 +137,35 @@ class ZonePlan:
         return bool(self.changed_items)
 
 
+def cname_conflict(zone, item, owner_types=()):
+    """The CNAMEConflict ITEM would cause, or None. BIND silently ignores (NOERROR) other data
+    added beside a CNAME and a CNAME added beside other data; a CNAME at the apex is never valid.
+    OWNER_TYPES: the types the owner holds (read only for a new CNAME at an existing name)."""
+    before, after = item.before, item.after
+    name, rdtype = before.name, before.rdtype
+    if rdtype != "CNAME":
+        if before.cname is not None and after.values - before.values:
+            return CNAMEConflict(f"{name} holds a CNAME (to {before.cname}); a name with a CNAME can hold no "
+                                 f"{rdtype} record (BIND would ignore it and answer NOERROR). Remove the CNAME "
+                                 f"first, or write the record at {before.cname}", item.change.option)
+        return None
+    if not after.exists or before.exists:
+        return None  # removing a CNAME, or replacing its target: allowed
+    if name == zone:
+        return CNAMEConflict(f"{name} is the apex of zone {zone}, which holds SOA and NS records: a CNAME "
+                             "cannot be there", item.change.option)
+    others = sorted(set(owner_types) - _ALLOWED_BESIDE_CNAME)
+    if others:
+        return CNAMEConflict(f"{name} already holds {', '.join(others)} record(s); a CNAME cannot share its name "
+                             "with other data (BIND would ignore it and answer NOERROR). Remove those records "
+                             "first", item.change.option)
+    return None
+
+
 def plan_zone(transport, zone, changes, known=None):
     """Read each RRset of CHANGES once and apply the transforms (several changes of one RRset
-    are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read (not read again)."""
+    are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read (not read again).
+    Fail on a CNAME conflict before anything is sent."""
     items = {}
     order = []
     for change in changes:
@@ -124,6 +176,18 @@ def plan_zone(transport, zone, changes, known=None):
             order.append(key)
         item = items[key]
         item.after = change.transform(item.after)
+    for key in order:
+        item = items[key]
+        if not item.changed:
+            continue
+        owner_types = ()
+        if (item.before.rdtype == "CNAME" and item.after.exists and not item.before.exists
+                and item.before.owner_exists and item.before.name != zone):
+            # only a new CNAME at a name that exists needs to know what else is there
+            owner_types = transport.read_owner_types(item.before.name)
+        conflict = cname_conflict(zone, item, owner_types)
+        if conflict is not None:
+            raise conflict
     return ZonePlan(zone, [items[key] for key in order])
 
 
@@ -138,6 +202,13 @@ def build_update(plan):
             update.present(name, *_sorted(before.values))
         else:
             update.absent(name, rdtype)
+        # the CNAME rules as prerequisites: a CNAME added meanwhile by someone else makes the
+        # server answer YXRRSET/YXDOMAIN instead of silently ignoring our addition (an RRset that
+        # exists already rules out a CNAME at its name)
+        if rdtype != "CNAME" and after.exists and not before.exists:
+            update.absent(name, "CNAME")
+        elif rdtype == "CNAME" and after.exists and not before.exists and before.owner_exists is False:
+            update.absent(name)
         if not after.exists:
             update.delete(name, rdtype)
         elif not before.exists:
@@ -160,10 +231,46 @@ def _sorted(values):
     return sorted(values, key=lambda rdata: rdata.to_text())
 
 
-def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None):
+def servfail_message(plan, message):
+    """SERVFAIL says nothing more; name the likely cause when it is BIND's per-RRset limit."""
+    largest = max(plan.changed_items, key=lambda item: len(item.after.values))
+    count = len(largest.after.values)
+    where = f"{largest.after.name} {largest.after.rdtype}"
+    limit = (f"BIND 9.18.28 and later (and 9.20) answer SERVFAIL when an RRset would hold more records than "
+             f"max-records-per-type (default {BIND_MAX_RECORDS_PER_TYPE})")
+    if count > BIND_MAX_RECORDS_PER_TYPE:
+        return (f"{message}. {where} would hold {count} records: {limit}, the likely cause. Raise "
+                "max-records-per-type in the server's options or zone, or publish fewer values")
+    return (f"{message}. The largest RRset of this update, {where}, would hold {count} records: {limit}; "
+            f"if the server sets it to {count - 1} or less, that is the cause. Otherwise see the server's log")
+
+
+def verify_update(transport, plan):
+    """Read the changed RRsets back after a NOERROR UPDATE; fail when what was sent is not there.
+
+    Added values must be present and removed values absent (values other writers added meanwhile are
+    fine). Costs one read per changed RRset: dns_record uses it, kms_publish relies on its
+    prerequisites and CNAME checks instead."""
+    for item in plan.changed_items:
+        now = transport.read_rrset(item.before.name, item.before.rdtype)
+        missing = item.after.values - item.before.values - now.values
+        left = (item.before.values - item.after.values) & now.values
+        if missing or left:
+            plan.outcome = "ignored"
+            raise UpdateIgnored(f"the server answered NOERROR to the update of zone {plan.zone}, but "
+                                f"{item.before.name} {item.before.rdtype} holds {now.sorted_texts() or 'nothing'}: "
+                                "it ignored the update (its log says why) or another writer changed it at once",
+                                item.change.option)
+
+
+def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None,
+               verify=False):
     """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan.
 
-    KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again."""
+    KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again.
+
+    When the UPDATE fails, the error's ``applied`` holds this zone's plan with its outcome:
+    ``unknown`` when it was sent and no answer came (it may or may not be applied)."""
     for attempt in range(1, max_attempts + 1):
         plan = plan_zone(transport, zone, changes, known if attempt == 1 else None)
         plan.attempts = attempt
@@ -175,7 +282,25 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
             # someone changed an RRset since we read it: read again and plan again
             sleep(random.uniform(0.05, 0.2) * attempt)
             continue
+        except ServerFailure as exc:
+            plan.outcome = "failed"
+            raise ServerFailure(servfail_message(plan, exc.message), exc.option, applied=[plan]) from None
+        except (DNSTimeout, DNSConnectionError) as exc:
+            plan.outcome = "unknown"
+            raise type(exc)(f"{exc.message}; the UPDATE of zone {zone} was sent and may or may not have been "
+                            "applied (its state is unknown in zones): run again to converge",
+                            exc.option, applied=[plan]) from None
+        except DNSError as exc:
+            plan.outcome = "failed"
+            exc.applied = [plan]
+            raise
         plan.update_sent = True
+        if verify:
+            try:
+                verify_update(transport, plan)
+            except UpdateIgnored as exc:
+                exc.applied = [plan]
+                raise
         return plan
     raise ConcurrentChange(f"zone {zone} changed under us {max_attempts} times in a row; nothing was "
                            "overwritten, run again when the other writer is done", changes[0].option)
@@ -213,18 +338,66 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
     return groups, known
 
 
-def run_changes(transport, changes, check_mode, zone=None, zone_option="zone"):
-    """Group by zone, plan each zone and apply it. Returns the list of ZonePlans.
+def order_batches(groups):
+    """Order the (zone, changes) of GROUPS so that every change comes after the changes it NEEDS.
+
+    A zone is one UPDATE when it can be (its needs are in it, or in zones already done); otherwise
+    its ready part goes first and the rest in a later UPDATE of the same zone. Without needs across
+    zones the order is unchanged. Returns [(zone, [changes])]."""
+    pending = [(holder, list(zone_changes)) for holder, zone_changes in groups.items()]
+    left = {}  # owner name -> number of its changes not yet sent
+    for _holder, zone_changes in pending:
+        for change in zone_changes:
+            left[change.name] = left.get(change.name, 0) + 1
+    batches = []
+    while pending:
+        partial = None
+        for index, (holder, zone_changes) in enumerate(pending):
+            ready = list(zone_changes)
+            while True:
+                inside = {}
+                for change in ready:
+                    inside[change.name] = inside.get(change.name, 0) + 1
+                kept = [change for change in ready
+                        if all(left.get(need, 0) == inside.get(need, 0) for need in change.needs)]
+                if len(kept) == len(ready):
+                    break
+                ready = kept
+            if len(ready) == len(zone_changes):
+                partial = (index, ready)
+                break
+            if ready and partial is None:
+                partial = (index, ready)
+        if partial is None:  # a cycle of needs: cannot come from the modules; keep the given order
+            batches.extend(pending)
+            break
+        index, ready = partial
+        holder, zone_changes = pending[index]
+        batches.append((holder, ready))
+        for change in ready:
+            left[change.name] -= 1
+        sent = {id(change) for change in ready}
+        rest = [change for change in zone_changes if id(change) not in sent]
+        if rest:
+            pending[index] = (holder, rest)
+        else:
+            del pending[index]
+    return batches
+
+
+def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", verify=False):
+    """Group by zone, order by needs, plan each zone and apply it. Returns the list of ZonePlans.
 
     Every zone is found (and every RRset read) before anything is sent. When a zone fails, the
-    error carries ``applied``: the plans of the zones handled before it (their UPDATEs were sent)."""
+    error carries ``applied``: the plans of the zones handled before it (their UPDATEs were sent),
+    then the failing zone's plan (state ``failed``, or ``unknown`` when the UPDATE got no answer)."""
     plans = []
     groups, known = group_by_zone(transport, changes, zone, zone_option)
-    for holder, zone_changes in groups.items():
+    for holder, zone_changes in order_batches(groups):
         try:
-            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known))
+            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify))
         except DNSError as exc:
-            exc.applied = list(plans)
+            exc.applied = list(plans) + list(exc.applied)
             raise
     return plans
 

@@ -157,16 +157,37 @@ def parse_values(rdtype, values, option):
     return parsed
 
 
+def value_sort_key(rdata):
+    """Order of values in results and diffs: by value, not by text (SRV ``3 0 ...`` before
+    ``10 0 ...``; priority, weight, port, then target; MX by preference; addresses numerically)."""
+    text = rdata.to_text()
+    if hasattr(rdata, "priority") and hasattr(rdata, "target"):  # SRV
+        return (rdata.priority, rdata.weight, rdata.port, rdata.target.to_text().lower(), text)
+    if hasattr(rdata, "preference") and hasattr(rdata, "exchange"):  # MX
+        return (rdata.preference, 0, 0, rdata.exchange.to_text().lower(), text)
+    if hasattr(rdata, "address"):  # A, AAAA
+        address = ipaddress.ip_address(rdata.address)
+        return (address.version, int(address), 0, "", text)
+    return (0, 0, 0, text.lower(), text)
+
+
 class RRset:
-    """What one RRset holds: a TTL and a set of rdata. ``None`` TTL and no values: absent."""
+    """What one RRset holds: a TTL and a set of rdata. ``None`` TTL and no values: absent.
 
-    __slots__ = ("name", "rdtype", "ttl", "values")
+    As read from the server it also tells what else the owner name holds, for the CNAME rules:
+    ``cname`` is the target of a CNAME at the owner (reads of other types), ``owner_exists``
+    whether the name exists at all (NOERROR rather than NXDOMAIN). Neither takes part in equality.
+    """
 
-    def __init__(self, name, rdtype, ttl=None, values=()):
+    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists")
+
+    def __init__(self, name, rdtype, ttl=None, values=(), cname=None, owner_exists=None):
         self.name = name
         self.rdtype = rdtype.upper()
         self.values = frozenset(values)
         self.ttl = ttl if self.values else None
+        self.cname = cname
+        self.owner_exists = owner_exists
 
     @property
     def exists(self):
@@ -174,7 +195,7 @@ class RRset:
 
     def replace(self, ttl=None, values=None):
         return RRset(self.name, self.rdtype, self.ttl if ttl is None else ttl,
-                     self.values if values is None else values)
+                     self.values if values is None else values, self.cname, self.owner_exists)
 
     def __eq__(self, other):
         return (isinstance(other, RRset) and self.name == other.name and self.rdtype == other.rdtype
@@ -184,7 +205,7 @@ class RRset:
         return hash((self.name, self.rdtype, self.ttl, self.values))
 
     def sorted_texts(self):
-        return sorted(value.to_text() for value in self.values)
+        return [value.to_text() for value in sorted(self.values, key=value_sort_key)]
 
     def as_dict(self):
         return {"ttl": self.ttl, "values": self.sorted_texts()}

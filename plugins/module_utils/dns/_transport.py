@@ -34,6 +34,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     DNSTimeout,
     InvalidInput,
     PrerequisiteFailed,
+    ServerFailure,
     TSIGError,
     UpdateRefused,
     ZoneNotFound,
@@ -128,6 +129,12 @@ class TSIGSigner:
             self._key = dns.tsig.Key(dns.name.from_text(key_name), secret, algorithm_name)
         except (dns.exception.DNSException, ValueError, binascii.Error):
             raise InvalidInput("cannot build a TSIG key from key_name/key_secret", "key_name") from None
+        # the secret as given and as dnspython prints it (repr of its Key), for scrubbing output
+        self.secrets = tuple({secret, base64.b64encode(self._key.secret).decode()})
+
+    def __repr__(self):
+        # never the secret (dnspython's own Key repr shows it)
+        return f"TSIGSigner({self.key_name!r}, {self.algorithm!r})"
 
     def sign(self, message):
         message.use_tsig(self._key)
@@ -209,8 +216,14 @@ def check_update_response(response, zone, signer_description):
     if text in _PREREQ_RCODES:
         raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
     if rcode == dns.rcode.REFUSED:
-        raise UpdateRefused(f"the server REFUSED the update to zone {zone} {signer_description}: "
-                            "its update-policy does not allow this key to change these records", "key_name")
+        # BIND refuses for several reasons and does not say which in the answer; name them all
+        raise UpdateRefused(f"the server REFUSED the update to zone {zone} {signer_description}. "
+                            "Possible causes (the server's log says which): its update-policy does not "
+                            "let this key change these records; a name or SRV/MX target breaks its "
+                            "check-names rules (e.g. '*' or '_' in a host name); or the zone does not "
+                            "accept dynamic updates", "key_name")
+    if rcode == dns.rcode.SERVFAIL:
+        raise ServerFailure(f"the update to zone {zone} failed: SERVFAIL", "server")
     if rcode == dns.rcode.NOTZONE:
         raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
     raise DNSError(f"the update to zone {zone} failed: {text}", "server")
@@ -322,14 +335,32 @@ class DNSTransport:
     def _rrset_of(self, response, name, rdtype):
         rcode = response.rcode()
         if rcode == dns.rcode.NXDOMAIN:
-            return RRset(name, rdtype)
+            return RRset(name, rdtype, owner_exists=False)
         if rcode != dns.rcode.NOERROR:
             raise DNSError(f"reading {name} {rdtype} from {self._where()} failed: {dns.rcode.to_text(rcode)}",
                            "server")
+        # a CNAME at the owner comes back in the answer of the same read (no extra query)
+        alias = None
+        if rdtype != "CNAME":
+            alias = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
+        cname = alias[0].target if alias else None
         found = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
         if found is None:
-            return RRset(name, rdtype)
-        return RRset(name, rdtype, found.ttl, list(found))
+            return RRset(name, rdtype, cname=cname, owner_exists=True)
+        return RRset(name, rdtype, found.ttl, list(found), cname=cname, owner_exists=True)
+
+    def read_owner_types(self, name):
+        """The record types NAME holds (one ANY query, authoritative data over TCP)."""
+        query = dns.message.make_query(name, dns.rdatatype.ANY, dns.rdataclass.IN)
+        query.flags &= ~dns.flags.RD
+        response = self.exchange(query)
+        self._check_notauth(response, "query")
+        rcode = response.rcode()
+        if rcode == dns.rcode.NXDOMAIN:
+            return set()
+        if rcode != dns.rcode.NOERROR:
+            raise DNSError(f"reading {name} ANY from {self._where()} failed: {dns.rcode.to_text(rcode)}", "server")
+        return {dns.rdatatype.to_text(rrset.rdtype) for rrset in response.answer if rrset.name == name}
 
     def read_rrset(self, name, rdtype):
         """Read NAME/RDTYPE from the server (authoritative data); absent RRsets read as empty."""

@@ -65,3 +65,28 @@ def test_lookup_without_dnspython_says_so(lookup, monkeypatch):
     monkeypatch.setattr(module, "HAS_DNSPYTHON", False)
     with pytest.raises(AnsibleError, match="dnspython"):
         lookup.run(["site.example"], variables={})
+
+
+def test_lookup_takes_domains_as_a_keyword_and_never_falls_back_to_the_search_list(lookup, monkeypatch):
+    seen = []
+    module = kms_discover
+    monkeypatch.setattr(module, "read_search_list", lambda: ["controller.example"])
+    monkeypatch.setattr(module, "discover", lambda domains, **kw: seen.append(domains) or {})
+    lookup.run([], variables={}, domains=["branch.site.example", "site.example"])
+    assert seen == [["branch.site.example", "site.example"]]
+
+
+def test_lookup_refuses_domains_as_terms_and_keyword_together(lookup, monkeypatch):
+    module = kms_discover
+    monkeypatch.setattr(module, "discover", lambda domains, **kw: pytest.fail("must not search"))
+    with pytest.raises(AnsibleLookupError, match="domains: give the domains as terms or as domains=, not both"):
+        lookup.run(["a.example"], variables={}, domains=["b.example"])
+
+
+@pytest.mark.parametrize("keyword", ["domain", "nameserver", "dns_prot"])
+def test_lookup_rejects_a_keyword_it_does_not_know(lookup, monkeypatch, keyword):
+    module = kms_discover
+    monkeypatch.setattr(module, "discover", lambda domains, **kw: pytest.fail("must not search"))
+    with pytest.raises(AnsibleLookupError, match=f"unknown keyword\\(s\\) {keyword}; the lookup takes "
+                                                 "dns_port, domains, nameservers, probe, seed, timeout"):
+        lookup.run(["a.example"], variables={}, **{keyword: "x"})

@@ -72,7 +72,8 @@ def test_absent_removes_only_given_values_or_everything():
 def test_update_for_new_rrset_requires_it_absent_and_adds_values():
     plan = ZonePlan(ZONE, [planned(srv(None), merge([KMS1], 3600))])
     prereq, changes = sections(build_update(plan))
-    assert prereq == ["_vlmcs._tcp.corp.example. NONE SRV"]
+    # and that no CNAME appeared at the name meanwhile (BIND would ignore the add, answering NOERROR)
+    assert prereq == ["_vlmcs._tcp.corp.example. NONE SRV", "_vlmcs._tcp.corp.example. NONE CNAME"]
     assert changes == ["_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example."]
 
 

@@ -26,7 +26,7 @@ SPACED = SECRET[:8] + " " + SECRET[8:]
 
 def run_module(monkeypatch, capsys, main, args):
     # tracebacks in results on, as ANSIBLE_DISPLAY_TRACEBACK=error does
-    monkeypatch.setattr(_traceback, "_module_tracebacks_enabled_events", frozenset(_traceback.TracebackEvent))
+    monkeypatch.setattr(_traceback, "_is_traceback_enabled", lambda event: True)
     try:
         from ansible.module_utils.testing import patch_module_args
     except ImportError:  # ansible-core < 2.19

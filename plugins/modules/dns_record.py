@@ -18,6 +18,10 @@ description:
     concurrent change makes the server reject the update; the module then reads and plans again.
   - Check mode reads only and sends no UPDATE; C(--diff) shows the RRset before and after, in check
     mode too.
+  - A name holding a CNAME can hold no other data, and a CNAME can share its name with no other data
+    nor sit at the zone apex. BIND silently ignores such an addition, so the module fails before
+    sending (in check mode too). After the UPDATE it reads the RRset back and fails when the server
+    answered NOERROR but ignored the change (for example deleting the apex NS RRset).
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
@@ -144,10 +148,13 @@ zones:
   description:
     - Per zone, whether it changed, whether an UPDATE was sent (never in check mode), and how many
       read-plan attempts it took (more than 1 when another writer changed the RRset meanwhile).
-  returned: success
+    - C(state) is V(unchanged), V(changed) (check mode), V(updated), or, on failure, V(failed),
+      V(ignored) (NOERROR, but the RRset read back does not hold the change) or V(unknown) (the
+      UPDATE was sent and no answer came, it may or may not have been applied).
+  returned: always
   type: list
   elements: dict
-  sample: [{"zone": "corp.example.", "changed": true, "update_sent": true, "attempts": 1}]
+  sample: [{"zone": "corp.example.", "changed": true, "update_sent": true, "attempts": 1, "state": "updated"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule

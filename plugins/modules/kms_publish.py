@@ -22,7 +22,13 @@ description:
   - Same merge, prerequisite, check and diff rules as M(kmsops.kms.dns_record), sharing its engine.
   - Every input is checked and every zone is found before the first UPDATE is sent. When the server
     refuses the UPDATE of one zone, the zones updated before it keep their change; the failed task
-    then reports C(changed=true) and lists those zones in RV(zones).
+    then reports C(changed=true) and lists those zones in RV(zones), with the failing zone.
+  - A host's A/AAAA records are written before any SRV value naming it (in the same UPDATE when
+    they are in one zone, in an earlier UPDATE when the zones differ); with O(state=absent) the SRV
+    values go first. A refused or failed UPDATE never leaves an SRV value whose target has no address.
+    Check mode cannot know what the server's update-policy will refuse.
+  - Fails before sending when a host name or a C(_vlmcs._tcp) name holds a CNAME (BIND would ignore
+    the addition and answer NOERROR).
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
@@ -158,10 +164,14 @@ zones:
   description:
     - Per zone, whether it changed, whether an UPDATE was sent (never in check mode, and not when
       nothing changed), and how many read-plan attempts it took.
-  returned: success
+    - C(state) is V(unchanged), V(changed) (check mode), V(updated), or, on failure, V(failed) or
+      V(unknown) (the UPDATE was sent and no answer came: it may or may not have been applied).
+    - A zone is listed twice in the rare case where its SRV values had to wait for an address in
+      another zone that itself waited for this zone.
+  returned: always
   type: list
   elements: dict
-  sample: [{"zone": "corp.example.", "changed": true, "update_sent": true, "attempts": 1}]
+  sample: [{"zone": "corp.example.", "changed": true, "update_sent": true, "attempts": 1, "state": "updated"}]
 updates_sent:
   description: Number of UPDATE messages sent (at most one per changed zone).
   returned: success

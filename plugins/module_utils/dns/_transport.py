@@ -334,16 +334,17 @@ class DNSTransport:
 
     def _rrset_of(self, response, name, rdtype):
         rcode = response.rcode()
-        if rcode == dns.rcode.NXDOMAIN:
-            return RRset(name, rdtype, owner_exists=False)
-        if rcode != dns.rcode.NOERROR:
+        if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
             raise DNSError(f"reading {name} {rdtype} from {self._where()} failed: {dns.rcode.to_text(rcode)}",
                            "server")
-        # a CNAME at the owner comes back in the answer of the same read (no extra query)
+        # a CNAME at the owner comes back in the answer of the same read (no extra query); the
+        # rcode is then that of the end of the chain (NXDOMAIN when the CNAME's target does not exist)
         alias = None
         if rdtype != "CNAME":
             alias = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
         cname = alias[0].target if alias else None
+        if rcode == dns.rcode.NXDOMAIN and cname is None:
+            return RRset(name, rdtype, owner_exists=False)
         found = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
         if found is None:
             return RRset(name, rdtype, cname=cname, owner_exists=True)

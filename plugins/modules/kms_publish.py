@@ -22,7 +22,7 @@ description:
   - Same merge, prerequisite, check and diff rules as M(kmsops.kms.dns_record), sharing its engine.
   - Every input is checked and every zone is found before the first UPDATE is sent. When the server
     refuses the UPDATE of one zone, the zones updated before it keep their change; the failed task
-    then reports C(changed=true) and lists those zones in RV(zones), with the failing zone.
+    then reports C(changed=true) and lists those zones, and the failing one, in RV(zones).
   - A host's A/AAAA records are written before any SRV value naming it (in the same UPDATE when
     they are in one zone, in an earlier UPDATE when the zones differ); with O(state=absent) the SRV
     values go first. A refused or failed UPDATE never leaves an SRV value whose target has no address.
@@ -165,7 +165,7 @@ zones:
     - Per zone, whether it changed, whether an UPDATE was sent (never in check mode, and not when
       nothing changed), and how many read-plan attempts it took.
     - C(state) is V(unchanged), V(changed) (check mode), V(updated), or, on failure, V(failed) or
-      V(unknown) (the UPDATE was sent and no answer came: it may or may not have been applied).
+      V(unknown) (the UPDATE was sent and no answer came, so it may or may not have been applied).
     - A zone is listed twice in the rare case where its SRV values had to wait for an address in
       another zone that itself waited for this zone.
   returned: always

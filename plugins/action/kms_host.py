@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     check_activation,
     complete_activation,
@@ -14,10 +16,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     locked_ledger,
     reserve_activation,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
-from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
+from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import ExecutorFailed, KmsActionBase
 
 DEFAULT_LEDGER = os.path.join("~", ".ansible", "kmsops.kms", "activation-ledger.json")
 
@@ -33,8 +33,10 @@ class ActionModule(KmsActionBase):
         extra = dict(extra_hosts_granted=params["extra_hosts_granted"],
                      extra_activations_granted=params["extra_activations_granted"])
         facts = summarize(state)
+        operations = plan.public_operations()
         applied = []
         ledger_use = None
+        self.warnings.extend(plan.warnings)
         if plan.activation:
             if self.check_mode:
                 ledger_use = check_activation(load_ledger(ledger_path), plan.activation_key, host, **extra)
@@ -53,11 +55,31 @@ class ActionModule(KmsActionBase):
                 if plan.activation:
                     with locked_ledger(ledger_path) as data:
                         complete_activation(data, plan.activation_key, host, record, outcome)
+        pending = list(plan.pending)
+        if plan.settings_follow and not self.check_mode:
+            # the host became an activated KMS host in this run: plan the held settings from what
+            # Windows reads back now, with the one restart owed by the key change at their end
+            follow = plan_host(params, state, restart_owed=plan.restart_owed)
+            self.warnings.extend(follow.warnings)
+            pending = list(follow.pending)
+            if follow.changed:
+                try:
+                    state, more = self.execute(task_vars, follow.operations)
+                except ExecutorFailed as exc:
+                    exc.details["applied"] = applied + exc.details.get("applied", [])
+                    exc.details["changed"] = True
+                    raise
+                applied += more
+                facts = finish_host(follow, state)
+            operations += follow.public_operations()
+            plan.messages = [m for m in plan.messages if "right after the activation" not in m] + follow.messages
+            plan.after = follow.after
         result = dict(facts)
         result.update(
             changed=plan.changed,
-            operations=plan.public_operations(),
+            operations=operations,
             applied=applied,
+            pending_settings=pending,
             activation_pending=plan.activation_pending,
             installation_id=plan.installation_id if plan.activation_pending else None,
             ledger=dict(ledger_use, path=ledger_path) if ledger_use else None,

@@ -7,7 +7,8 @@
 
 # The Windows executor of kmsops.kms (kms_host, kms_client, kms_info). It makes no decisions:
 # it reads the licensing state, applies the operations it is given in order (stopping at the
-# first failure) and reads the state back. Every decision is made in Python on the controller.
+# first failure, except for an operation marked on_error=warn, which is reported in soft_failed)
+# and reads the state back. Every decision is made in Python on the controller.
 
 $spec = @{
     options = @{
@@ -28,10 +29,12 @@ $serviceMethods = @(
     'SetKeyManagementServiceMachine', 'ClearKeyManagementServiceMachine',
     'SetKeyManagementServicePort', 'ClearKeyManagementServicePort',
     'SetKeyManagementServiceLookupDomain', 'ClearKeyManagementServiceLookupDomain',
-    'DisableKeyManagementServiceHostCaching'
+    'DisableKeyManagementServiceHostCaching', 'EnableKeyManagementServiceLowPriority'
 )
-$productMethods = @('Activate', 'DepositOfflineConfirmationId', 'UninstallProductKey')
+$productMethods = @('Activate', 'DepositOfflineConfirmationId')
 $registryNames = @('DnsDomainPublishList', 'EnableKmsLowPriority', 'DisableDnsPublishing')
+$registryWritable = @('DnsDomainPublishList')
+$fwRule = 'kmsops-kms-KMS-In-TCP'
 $serviceProperties = @(
     'Version', 'IsKeyManagementServiceMachine', 'KeyManagementServiceCurrentCount', 'RequiredClientCount',
     'KeyManagementServiceListeningPort', 'KeyManagementServiceDnsPublishing', 'KeyManagementServiceLowPriority',
@@ -57,6 +60,12 @@ Function Get-LicensingState {
             foreach ($p in $productProperties) { $item[$p] = $_.$p }
             $item
         })
+    $firewall = @{ rule_port = $null }
+    try {
+        $rule = Get-NetFirewallRule -Name $fwRule -ErrorAction SilentlyContinue
+        if ($rule) { $firewall.rule_port = [int]($rule | Get-NetFirewallPortFilter).LocalPort }
+    }
+    catch { $firewall.error = $_.Exception.Message }
     $reg = Get-ItemProperty -LiteralPath $regPath -ErrorAction SilentlyContinue
     $registry = @{}
     foreach ($n in $registryNames) { $registry[$n] = if ($reg) { $reg.$n } else { $null } }
@@ -71,6 +80,7 @@ Function Get-LicensingState {
         service = $service
         products = $products
         registry = $registry
+        firewall = $firewall
     }
 }
 
@@ -104,18 +114,24 @@ Function Invoke-Operation($op) {
             if ($r.ReturnValue) { throw ('{0} returned 0x{1:X8}' -f $op.method, $r.ReturnValue) }
         }
         'registry_set' {
-            if ($op.name -notin $registryNames) { throw "registry value '$($op.name)' is not allowed" }
+            if ($op.name -notin $registryWritable) { throw "registry value '$($op.name)' is not allowed" }
             $value = if ($op.type -eq 'MultiString') { [string[]]@($op.value) } else { $op.value }
             $null = New-ItemProperty -LiteralPath $regPath -Name $op.name -PropertyType $op.type -Value $value -Force
         }
         'registry_remove' {
-            if ($op.name -notin $registryNames) { throw "registry value '$($op.name)' is not allowed" }
+            if ($op.name -notin $registryWritable) { throw "registry value '$($op.name)' is not allowed" }
             Remove-ItemProperty -LiteralPath $regPath -Name $op.name -ErrorAction SilentlyContinue
         }
         'restart_service' {
             if ($op.name -ne 'sppsvc') { throw "only sppsvc may be restarted" }
             Restart-Service -Name sppsvc -Force
         }
+        'firewall_open' {
+            Remove-NetFirewallRule -Name $fwRule -ErrorAction SilentlyContinue
+            $null = New-NetFirewallRule -Name $fwRule -DisplayName 'Key Management Service (kmsops.kms port)' `
+                -Direction Inbound -Protocol TCP -LocalPort ([int]$op.port) -Action Allow -Profile Any
+        }
+        'firewall_remove' { Remove-NetFirewallRule -Name $fwRule -ErrorAction SilentlyContinue }
         default { throw "unknown action '$($op.action)'" }
     }
 }
@@ -126,6 +142,7 @@ if ($module.CheckMode -and $operations.Count -gt 0) {
 }
 
 $applied = [System.Collections.Generic.List[int]]@()
+$softFailed = [System.Collections.Generic.List[object]]@()
 $failure = $null
 for ($i = 0; $i -lt $operations.Count; $i++) {
     try {
@@ -133,6 +150,10 @@ for ($i = 0; $i -lt $operations.Count; $i++) {
         $applied.Add($i)
     }
     catch {
+        if ($operations[$i].on_error -eq 'warn') {
+            $softFailed.Add(@{ index = $i; msg = $_.Exception.Message })
+            continue
+        }
         $failure = "operation $($i + 1) ($($operations[$i].title)) failed: $($_.Exception.Message)"
         break
     }
@@ -140,6 +161,7 @@ for ($i = 0; $i -lt $operations.Count; $i++) {
 
 $module.Result.changed = $applied.Count -gt 0
 $module.Result.applied = @($applied)
+$module.Result.soft_failed = @($softFailed)
 $module.Result.state = Get-LicensingState
 if ($failure) { $module.FailJson($failure) }
 $module.ExitJson()

@@ -57,6 +57,7 @@ class KmsActionBase(ActionBase):
         result = super(KmsActionBase, self).run(tmp, task_vars)
         del tmp
         no_log_values = set()
+        self.warnings = []
         try:
             validation = self._validate()
             no_log_values = set(validation._no_log_values)
@@ -68,6 +69,8 @@ class KmsActionBase(ActionBase):
             result.update(failed=True, msg=str(exc))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
+        if self.warnings:
+            result["warnings"] = list(result.get("warnings") or []) + self.warnings
         return remove_values(result, no_log_values)
 
     def kms_run(self, params, task_vars):
@@ -85,6 +88,13 @@ class KmsActionBase(ActionBase):
         res = self._execute_module(module_name=EXECUTOR, module_args=module_args, task_vars=task_vars)
         applied_idx = res.get("applied") or []
         applied = [operations[i]["title"] for i in applied_idx if isinstance(i, int) and 0 <= i < len(operations)]
+        for soft in res.get("soft_failed") or []:
+            # an operation planned with on_error=warn (the firewall rule): the run goes on
+            index = soft.get("index") if isinstance(soft, dict) else None
+            if isinstance(index, int) and 0 <= index < len(operations):
+                op = operations[index]
+                self.warnings.append("%s failed (%s); the task went on: %s"
+                                     % (op["title"], soft.get("msg"), op.get("hint") or "check it by hand"))
         if res.get("failed") or "state" not in res:
             raise ExecutorFailed(
                 "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"),

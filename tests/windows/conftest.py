@@ -62,6 +62,7 @@ def server_state(**service):
             "OfflineInstallationId": "", "GracePeriodRemaining": 0, "LicenseIsAddon": False,
         }],
         "registry": {"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None},
+        "firewall": {"rule_port": None},
     }
     state["service"].update(service)
     return state

@@ -7,7 +7,18 @@ plugins/modules/kms_licensing.py, so the action plugins run against localhost wh
 plays Windows: it keeps the licensing state in the JSON file named by $KMSOPS_FAKE_STATE, applies
 the operations the way Windows would, and appends the arguments it received to $KMSOPS_FAKE_LOG
 (which is how the tests prove that the product key reached the executor but never the output).
-Set "fail_on": "<method or registry name>" in the state file to make that operation fail.
+Set "fail_on": "<method, registry name or action>" in the state file to make that operation fail,
+"firewall_broken": true to make the firewall operations fail.
+
+What it models of Windows (what makes the plan's order matter):
+* the KMS host settings (SetVL*, listening port, DNS publishing, low priority) fail on a machine
+  that is not an activated KMS host (IsKeyManagementServiceMachine 1 and licensed);
+* they take effect, and read back, only after sppsvc restarts (until then they wait in "staged";
+  the publish list in effect is "running_publish_list", copied from the registry at the restart);
+* a licence change (Activate, DepositOfflineConfirmationId) shows in LicenseStatus only after
+  RefreshLicenseStatus;
+* a non-host reports KeyManagementServiceCurrentCount as the CIM uint32 4294967295;
+* only the executor's allow-listed methods, registry values and actions exist.
 """
 
 from __future__ import annotations
@@ -41,12 +52,22 @@ def find_product(state, partial):
     return found[0]
 
 
-SERVICE_SETTERS = {
-    "SetKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: a["PortNumber"]),
-    "ClearKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: 1688),
-    "DisableKeyManagementServiceDnsPublishing": ("KeyManagementServiceDnsPublishing", lambda a: not a["DisablePublishing"]),
-    "SetVLActivationInterval": ("VLActivationInterval", lambda a: a["ActivationInterval"]),
-    "SetVLRenewalInterval": ("VLRenewalInterval", lambda a: a["RenewalInterval"]),
+# The executor's allow-lists (test_executor_double_matches_the_powershell_allow_lists compares them
+# with plugins/modules/kms_licensing.ps1): an operation outside them fails here as it would there.
+SERVICE_METHODS = (
+    "InstallProductKey", "RefreshLicenseStatus",
+    "SetKeyManagementServiceListeningPort", "ClearKeyManagementServiceListeningPort",
+    "DisableKeyManagementServiceDnsPublishing", "SetVLActivationInterval", "SetVLRenewalInterval",
+    "SetKeyManagementServiceMachine", "ClearKeyManagementServiceMachine",
+    "SetKeyManagementServicePort", "ClearKeyManagementServicePort",
+    "SetKeyManagementServiceLookupDomain", "ClearKeyManagementServiceLookupDomain",
+    "DisableKeyManagementServiceHostCaching", "EnableKeyManagementServiceLowPriority",
+)
+PRODUCT_METHODS = ("Activate", "DepositOfflineConfirmationId")
+REGISTRY_WRITABLE = ("DnsDomainPublishList",)
+
+# Client settings: take effect at once.
+CLIENT_SETTERS = {
     "SetKeyManagementServiceMachine": ("KeyManagementServiceMachine", lambda a: a["MachineName"]),
     "ClearKeyManagementServiceMachine": ("KeyManagementServiceMachine", lambda a: ""),
     "SetKeyManagementServicePort": ("KeyManagementServicePort", lambda a: a["PortNumber"]),
@@ -55,60 +76,92 @@ SERVICE_SETTERS = {
     "ClearKeyManagementServiceLookupDomain": ("KeyManagementServiceLookupDomain", lambda a: ""),
     "DisableKeyManagementServiceHostCaching": ("KeyManagementServiceHostCaching", lambda a: not a["DisableCaching"]),
 }
+# KMS host settings: Windows refuses them unless the machine is an activated KMS host, and they
+# take effect (and read back) only after sppsvc restarts; until then they wait in "staged".
+HOST_SETTERS = {
+    "SetKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: a["PortNumber"]),
+    "ClearKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: 1688),
+    "DisableKeyManagementServiceDnsPublishing": ("KeyManagementServiceDnsPublishing", lambda a: not a["DisablePublishing"]),
+    "SetVLActivationInterval": ("VLActivationInterval", lambda a: a["ActivationInterval"]),
+    "SetVLRenewalInterval": ("VLRenewalInterval", lambda a: a["RenewalInterval"]),
+    "EnableKeyManagementServiceLowPriority": ("KeyManagementServiceLowPriority", lambda a: bool(a["EnableLowPriority"])),
+}
+UINT32_MINUS_ONE = 4294967295
+
+
+def activated_kms_host(state):
+    service = state["service"]
+    return service.get("IsKeyManagementServiceMachine") == 1 and any(
+        "VOLUME_KMSCLIENT" not in p["Description"] and p["LicenseStatus"] == 1 for p in state["products"])
 
 
 def apply(state, op, params):
     args = dict(op.get("args") or {})
     for name, source in (op.get("secret_args") or {}).items():
         args[name] = params[source]
-    target = op.get("method") or op.get("name")
+    target = op.get("method") or op.get("name") or op["action"]
     if state.get("fail_on") == target:
         raise RuntimeError("simulated failure of %s (0xC004F074)" % target)
     action = op["action"]
     service = state["service"]
+    staged = state.setdefault("staged", {})
+    # a licence change (key, activation, deposit) shows only once RefreshLicenseStatus re-evaluates it
+    unrefreshed = state.setdefault("unrefreshed_status", {})
     if action == "service":
         method = op["method"]
+        if method not in SERVICE_METHODS:
+            raise RuntimeError("service method '%s' is not allowed" % method)
         if method == "InstallProductKey":
             key = args["ProductKey"]
             state["products"] = [product_for(key)]
             service["IsKeyManagementServiceMachine"] = 0 if is_gvlk(key) else 1
-            service["KeyManagementServiceCurrentCount"] = -1 if is_gvlk(key) else 0
+            service["KeyManagementServiceCurrentCount"] = UINT32_MINUS_ONE if is_gvlk(key) else 0
+            state["installed_without_restart"] = True
         elif method == "RefreshLicenseStatus":
-            pass
-        elif method in SERVICE_SETTERS:
-            prop, value = SERVICE_SETTERS[method]
-            service[prop] = value(args)
+            for product in state["products"]:
+                if product["PartialProductKey"] in unrefreshed:
+                    product["LicenseStatus"] = unrefreshed.pop(product["PartialProductKey"])
+        elif method in HOST_SETTERS:
+            if not activated_kms_host(state):
+                raise RuntimeError("simulated: Windows refuses %s on a machine that is not an activated KMS host"
+                                   % method)
+            prop, value = HOST_SETTERS[method]
+            staged[prop] = value(args)
         else:
-            raise RuntimeError("unknown service method %s" % method)
+            prop, value = CLIENT_SETTERS[method]
+            service[prop] = value(args)
     elif action == "product":
-        product = find_product(state, op["partial_key"])
         method = op["method"]
+        if method not in PRODUCT_METHODS:
+            raise RuntimeError("product method '%s' is not allowed" % method)
+        product = find_product(state, op["partial_key"])
         if method == "Activate":
             if state.get("activation_result", 1) != 1:
                 raise RuntimeError("activation failed (0xC004F038)")
-            product["LicenseStatus"] = 1
+            unrefreshed[product["PartialProductKey"]] = 1
         elif method == "DepositOfflineConfirmationId":
             if args["InstallationId"] != product["OfflineInstallationId"]:
                 raise RuntimeError("wrong Installation ID")
             if not (args["ConfirmationId"].isdigit() and len(args["ConfirmationId"]) == 48):
                 raise RuntimeError("invalid Confirmation ID (0xC004F04D)")
-            product["LicenseStatus"] = 1
-        elif method == "UninstallProductKey":
-            state["products"].remove(product)
-            service["IsKeyManagementServiceMachine"] = 0
-        else:
-            raise RuntimeError("unknown product method %s" % method)
-    elif action == "registry_set":
-        state["registry"][op["name"]] = op["value"]
-    elif action == "registry_remove":
-        state["registry"][op["name"]] = None
+            unrefreshed[product["PartialProductKey"]] = 1
+    elif action in ("registry_set", "registry_remove"):
+        if op["name"] not in REGISTRY_WRITABLE:
+            raise RuntimeError("registry value '%s' is not allowed" % op["name"])
+        state["registry"][op["name"]] = op["value"] if action == "registry_set" else None
     elif action == "restart_service":
         assert op["name"] == "sppsvc"
-        service["KeyManagementServiceLowPriority"] = bool(state["registry"].get("EnableKmsLowPriority"))
-        state.setdefault("restarts", 0)
-        state["restarts"] += 1
+        service.update(staged)
+        staged.clear()
+        state["running_publish_list"] = state["registry"].get("DnsDomainPublishList")
+        state["installed_without_restart"] = False
+        state["restarts"] = state.get("restarts", 0) + 1
+    elif action in ("firewall_open", "firewall_remove"):
+        if state.get("firewall_broken"):
+            raise RuntimeError("simulated: the Windows Firewall service is not running")
+        state["firewall"]["rule_port"] = int(op["port"]) if action == "firewall_open" else None
     else:
-        raise RuntimeError("unknown action %s" % action)
+        raise RuntimeError("unknown action '%s'" % action)
 
 
 def main():
@@ -128,20 +181,24 @@ def main():
     path = os.environ["KMSOPS_FAKE_STATE"]
     with open(path) as handle:
         state = json.load(handle)
-    applied, failure = [], None
+    applied, soft_failed, failure = [], [], None
     for index, op in enumerate(operations):
         try:
             apply(state, op, module.params)
             applied.append(index)
         except Exception as exc:  # the real executor also stops at the first failure
+            if op.get("on_error") == "warn":
+                soft_failed.append({"index": index, "msg": str(exc)})
+                continue
             failure = "operation %d (%s) failed: %s" % (index + 1, op.get("title"), exc)
             break
     with open(path, "w") as handle:
         json.dump(state, handle, indent=2)
-    public = {k: v for k, v in state.items() if k in ("computer_name", "os", "service", "products", "registry")}
+    public = {k: v for k, v in state.items()
+              if k in ("computer_name", "os", "service", "products", "registry", "firewall")}
     if failure:
-        module.fail_json(msg=failure, applied=applied, state=public, changed=bool(applied))
-    module.exit_json(changed=bool(applied), applied=applied, state=public)
+        module.fail_json(msg=failure, applied=applied, soft_failed=soft_failed, state=public, changed=bool(applied))
+    module.exit_json(changed=bool(applied), applied=applied, soft_failed=soft_failed, state=public)
 
 
 if __name__ == "__main__":

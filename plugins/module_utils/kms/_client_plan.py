@@ -10,8 +10,10 @@ import re
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     DEFAULT_PORT,
     LICENSED,
+    LOOKUP_DOMAIN_MIN_BUILD,
     Plan,
     check_port,
+    check_supported,
     installed_key,
     summarize,
 )
@@ -75,6 +77,7 @@ def _client_view(facts):
 
 def plan_client(params, state):
     """Plan a KMS client. ``params`` are the validated kms_client options."""
+    check_supported(state, what="kms_client")
     facts = summarize(state)
     plan = Plan()
     plan.before = _client_view(facts)
@@ -111,8 +114,10 @@ def plan_client(params, state):
         machine, port = parse_kms_host(params["kms_host"])
         port = port or DEFAULT_PORT
         if machine != facts["kms_host"]:
-            plan.add("Set the KMS host to %s" % machine, "service",
-                     method="SetKeyManagementServiceMachine", args={"MachineName": machine})
+            # an IPv6 address goes in brackets, as slmgr.vbs /skms passes it ([hostname]:port)
+            machine_name = "[%s]" % machine if ":" in machine else machine
+            plan.add("Set the KMS host to %s" % machine_name, "service",
+                     method="SetKeyManagementServiceMachine", args={"MachineName": machine_name})
             after["kms_host"] = machine
         if port != facts["kms_port"]:
             if port == DEFAULT_PORT:
@@ -134,6 +139,7 @@ def plan_client(params, state):
 
     kms_domain = params.get("kms_domain")
     if kms_domain is not None:
+        check_supported(state, LOOKUP_DOMAIN_MIN_BUILD, "kms_domain (the KMS lookup-domain methods)")
         if kms_domain.strip():
             try:
                 domain = normalize_domain(kms_domain)

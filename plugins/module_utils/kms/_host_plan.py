@@ -1,14 +1,31 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""KMS host planner: kms_host options + licensing state -> ordered operations (see ``_facts``)."""
+"""KMS host planner: kms_host options + licensing state -> ordered operations (see ``_facts``).
+
+Order of a run, from what Microsoft documents and what slmgr.vbs does:
+
+1. the key (InstallProductKey, RefreshLicenseStatus);
+2. the activation (Activate or DepositOfflineConfirmationId, then RefreshLicenseStatus);
+3. the host settings (listening port, firewall rule, DNS publishing, publish list, low priority,
+   intervals) - only when the host is an activated KMS host, since Windows refuses the SetVL*,
+   port, publishing and priority methods on any other machine. When this run activates, the
+   action plugin plans them again from the state read back after activation (``settings_follow``);
+   otherwise they are reported as pending and never sent;
+4. one restart of sppsvc after the last change that needs it (a new key, the port, publishing,
+   the publish list, the intervals, the priority); the executor reads the state back after it.
+"""
 
 from __future__ import annotations
 
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
+    DEFAULT_PORT,
     LICENSED,
     Plan,
     check_port,
+    check_supported,
     installed_key,
+    is_activated_kms_host,
+    is_azure_edition,
     is_client_edition,
     is_kms_host_product,
     summarize,
@@ -29,6 +46,12 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list impor
 
 INTERVAL_MIN = 15
 INTERVAL_MAX = 43200
+FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"   # the one rule name the executor may create or remove
+
+SRV_STAYS = (
+    "%s is a KMS client again, but the SRV value that names it in _vlmcs._tcp stays in DNS: remove it "
+    "with kmsops.kms.kms_publish (state=absent for this host, or prune=true without it), or delete it in "
+    "DNS if the host published it itself.")
 
 
 def check_interval(name, value):
@@ -45,6 +68,7 @@ def _host_view(facts):
         "kms_host_key": mask_key(facts["partial_product_key"]) if facts["is_kms_host"] else None,
         "license_status": facts["license_status"],
         "port": facts["port"],
+        "firewall_rule_port": facts["firewall_rule_port"],
         "dns_publishing": facts["dns_publishing"],
         "publish_domains": facts["publish_domains"],
         "low_priority": facts["low_priority"],
@@ -53,24 +77,131 @@ def _host_view(facts):
     }
 
 
-def plan_host(params, state):
-    """Plan a KMS host. ``params`` are the validated kms_host options."""
+class _Settings(object):
+    """The host-setting changes of one plan: operations not yet added, the facts they lead to."""
+
+    def __init__(self):
+        self.operations = []   # (title, action, fields)
+        self.after = {}
+        self.verify = {}       # facts the read-back must show (settings that take effect at the restart)
+        self.restart = False
+        self.warnings = []
+
+    def change(self, fact, new, title, action, **fields):
+        self.operations.append((title, action, fields))
+        self.after[fact] = new
+        if action not in ("firewall_open", "firewall_remove"):
+            self.verify[fact] = new
+            self.restart = True
+
+
+def _firewall(settings, params, state, facts, port):
+    """The rule for a listening port other than 1688 (the built-in SPPSVC-In-TCP covers 1688 only)."""
+    wanted = port if port != DEFAULT_PORT else None
+    host = facts["computer_name"] or "the host"
+    if not params.get("manage_firewall", True):
+        if wanted and port != facts["port"]:
+            settings.warnings.append(
+                "manage_firewall=false: open inbound TCP %d on %s for KMS clients yourself (the built-in "
+                "rule SPPSVC-In-TCP covers port 1688 only)" % (port, host))
+        return
+    error = (state.get("firewall") or {}).get("error")
+    if error:
+        if wanted:
+            settings.warnings.append("the Windows Firewall rules of %s could not be read (%s): open inbound "
+                                     "TCP %d for KMS clients yourself" % (host, error, port))
+        return
+    if wanted == facts["firewall_rule_port"]:
+        return
+    if wanted:
+        settings.change("firewall_rule_port", wanted, "Allow inbound TCP %d in the Windows Firewall (rule %s)"
+                        % (wanted, FIREWALL_RULE), "firewall_open", port=wanted, on_error="warn",
+                        hint="open inbound TCP %d on %s yourself" % (wanted, host))
+    else:
+        settings.change("firewall_rule_port", None, "Remove the Windows Firewall rule %s (port 1688 is covered "
+                        "by SPPSVC-In-TCP)" % FIREWALL_RULE, "firewall_remove", on_error="warn",
+                        hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host))
+
+
+def _settings(params, state, facts):
+    """Every host setting that differs from FACTS (checked input; nothing is added to a plan)."""
+    port = check_port("port", params.get("port"))
+    activation_interval = check_interval("activation_interval", params.get("activation_interval"))
+    renewal_interval = check_interval("renewal_interval", params.get("renewal_interval"))
+    publish = params.get("publish_domains")
+    publish = normalize_publish_list(publish) if publish is not None else None
+    settings = _Settings()
+    if port is not None:
+        if port != facts["port"]:
+            settings.change("port", port, "Set the KMS listening port to %d" % port, "service",
+                            method="SetKeyManagementServiceListeningPort", args={"PortNumber": port})
+        _firewall(settings, params, state, facts, port)
+    dns_publishing = params.get("dns_publishing")
+    if dns_publishing is not None and bool(dns_publishing) != facts["dns_publishing"]:
+        settings.change("dns_publishing", bool(dns_publishing),
+                        "%s DNS auto-publishing of the SRV record" % ("Enable" if dns_publishing else "Disable"),
+                        "service", method="DisableKeyManagementServiceDnsPublishing",
+                        args={"DisablePublishing": not dns_publishing})
+    if publish is not None and publish != facts["publish_domains"]:
+        if publish:
+            settings.change("publish_domains", publish,
+                            "Write DnsDomainPublishList (%s)" % ", ".join(e["domain"] for e in publish),
+                            "registry_set", name="DnsDomainPublishList", type="MultiString",
+                            value=format_publish_list(publish))
+        else:
+            settings.change("publish_domains", [], "Remove DnsDomainPublishList", "registry_remove",
+                            name="DnsDomainPublishList")
+    low_priority = params.get("low_priority")
+    if low_priority is not None and bool(low_priority) != facts["low_priority"]:
+        settings.change("low_priority", bool(low_priority),
+                        "%s KMS low priority (slmgr.vbs %s)" % (("Enable", "/cpri") if low_priority else ("Disable", "/spri")),
+                        "service", method="EnableKeyManagementServiceLowPriority",
+                        args={"EnableLowPriority": bool(low_priority)})
+    if activation_interval is not None and activation_interval != facts["activation_interval"]:
+        settings.change("activation_interval", activation_interval,
+                        "Set the activation interval to %d minutes" % activation_interval, "service",
+                        method="SetVLActivationInterval", args={"ActivationInterval": activation_interval})
+    if renewal_interval is not None and renewal_interval != facts["renewal_interval"]:
+        settings.change("renewal_interval", renewal_interval,
+                        "Set the renewal interval to %d minutes" % renewal_interval, "service",
+                        method="SetVLRenewalInterval", args={"RenewalInterval": renewal_interval})
+    return settings
+
+
+def _plan_absent(plan, params, state, facts, product, installed_partial):
+    """Back to a KMS client the way Microsoft documents it: /ipk <GVLK> and a restart (no /upk)."""
+    if not is_kms_host_product(product):
+        return
+    entry = find_gvlk(facts["os"].get("edition_id"), facts["os"].get("build"), facts["os"].get("caption"))
+    plan.add_then_refresh("Replace the KMS host key %s with the KMS client setup key for %s"
+                          % (mask_key(installed_partial), entry.editions[0]), "service",
+                          method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
+    plan.install_key = entry.key
+    plan.after.update(kms_host_key=None, license_status="Unknown")
+    plan.verify["partial_product_key"] = entry.key[-5:]
+    if params.get("manage_firewall", True) and facts["firewall_rule_port"] is not None:
+        plan.add("Remove the Windows Firewall rule %s" % FIREWALL_RULE, "firewall_remove", on_error="warn",
+                 hint="remove the firewall rule %s yourself" % FIREWALL_RULE)
+        plan.after["firewall_rule_port"] = None
+    plan.restart()
+    plan.messages.append(SRV_STAYS % (facts["computer_name"] or "The host"))
+
+
+def plan_host(params, state, restart_owed=False):
+    """Plan a KMS host. ``params`` are the validated kms_host options.
+
+    ``restart_owed``: an earlier plan of this run (the activation step) made a change that needs
+    the sppsvc restart and left the restart to this one.
+    """
+    check_supported(state, what="kms_host")
     facts = summarize(state)
     plan = Plan()
     plan.before = _host_view(facts)
-    after = dict(plan.before)
+    plan.after = dict(plan.before)
     product, installed_partial, licensed = installed_key(state)
 
     if params.get("state") == "absent":
-        if is_kms_host_product(product):
-            entry = find_gvlk(facts["os"].get("edition_id"), facts["os"].get("build"), facts["os"].get("caption"))
-            plan.add("Uninstall the KMS host key %s" % mask_key(installed_partial), "product",
-                     partial_key=installed_partial, method="UninstallProductKey", args={})
-            plan.add_then_refresh("Install the KMS client setup key for %s" % entry.editions[0], "service",
-                                  method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
-            plan.install_key = entry.key
-            after.update(kms_host_key=None, license_status="Unknown")
-        plan.after = after
+        _plan_absent(plan, params, state, facts, product, installed_partial)
         return plan
 
     key = normalize_product_key(params["product_key"])
@@ -80,11 +211,7 @@ def plan_host(params, state):
     activation = params.get("activation") or "online"
     if confirmation_id and activation != "phone":
         raise InvalidSetting("confirmation_id is only used with activation=phone")
-    port = check_port("port", params.get("port"))
-    activation_interval = check_interval("activation_interval", params.get("activation_interval"))
-    renewal_interval = check_interval("renewal_interval", params.get("renewal_interval"))
-    publish = params.get("publish_domains")
-    publish = normalize_publish_list(publish) if publish is not None else None
+    settings = _settings(params, state, facts)
 
     if is_gvlk(key):
         raise GuardRefused("the product_key %s is a KMS client setup key (GVLK), not a KMS host key"
@@ -93,11 +220,16 @@ def plan_host(params, state):
     wanted_partial = key[-5:]
     key_installed = installed_partial == wanted_partial
     if not key_installed:
+        who = facts["computer_name"] or "this machine"
+        if is_azure_edition(state):
+            raise GuardRefused(
+                "%s runs %s: Microsoft does not support an Azure Edition as a KMS host; use another edition "
+                "for the KMS host" % (who, facts["os"].get("caption") or "Windows Server Datacenter: Azure Edition"))
         if is_client_edition(state) and not params.get("allow_client_edition"):
             raise GuardRefused(
                 "%s is a client edition of Windows (%s): KMS host keys belong on KMS hosts. "
                 "Set allow_client_edition=true only if this client is meant to be a KMS host"
-                % (facts["computer_name"] or "this machine", facts["os"].get("caption") or "ProductType 1"))
+                % (who, facts["os"].get("caption") or "ProductType 1"))
         if confirmation_id:
             raise InvalidSetting(
                 "confirmation_id was given but the KMS host key %s is not installed yet; run without "
@@ -105,78 +237,78 @@ def plan_host(params, state):
         title = "Install the KMS host key %s" % mask_key(key)
         if installed_partial:
             title = "Replace the installed key %s with the KMS host key %s" % (mask_key(installed_partial), mask_key(key))
-        plan.add_then_refresh(title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
+        plan.add_then_refresh(title, "service", method="InstallProductKey", args={},
+                              secret_args={"ProductKey": "product_key"})
         plan.install_key = key
+        plan.restart_owed = True          # slmgr.vbs recommends restarting sppsvc after /ipk
         licensed = False
-        after.update(kms_host_key=mask_key(key), license_status="Unlicensed")
+        plan.after.update(kms_host_key=mask_key(key), license_status="Unlicensed")
 
     if not licensed:
-        if activation == "online":
-            plan.add("Activate the KMS host online", "product", partial_key=wanted_partial, method="Activate", args={})
-            plan.activation, plan.activation_key, plan.expect_licensed = "online", key, True
-            after["license_status"] = "Licensed"
-        elif activation == "phone" and confirmation_id:
-            iid = product.get("OfflineInstallationId") if product else None
-            if not iid:
-                raise ExecutorError("Windows reports no Installation ID for the key %s; cannot deposit the "
-                                    "Confirmation ID" % mask_key(key))
-            plan.add_then_refresh("Deposit the telephone Confirmation ID", "product", partial_key=wanted_partial,
-                                  method="DepositOfflineConfirmationId", args={"InstallationId": iid},
-                                  secret_args={"ConfirmationId": "confirmation_id"})
-            plan.confirmation_id = confirmation_id
-            plan.activation, plan.activation_key, plan.expect_licensed = "phone", key, True
-            after["license_status"] = "Licensed"
-        elif activation == "phone":
-            plan.activation_pending = True
-            plan.installation_id = None if plan.install_key else (product.get("OfflineInstallationId") or None)
-            plan.messages.append(
-                "Telephone activation pending: call the Microsoft Activation Call Center with the Installation ID "
-                "(returned as installation_id), then run again with confirmation_id set to the Confirmation ID.")
+        _plan_activation(plan, key, activation, confirmation_id, product)
 
-    restart = False
-    if port is not None and port != facts["port"]:
-        plan.add("Set the KMS listening port to %d" % port, "service",
-                 method="SetKeyManagementServiceListeningPort", args={"PortNumber": port})
-        after["port"] = port
-    dns_publishing = params.get("dns_publishing")
-    if dns_publishing is not None and bool(dns_publishing) != facts["dns_publishing"]:
-        plan.add("%s DNS auto-publishing of the SRV record" % ("Enable" if dns_publishing else "Disable"), "service",
-                 method="DisableKeyManagementServiceDnsPublishing", args={"DisablePublishing": not dns_publishing})
-        after["dns_publishing"] = bool(dns_publishing)
-    if publish is not None and publish != facts["publish_domains"]:
-        if publish:
-            plan.add("Write DnsDomainPublishList (%s)" % ", ".join(e["domain"] for e in publish), "registry_set",
-                     name="DnsDomainPublishList", type="MultiString", value=format_publish_list(publish))
+    plan.warnings.extend(settings.warnings)
+    if key_installed and licensed and is_activated_kms_host(state):
+        for title, action, fields in settings.operations:
+            plan.add(title, action, **fields)
+        plan.after.update(settings.after)
+        plan.verify.update(settings.verify)
+        plan.restart_owed = plan.restart_owed or settings.restart
+    elif settings.operations:
+        plan.pending = [title for title, _action, _fields in settings.operations]
+        plan.settings_follow = plan.expect_licensed
+        if plan.settings_follow:
+            plan.after.update(settings.after)
+            plan.messages.append("The host settings are applied right after the activation, once Windows reports "
+                                 "an activated KMS host.")
         else:
-            plan.add("Remove DnsDomainPublishList", "registry_remove", name="DnsDomainPublishList")
-        after["publish_domains"] = publish
-        restart = True
-    low_priority = params.get("low_priority")
-    if low_priority is not None and bool(low_priority) != facts["low_priority"]:
-        plan.add("%s KMS low priority" % ("Enable" if low_priority else "Disable"), "registry_set",
-                 name="EnableKmsLowPriority", type="DWord", value=1 if low_priority else 0)
-        after["low_priority"] = bool(low_priority)
-        restart = True
-    if activation_interval is not None and activation_interval != facts["activation_interval"]:
-        plan.add("Set the activation interval to %d minutes" % activation_interval, "service",
-                 method="SetVLActivationInterval", args={"ActivationInterval": activation_interval})
-        after["activation_interval"] = activation_interval
-    if renewal_interval is not None and renewal_interval != facts["renewal_interval"]:
-        plan.add("Set the renewal interval to %d minutes" % renewal_interval, "service",
-                 method="SetVLRenewalInterval", args={"RenewalInterval": renewal_interval})
-        after["renewal_interval"] = renewal_interval
-    if restart:
-        plan.add("Restart the Software Protection service (sppsvc)", "restart_service", name="sppsvc")
-    plan.after = after
+            plan.messages.append("Host settings pending until the host is an activated KMS host (Windows refuses "
+                                 "them before): %s." % "; ".join(plan.pending))
+        plan.after["pending_settings"] = list(plan.pending)
+
+    plan.restart_owed = plan.restart_owed or restart_owed
+    if plan.restart_owed and not plan.settings_follow:
+        plan.restart()
     return plan
 
 
+def _plan_activation(plan, key, activation, confirmation_id, product):
+    wanted_partial = key[-5:]
+    if activation == "online":
+        plan.add_then_refresh("Activate the KMS host online", "product", partial_key=wanted_partial,
+                              method="Activate", args={})
+        plan.activation, plan.activation_key, plan.expect_licensed = "online", key, True
+        plan.after["license_status"] = "Licensed"
+    elif activation == "phone" and confirmation_id:
+        iid = product.get("OfflineInstallationId") if product else None
+        if not iid:
+            raise ExecutorError("Windows reports no Installation ID for the key %s; cannot deposit the "
+                                "Confirmation ID" % mask_key(key))
+        plan.add_then_refresh("Deposit the telephone Confirmation ID", "product", partial_key=wanted_partial,
+                              method="DepositOfflineConfirmationId", args={"InstallationId": iid},
+                              secret_args={"ConfirmationId": "confirmation_id"})
+        plan.confirmation_id = confirmation_id
+        plan.activation, plan.activation_key, plan.expect_licensed = "phone", key, True
+        plan.after["license_status"] = "Licensed"
+    elif activation == "phone":
+        plan.activation_pending = True
+        plan.installation_id = None if plan.install_key else (product.get("OfflineInstallationId") or None)
+        plan.messages.append(
+            "Telephone activation pending: call the Microsoft Activation Call Center with the Installation ID "
+            "(returned as installation_id), then run again with confirmation_id set to the Confirmation ID.")
+
+
 def finish_host(plan, after_state):
-    """After applying: check the outcome and fill in the pending telephone activation facts."""
+    """After applying: check the outcome against what Windows reads back (after the restart) and
+    fill in the pending telephone activation facts."""
     facts = summarize(after_state)
     if plan.expect_licensed and facts["license_status_code"] != LICENSED:
         raise ExecutorError("the KMS host was activated (%s) but Windows reports licence status %s"
                             % (plan.activation, facts["license_status"]))
+    wrong = ["%s=%r (expected %r)" % (name, facts.get(name), value)
+             for name, value in sorted(plan.verify.items()) if facts.get(name) != value]
+    if wrong:
+        raise ExecutorError("the changes were applied but Windows reads back %s" % ", ".join(wrong))
     if plan.activation_pending:
         plan.installation_id = facts["installation_id"]
     return facts

@@ -25,6 +25,7 @@ KMS_HOST_SPEC = dict(
         activation_interval=dict(type="int"),
         renewal_interval=dict(type="int"),
         allow_client_edition=dict(type="bool", default=False),
+        manage_firewall=dict(type="bool", default=True),
         ledger_path=dict(type="path"),
         extra_hosts_granted=dict(type="int", default=0),
         extra_activations_granted=dict(type="int", default=0),

@@ -41,6 +41,7 @@ def state(os_info=None, products=None, **service):
         "KeyManagementServicePort": 1688, "KeyManagementServiceLookupDomain": "",
     }
     registry = service.pop("registry", {})
+    firewall = service.pop("firewall", {"rule_port": None})
     svc.update(service)
     return {
         "computer_name": "WIN01",
@@ -49,6 +50,7 @@ def state(os_info=None, products=None, **service):
         "products": products if products is not None else [product(GVLK_2022_DC[-5:])],
         "registry": dict({"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None},
                          **registry),
+        "firewall": firewall,
     }
 
 
@@ -64,6 +66,7 @@ def host_params(**overrides):
         "product_key": HOST_KEY, "state": "present", "activation": "online", "confirmation_id": None,
         "port": None, "dns_publishing": None, "publish_domains": None, "low_priority": None,
         "activation_interval": None, "renewal_interval": None, "allow_client_edition": False,
+        "manage_firewall": True,
         "ledger_path": None, "extra_hosts_granted": 0, "extra_activations_granted": 0,
     }
     params.update(overrides)

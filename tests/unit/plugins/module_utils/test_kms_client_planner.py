@@ -14,6 +14,7 @@ from _kms_fixtures import (
     state,
     steps,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, parse_kms_host, plan_client
 
@@ -74,10 +75,42 @@ def test_fixed_kms_host_without_port_resets_a_custom_port():
     assert steps(plan) == [("service", "ClearKeyManagementServicePort")]
 
 
-def test_ipv6_kms_host_in_brackets_with_port():
+def test_ipv6_kms_host_is_sent_in_brackets_with_the_port_apart():
+    """Issue 9 point 4: MachineName [addr], as slmgr.vbs /skms passes it ([hostname]:port)."""
     plan = plan_client(client_params(kms_host="[2001:DB8::10]:1700"), state())
-    assert plan.operations[0]["args"] == {"MachineName": "2001:db8::10"}
+    assert plan.operations[0]["args"] == {"MachineName": "[2001:db8::10]"}
     assert plan.operations[1]["args"] == {"PortNumber": 1700}
+    assert plan.after["kms_host"] == "2001:db8::10"
+
+
+def test_ipv6_kms_host_read_back_in_brackets_is_converged():
+    plan = plan_client(client_params(kms_host="[2001:db8::10]"), state(KeyManagementServiceMachine="[2001:db8::10]"))
+    assert plan.operations == []
+
+
+def test_ipv4_kms_host_is_sent_without_brackets():
+    plan = plan_client(client_params(kms_host="192.0.2.10:1700"), state())
+    assert plan.operations[0]["args"] == {"MachineName": "192.0.2.10"}
+
+
+def _os(build, caption):
+    return {"caption": caption, "edition_id": "Enterprise", "build": build, "product_type": 1}
+
+
+def test_client_older_than_windows_7_is_refused():
+    """Issue 9 point 5."""
+    with pytest.raises(UnsupportedWindows, match="kms_client needs Windows 7 / Windows Server 2008 R2"):
+        plan_client(client_params(kms_host="kms01"), state(os_info=_os(6002, "Windows Vista Enterprise")))
+
+
+def test_lookup_domain_needs_windows_8_or_server_2012():
+    windows7 = state(os_info=_os(7601, "Windows 7 Enterprise"))
+    assert steps(plan_client(client_params(kms_host="kms01"), windows7)) == [("service", "SetKeyManagementServiceMachine")]
+    with pytest.raises(UnsupportedWindows, match="kms_domain .* needs Windows 8 / Windows Server 2012 \\(build 9200\\)"):
+        plan_client(client_params(kms_domain="example.com"), windows7)
+    windows8 = state(os_info=_os(9200, "Windows 8 Enterprise"))
+    assert steps(plan_client(client_params(kms_domain="example.com"), windows8)) == [
+        ("service", "SetKeyManagementServiceLookupDomain")]
 
 
 @pytest.mark.parametrize("text, expected", [

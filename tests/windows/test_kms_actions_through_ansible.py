@@ -24,30 +24,48 @@ def test_kms_info_reports_the_licensing_facts_without_changing_anything(win):
     assert win.read_state() == before
 
 
+def steps(operations):
+    return [op.get("method") or op.get("name") or op["action"] for op in operations]
+
+
+SETTINGS = ["SetKeyManagementServiceListeningPort", "firewall_open", "DisableKeyManagementServiceDnsPublishing",
+            "DnsDomainPublishList"]
+
+
 def test_kms_host_check_mode_then_apply_then_idempotent(win):
+    """Issue 9 points 1, 2, 9, 11: the settings wait for the activation (the double refuses them
+    before), then one restart puts them in effect (the double applies them only then)."""
     task = host_task(ledger_path=win.ledger_path, port=1700, dns_publishing=False,
                      publish_domains=[{"domain": "example.com", "priority": 0, "weight": 0}])
     before = win.read_state()
     proc, (checked,) = win.run([task], "--check", "--diff")
     assert proc.returncode == 0, proc.stdout
     assert checked["changed"] is True
-    assert [op["method"] if op["action"] in ("service", "product") else op["name"] for op in checked["operations"]] == [
-        "InstallProductKey", "RefreshLicenseStatus", "Activate", "SetKeyManagementServiceListeningPort",
-        "DisableKeyManagementServiceDnsPublishing", "DnsDomainPublishList", "sppsvc"]
+    assert steps(checked["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "Activate",
+                                            "RefreshLicenseStatus"]
+    assert [t.split(" (")[0] for t in checked["pending_settings"]] == [
+        "Set the KMS listening port to 1700", "Allow inbound TCP 1700 in the Windows Firewall",
+        "Disable DNS auto-publishing of the SRV record", "Write DnsDomainPublishList"]
     assert checked["applied"] == []
     assert checked["diff"]["before"]["port"] == 1688 and checked["diff"]["after"]["port"] == 1700
+    assert checked["diff"]["after"]["pending_settings"] == checked["pending_settings"]
+    assert "pending_settings" in proc.stdout
     assert win.read_state() == before, "check mode must not write"
     assert all(not call["params"]["operations"] for call in win.executor_calls())
 
     proc, (applied,) = win.run([task])
     assert proc.returncode == 0, proc.stdout
-    assert applied["changed"] is True and len(applied["applied"]) == 7
+    sent = [steps(c["params"]["operations"]) for c in win.executor_calls() if c["params"]["operations"]]
+    assert sent == [["InstallProductKey", "RefreshLicenseStatus", "Activate", "RefreshLicenseStatus"],
+                    SETTINGS + ["sppsvc"]]
+    assert applied["changed"] is True and len(applied["applied"]) == 9 and applied["pending_settings"] == []
     assert applied["license_status"] == "Licensed" and applied["is_kms_host"] is True
-    assert applied["port"] == 1700 and applied["dns_publishing"] is False
+    assert applied["port"] == 1700 and applied["dns_publishing"] is False and applied["firewall_rule_port"] == 1700
     assert applied["publish_domains"] == [{"domain": "example.com", "priority": 0, "weight": 0}]
     assert applied["ledger"]["hosts"] == 1 and applied["ledger"]["host_activations"] == 1
     state = win.read_state()
-    assert state["registry"]["DnsDomainPublishList"] == ["example.com,0,0"] and state["restarts"] == 1
+    assert state["restarts"] == 1 and state["staged"] == {}
+    assert state["running_publish_list"] == ["example.com,0,0"]
 
     proc, (again,) = win.run([task])
     assert proc.returncode == 0
@@ -112,6 +130,17 @@ def test_kms_host_key_on_a_client_edition_is_refused(win):
     assert forced.get("failed") is not True and forced["license_status"] == "Licensed"
 
 
+def test_azure_edition_is_refused_as_a_kms_host_and_nothing_is_sent(win):
+    """Issue 9 point 10."""
+    state = server_state()
+    state["os"] = {"caption": "Microsoft Windows Server 2022 Datacenter: Azure Edition", "edition_id": "ServerTurbine",
+                   "build": 20348, "product_type": 3}
+    win.write_state(state)
+    proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path, allow_client_edition=True)])
+    assert refused["failed"] is True and "Azure Edition as a KMS host" in refused["msg"]
+    assert all(not c["params"]["operations"] for c in win.executor_calls())
+
+
 def test_seventh_host_on_one_key_is_refused_unless_granted(win):
     from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
         complete_activation, locked_ledger, reserve_activation)
@@ -152,15 +181,107 @@ def test_gvlk_as_host_key_and_bad_settings_are_refused(win):
 
 def test_executor_failure_reports_what_was_applied(win):
     state = server_state()
+    state["fail_on"] = "Activate"
+    win.write_state(state)
+    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, activation_interval=60, renewal_interval=60)])
+    assert result["failed"] is True and "simulated failure" in result["msg"]
+    assert result["changed"] is True
+    assert result["applied"] == ["Replace the installed key *****-*****-*****-*****-6VM33 with the KMS host key "
+                                 "*****-*****-*****-*****-6789B", "Refresh the licence status"]
+    ledger = json.load(open(win.ledger_path))
+    records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
+    assert [r["result"] for r in records] == ["failed"]
+
+
+def test_a_failure_among_the_settings_reports_the_activation_and_the_settings_applied(win):
+    state = server_state()
     state["fail_on"] = "SetVLRenewalInterval"
     win.write_state(state)
     proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, activation_interval=60, renewal_interval=60)])
     assert result["failed"] is True and "simulated failure" in result["msg"]
     assert result["changed"] is True
-    assert result["applied"][-1] == "Set the activation interval to 60 minutes"
+    assert result["applied"][2:] == ["Activate the KMS host online", "Refresh the licence status",
+                                     "Set the activation interval to 60 minutes"]
     ledger = json.load(open(win.ledger_path))
     records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
-    assert [r["result"] for r in records] == ["failed"]
+    assert [r["result"] for r in records] == ["activated"]
+
+
+def test_settings_on_a_host_that_is_not_activated_stay_pending_and_are_never_sent(win):
+    """Issue 9 point 2 (the double refuses SetVL* etc. on such a machine, so sending them fails)."""
+    task = host_task(ledger_path=win.ledger_path, activation="none", port=1700, activation_interval=60,
+                     low_priority=True)
+    proc, (first, again) = win.run([task, task], "--diff")
+    assert proc.returncode == 0, proc.stdout
+    assert first["changed"] is True and first.get("failed") is not True
+    assert steps(first["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "sppsvc"]
+    assert len(first["pending_settings"]) == 4 and "pending until the host is an activated KMS host" in first["msg"]
+    assert first["diff"]["after"]["pending_settings"] == first["pending_settings"]
+    assert again["changed"] is False and again["pending_settings"] == first["pending_settings"]
+    sent = [op.get("method") for c in win.executor_calls() for op in c["params"]["operations"]]
+    assert "SetKeyManagementServiceListeningPort" not in sent and "SetVLActivationInterval" not in sent
+    assert win.read_state()["service"]["KeyManagementServiceListeningPort"] == 1688
+
+
+def test_low_priority_by_its_cim_method_reads_back_after_the_restart(win):
+    """Issue 9 points 1 and 3: no registry write; the WMI property shows it after the restart."""
+    win.run([host_task(ledger_path=win.ledger_path)])
+    proc, (on, again) = win.run([host_task(ledger_path=win.ledger_path, low_priority=True),
+                                 host_task(ledger_path=win.ledger_path, low_priority=True)])
+    assert on["changed"] is True and on["low_priority"] is True
+    assert steps(on["operations"]) == ["EnableKeyManagementServiceLowPriority", "sppsvc"]
+    assert again["changed"] is False
+    state = win.read_state()
+    assert state["service"]["KeyManagementServiceLowPriority"] is True
+    assert state["registry"]["EnableKmsLowPriority"] is None
+
+
+def test_port_change_goes_on_when_the_firewall_fails_and_warns_what_to_open(win):
+    """Issue 9 point 9."""
+    win.run([host_task(ledger_path=win.ledger_path)])
+    state = win.read_state()
+    state["firewall_broken"] = True
+    win.write_state(state)
+    proc, (moved,) = win.run([host_task(ledger_path=win.ledger_path, port=1700)])
+    assert moved.get("failed") is not True, moved
+    assert moved["port"] == 1700 and moved["firewall_rule_port"] is None
+    assert "open inbound TCP 1700 on WIN01 yourself" in " ".join(moved["warnings"])
+    assert "[WARNING]" in proc.stdout + proc.stderr
+
+    state = win.read_state()
+    state["firewall_broken"] = False
+    win.write_state(state)
+    proc, (fixed, back, unmanaged) = win.run([host_task(ledger_path=win.ledger_path, port=1700),
+                                              host_task(ledger_path=win.ledger_path, port=1688),
+                                              host_task(ledger_path=win.ledger_path, port=1800,
+                                                        manage_firewall=False)])
+    assert steps(fixed["operations"]) == ["firewall_open"] and fixed["firewall_rule_port"] == 1700
+    assert steps(back["operations"]) == ["SetKeyManagementServiceListeningPort", "firewall_remove", "sppsvc"]
+    assert back["firewall_rule_port"] is None and back["port"] == 1688
+    assert steps(unmanaged["operations"]) == ["SetKeyManagementServiceListeningPort", "sppsvc"]
+    assert unmanaged["firewall_rule_port"] is None and unmanaged["port"] == 1800
+    assert "manage_firewall=false: open inbound TCP 1800" in " ".join(unmanaged["warnings"])
+
+
+def test_executor_double_matches_the_powershell_allow_lists():
+    """The double refuses what the real executor refuses (so a plan the .ps1 would reject fails here)."""
+    import os
+    import re
+
+    import fake_kms_licensing as double
+    from conftest import REPO
+    with open(os.path.join(REPO, "plugins", "modules", "kms_licensing.ps1")) as handle:
+        ps1 = handle.read()
+
+    def ps_list(name):
+        body = re.search(r"\$%s = @\(([^)]*)\)" % name, ps1).group(1)
+        return tuple(re.findall(r"'([^']+)'", body))
+    assert ps_list("serviceMethods") == double.SERVICE_METHODS
+    assert ps_list("productMethods") == double.PRODUCT_METHODS
+    assert ps_list("registryWritable") == double.REGISTRY_WRITABLE
+    actions = set(re.findall(r"^        '([a-z_]+)' \{", ps1, re.MULTILINE))
+    assert actions == {"service", "product", "registry_set", "registry_remove", "restart_service",
+                       "firewall_open", "firewall_remove"}
 
 
 def test_replacing_the_host_key_is_visible_and_counted(win):
@@ -173,12 +294,21 @@ def test_replacing_the_host_key_is_visible_and_counted(win):
 
 
 def test_kms_host_absent_returns_the_machine_to_a_kms_client(win):
-    win.run([host_task(ledger_path=win.ledger_path)])
-    proc, (removed, again) = win.run([{"kmsops.kms.kms_host": {"state": "absent"}},
-                                      {"kmsops.kms.kms_host": {"state": "absent"}}])
+    """Issue 9 points 6 and 8: /ipk <GVLK> and a restart (the double knows no UninstallProductKey),
+    the SRV value is named as staying in DNS, the uint32 count reads as -1."""
+    win.run([host_task(ledger_path=win.ledger_path, port=1700)])
+    restarts = win.read_state()["restarts"]
+    proc, (removed, again, info) = win.run([{"kmsops.kms.kms_host": {"state": "absent"}},
+                                            {"kmsops.kms.kms_host": {"state": "absent"}},
+                                            {"kmsops.kms.kms_info": {}}])
     assert removed["changed"] is True and removed["is_kms_host"] is False
-    assert removed["partial_product_key"] == "6VM33"
+    assert steps(removed["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "firewall_remove", "sppsvc"]
+    assert removed["partial_product_key"] == "6VM33" and removed["firewall_rule_port"] is None
+    assert "stays in DNS" in removed["msg"] and "kmsops.kms.kms_publish" in removed["msg"]
+    assert win.read_state()["restarts"] == restarts + 1
     assert again["changed"] is False
+    assert win.read_state()["service"]["KeyManagementServiceCurrentCount"] == 4294967295
+    assert info["current_count"] == -1
 
 
 def test_kms_client_auto_key_fixed_host_and_activation(win):
@@ -197,6 +327,8 @@ def test_kms_client_auto_key_fixed_host_and_activation(win):
     assert applied["changed"] is True and applied["license_status"] == "Licensed"
     assert applied["kms_host"] == "2001:db8::10" and applied["kms_port"] == 1700
     assert applied["partial_product_key"] == "2YT43"
+    # issue 9 point 4: Windows got the bracketed form, as slmgr.vbs /skms passes it
+    assert win.read_state()["service"]["KeyManagementServiceMachine"] == "[2001:db8::10]"
     assert again["changed"] is False
     assert "NPPR9-FWDCX-D2C8J-H872K-2YT43" not in proc.stdout + proc.stderr
 

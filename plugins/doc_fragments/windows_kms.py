@@ -11,9 +11,10 @@ notes:
   - This is an action plugin. It runs on the controller, reads the licensing state of the Windows
     host with the small PowerShell module M(kmsops.kms.kms_licensing), plans the changes in Python,
     and sends the planned operations (CIM method calls of C(SoftwareLicensingService) and
-    C(SoftwareLicensingProduct), registry writes under
-    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), a restart of
-    C(sppsvc)) back to that module. Nothing is written in check mode.
+    C(SoftwareLicensingProduct), the C(DnsDomainPublishList) value under
+    C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), one
+    Windows Firewall rule for a custom KMS port, a restart of C(sppsvc)) back to that module.
+    Nothing is written in check mode.
   - Product keys and Confirmation IDs are never returned; keys are shown by their last five
     characters only (what Windows reports as C(PartialProductKey)).
   - The slmgr.vbs equivalents are named in the option descriptions for people who know them;
@@ -28,5 +29,8 @@ attributes:
   bypass_host_loop:
     support: none
 requirements:
-  - Windows Vista / Windows Server 2008 or later with PowerShell 5.1 (the CIM cmdlets).
+  - Windows 7 / Windows Server 2008 R2 (build 7600) or later; older builds are refused with a clear
+    message. The KMS lookup-domain methods (O(kmsops.kms.kms_client#module:kms_domain)) need
+    Windows 8 / Windows Server 2012 (build 9200).
+  - PowerShell 5.1 (Windows Management Framework 5.1, which does not install on Vista / Server 2008).
 """

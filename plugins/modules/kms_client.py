@@ -39,6 +39,8 @@ options:
     description:
       - A fixed KMS host - a name or address with an optional C(:port); an IPv6 address is
         written in brackets (V([2001:db8::10]:1688)). Without a port the default 1688 is set.
+      - An IPv6 address is set on Windows in its bracketed form (C([2001:db8::10])), as slmgr.vbs
+        does and Microsoft documents (C([hostname]:port)); the port is set apart.
       - slmgr.vbs C(/skms).
     type: str
   dns_discovery:
@@ -50,6 +52,8 @@ options:
     description:
       - DNS domain the client searches for C(_vlmcs._tcp) records, for disjoint namespaces
         (slmgr.vbs C(/skms-domain)). An empty string clears it.
+      - Needs Windows 8 / Windows Server 2012 or later (the lookup-domain methods do not exist
+        before); older builds are refused with a clear message.
     type: str
   host_caching:
     description:

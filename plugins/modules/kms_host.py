@@ -12,6 +12,17 @@ description:
   - Installs a KMS host key (CSVLK) on a Windows machine, activates it online or by telephone,
     and sets the KMS host settings (listening port, DNS auto-publishing, publish list, low
     priority, activation and renewal intervals).
+  - "Order of a run: the key, the activation, then the host settings (port, firewall rule, DNS
+    publishing, publish list, low priority, intervals), then one restart of the Software
+    Protection service (C(sppsvc)) after the last change that needs it (Microsoft: port,
+    publishing, intervals and priority take effect only after the restart; slmgr.vbs also
+    recommends it after C(/ipk)). The state is read back after the restart and the task fails if
+    Windows does not report the settings asked for."
+  - "Windows accepts the host settings only on an activated KMS host (C(IsKeyManagementServiceMachine)
+    is 1 and the host key is licensed; slmgr.vbs checks the same). Before that they are never
+    sent: they are reported in RV(pending_settings) (check mode and diff show them). When the run
+    itself activates the host, they are planned again from the state read after the activation
+    and applied in the same run."
   - Idempotent. A key that is already installed (same last five characters) is not reinstalled,
     a licensed host is not activated again, and replacing the installed key with another KMS
     host key is a planned change shown in the C(operations) and the diff.
@@ -22,6 +33,8 @@ description:
     licensed."
   - "Guards from Microsoft's rules: a KMS host key is refused on a client edition of Windows
     unless O(allow_client_edition=true); a published KMS client setup key (GVLK) is always refused;
+    Windows Server Datacenter Azure Edition is always refused (Microsoft does not support it as a
+    KMS host);
     each activation this collection performs is recorded in an activation ledger on the
     controller (O(ledger_path)) and a seventh host on one key, or an eleventh activation of one
     host, is refused unless O(extra_hosts_granted) / O(extra_activations_granted) declare that
@@ -52,9 +65,15 @@ options:
   state:
     description:
       - V(present) installs the key and applies the settings.
-      - V(absent) turns a KMS host back into a KMS client - uninstalls the KMS host key
-        (slmgr.vbs C(/upk)) and installs the KMS client setup key of the machine's edition.
-        Nothing happens when the machine is not a KMS host.
+      - V(absent) turns a KMS host back into a KMS client the way Microsoft documents it -
+        installs the KMS client setup key of the machine's edition over the host key
+        (slmgr.vbs C(/ipk <GVLK>), no C(/upk) first) and restarts C(sppsvc). The collection's
+        firewall rule is removed too (unless O(manage_firewall=false)). Nothing happens when
+        the machine is not a KMS host.
+      - The SRV value that names the host in C(_vlmcs._tcp) stays in DNS (Windows does not remove
+        it, and the host may not be the one that published it). Remove it with
+        M(kmsops.kms.kms_publish) (O(kmsops.kms.kms_publish#module:state=absent) for this host,
+        or O(kmsops.kms.kms_publish#module:prune=true) without it); the task says so in RV(msg).
     type: str
     choices: [present, absent]
     default: present
@@ -76,11 +95,23 @@ options:
   port:
     description:
       - TCP port the KMS host listens on (Windows default 1688). slmgr.vbs C(/sprt).
+      - Takes effect after the C(sppsvc) restart the task plans. The built-in firewall rule
+        C(SPPSVC-In-TCP) covers 1688 only; see O(manage_firewall).
     type: int
+  manage_firewall:
+    description:
+      - With V(true), a O(port) other than 1688 gets an inbound TCP rule in the Windows Firewall
+        (one rule, named C(kmsops-kms-KMS-In-TCP), moved when the port changes and removed when
+        the port goes back to 1688).
+      - A port change never fails because of the firewall - when the rule cannot be read,
+        created or removed, the task goes on and warns what to open.
+      - With V(false) the firewall is left alone and a port change warns which port to open.
+    type: bool
+    default: true
   dns_publishing:
     description:
       - Whether the host publishes its own C(_vlmcs._tcp) SRV record in DNS
-        (slmgr.vbs C(/sdns) and C(/cdns)).
+        (slmgr.vbs C(/sdns) and C(/cdns)). Takes effect after the C(sppsvc) restart.
       - Set V(false) when M(kmsops.kms.kms_publish) publishes the records centrally.
     type: bool
   publish_domains:
@@ -89,8 +120,8 @@ options:
         C(DnsDomainPublishList) registry value (one C(domain,priority,weight) line each). An
         empty list removes the value.
       - The Software Protection service (C(sppsvc)) is restarted when the list changes.
-      - Whether Windows still publishes in its own domain when the list is set is not documented
-        consistently by Microsoft; list the host's own domain too if it should be published there.
+      - Microsoft ("Registry Settings for Volume Activation") - the host's home domain is always
+        published, so it need not be in the list.
     type: list
     elements: dict
     suboptions:
@@ -108,23 +139,25 @@ options:
         default: 0
   low_priority:
     description:
-      - Run the KMS service at low priority (slmgr.vbs C(/spri) and C(/cpri)), written as the
-        C(EnableKmsLowPriority) registry value; C(sppsvc) is restarted when it changes.
+      - V(true) runs the KMS service at low priority (slmgr.vbs C(/cpri)), V(false) at normal
+        priority (slmgr.vbs C(/spri)). Set with the CIM method
+        C(EnableKeyManagementServiceLowPriority), read back from the WMI property
+        C(KeyManagementServiceLowPriority); C(sppsvc) is restarted when it changes.
     type: bool
   activation_interval:
     description:
       - Minutes a KMS client waits before retrying an activation that failed (15 to 43200,
-        Windows default 120). slmgr.vbs C(/sai).
+        Windows default 120). slmgr.vbs C(/sai). Takes effect after the C(sppsvc) restart.
     type: int
   renewal_interval:
     description:
       - Minutes between renewals of an activated KMS client (15 to 43200, Windows default 10080).
-        slmgr.vbs C(/sri).
+        slmgr.vbs C(/sri). Takes effect after the C(sppsvc) restart.
     type: int
   allow_client_edition:
     description:
       - Allow installing a KMS host key on a client edition of Windows (Windows 10/11). Only for a
-        client that is meant to be a KMS host for other clients.
+        client that is meant to be a KMS host for other clients. It never allows an Azure Edition.
     type: bool
     default: false
   ledger_path:
@@ -150,6 +183,7 @@ seealso:
   - module: kmsops.kms.kms_client
   - module: kmsops.kms.kms_info
   - module: kmsops.kms.kms_publish
+    description: Publishes and removes the C(_vlmcs._tcp) SRV values of KMS hosts; O(state=absent) leaves them in DNS.
   - name: Activate using Key Management Service
     description: Microsoft's guide to KMS hosts.
     link: https://learn.microsoft.com/windows/deployment/volume-activation/activate-using-key-management-service-vamt
@@ -204,6 +238,18 @@ applied:
   returned: always
   type: list
   elements: str
+pending_settings:
+  description:
+    - Titles of the host settings not sent because the host is not an activated KMS host yet.
+      In check mode on a host this run activates, the settings applied right after the activation.
+  returned: success
+  type: list
+  elements: str
+  sample: ["Set the KMS listening port to 1700"]
+firewall_rule_port:
+  description: The port of the collection's firewall rule C(kmsops-kms-KMS-In-TCP), null when there is none.
+  returned: success
+  type: int
 activation_pending:
   description: True when telephone activation waits for a Confirmation ID.
   returned: success
@@ -231,7 +277,8 @@ partial_product_key:
   returned: success
   type: str
 current_count:
-  description: C(KeyManagementServiceCurrentCount), machines the host has seen (-1 when it is not a KMS host).
+  description: C(KeyManagementServiceCurrentCount), machines the host has seen (-1 when it is not a KMS host;
+    the CIM value 4294967295 is reported as -1).
   returned: success
   type: int
 required_count:

@@ -83,7 +83,7 @@ installation_id:
   returned: always
   type: str
 current_count:
-  description: KMS host current count (-1 when not a KMS host).
+  description: KMS host current count (-1 when not a KMS host; the CIM value 4294967295 is reported as -1).
   returned: always
   type: int
 required_count:

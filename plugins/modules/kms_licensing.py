@@ -15,7 +15,10 @@ description:
     C(SoftwareLicensingProduct) instances that have a key, the C(SoftwareProtectionPlatform)
     registry values, the OS caption, EditionID, build and product type), applies the given
     operations in order, stops at the first failure, and reads the state back.
-  - Only an allow-list of CIM methods, registry values and the C(sppsvc) service can be touched.
+  - Only an allow-list of CIM methods, the C(DnsDomainPublishList) registry value, the
+    C(sppsvc) service and one Windows Firewall rule (C(kmsops-kms-KMS-In-TCP)) can be touched.
+  - An operation marked C(on_error=warn) that fails is reported in RV(soft_failed) and the next
+    operations still run (the firewall rule); any other failure stops the run.
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
@@ -32,9 +35,9 @@ options:
   operations:
     description:
       - Operations planned by the action plugins, each a dict with C(action) (V(service),
-        V(product), V(registry_set), V(registry_remove), V(restart_service)), C(title) and the
-        fields of that action (C(method), C(args), C(secret_args), C(partial_key), C(name),
-        C(type), C(value)).
+        V(product), V(registry_set), V(registry_remove), V(restart_service), V(firewall_open),
+        V(firewall_remove)), C(title), optionally C(on_error=warn), and the fields of that action
+        (C(method), C(args), C(secret_args), C(partial_key), C(name), C(type), C(value), C(port)).
     type: list
     elements: dict
     default: []
@@ -54,7 +57,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 state:
-  description: The licensing state after the operations (computer_name, os, service, products, registry).
+  description: The licensing state after the operations (computer_name, os, service, products, registry, firewall).
   returned: always
   type: dict
 applied:
@@ -62,4 +65,9 @@ applied:
   returned: always
   type: list
   elements: int
+soft_failed:
+  description: The operations marked C(on_error=warn) that failed, each C(index) and C(msg).
+  returned: always
+  type: list
+  elements: dict
 """

@@ -400,8 +400,8 @@ def test_windows_older_than_7_and_2008_r2_is_refused_clearly(build, caption):
     """Point 5."""
     current = state()
     current["os"] = {"caption": caption, "edition_id": "ServerEnterprise", "build": build, "product_type": 3}
-    with pytest.raises(UnsupportedWindows, match="Windows 7 / Windows Server 2008 R2 \\(build 7600\\) or later; "
-                                                  "WIN01 is %s \\(build %d\\)" % (caption, build)):
+    expected = "Windows 7 / Windows Server 2008 R2 \\(build 7600\\) or later; WIN01 is %s \\(build %d\\)" % (caption, build)
+    with pytest.raises(UnsupportedWindows, match=expected):
         plan_host(host_params(), current)
 
 

@@ -73,7 +73,7 @@ options:
       - The SRV value that names the host in C(_vlmcs._tcp) stays in DNS (Windows does not remove
         it, and the host may not be the one that published it). Remove it with
         M(kmsops.kms.kms_publish) (O(kmsops.kms.kms_publish#module:state=absent) for this host,
-        or O(kmsops.kms.kms_publish#module:prune=true) without it); the task says so in RV(msg).
+        or O(kmsops.kms.kms_publish#module:prune=true) without it); the task says so in its message.
     type: str
     choices: [present, absent]
     default: present

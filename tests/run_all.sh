@@ -17,6 +17,9 @@
 #                module, left out: they need pwsh, which cannot be installed here)
 #   lint         ansible-lint --profile production
 #   docs         ansible-doc renders every module and plugin
+#   galaxy       pytest tests/galaxy: ansible-galaxy collection build (no development files),
+#                the tarball installed into an empty collections path runs a play from there
+#                against a real named on loopback, galaxy-importer accepts the tarball (offline)
 #   molecule     molecule test for every scenario under molecule/ but windows
 #
 # Setup is tests/setup.sh (shared with lab/up.sh): apt-get install of what is missing (bind9,
@@ -28,7 +31,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_STAGES=(units integration windows sanity lint docs molecule)
+ALL_STAGES=(units integration windows sanity lint docs galaxy molecule)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 # outside the repository: ansible-test skips every file of a tree that lies inside a git work tree
 # but is ignored by it
@@ -147,6 +150,7 @@ for name in "${STAGES[@]}"; do
         sanity) stage sanity run_sanity ;;
         lint) stage lint run_lint ;;
         docs) stage docs run_docs ;;
+        galaxy) stage galaxy pytest -q -p no:cacheprovider tests/galaxy ;;
         molecule) stage molecule run_molecule ;;
         *) echo "unknown stage $name; use: ${ALL_STAGES[*]}"; exit 2 ;;
     esac

@@ -21,6 +21,10 @@
 #                the tarball installed into an empty collections path runs a play from there
 #                against a real named on loopback, galaxy-importer accepts the tarball (offline)
 #   molecule     molecule test for every scenario under molecule/ but windows
+#   ee           the execution environment: ee/build.sh (ansible-builder, reused when its inputs
+#                did not change), a play in it by ansible-navigator (tests/ee), then the lab's
+#                site.yml and report in it against the lab's containers, the report compared
+#                with the controller's (tests/ee/lab_in_ee.sh)
 #
 # Setup is tests/setup.sh (shared with lab/up.sh): apt-get install of what is missing (bind9,
 # bind9-dnsutils; docker.io and debootstrap for integration and molecule; chromium for
@@ -31,7 +35,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_STAGES=(units integration windows sanity lint docs galaxy molecule)
+ALL_STAGES=(units integration windows sanity lint docs galaxy molecule ee)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 # outside the repository: ansible-test skips every file of a tree that lies inside a git work tree
 # but is ignored by it
@@ -48,7 +52,7 @@ wants() {
     return 1
 }
 
-needs_containers() { wants integration || wants molecule; }
+needs_containers() { wants integration || wants molecule || wants ee; }
 # tests/integration/test_report_html.py opens the discovery report in headless Chromium
 needs_browser() { wants integration; }
 
@@ -124,10 +128,15 @@ run_docs() {
     return "$ok"
 }
 
+run_ee() {
+    ee/build.sh && pytest -q -p no:cacheprovider tests/ee && tests/ee/lab_in_ee.sh
+}
+
 run_molecule() {
     local scenario ok=0
     # every scenario but `windows`, which needs a real Windows Server (see README)
-    for scenario in molecule/*/; do
+    # KMSOPS_MOLECULE_SCENARIOS="core branch" runs only these (the CI workflow's matrix)
+    for scenario in ${KMSOPS_MOLECULE_SCENARIOS:-molecule/*/}; do
         scenario="$(basename "$scenario")"
         [ "$scenario" = windows ] && continue
         [ -f "molecule/$scenario/molecule.yml" ] || continue
@@ -152,6 +161,7 @@ for name in "${STAGES[@]}"; do
         docs) stage docs run_docs ;;
         galaxy) stage galaxy pytest -q -p no:cacheprovider tests/galaxy ;;
         molecule) stage molecule run_molecule ;;
+        ee) stage ee run_ee ;;
         *) echo "unknown stage $name; use: ${ALL_STAGES[*]}"; exit 2 ;;
     esac
 done

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# The lab's site.yml and the discovery report, run inside the execution environment
+# (ee/navigator.sh: ansible-navigator, kmsops/ee:latest) against the lab's containers, and the
+# report compared with the one the plain controller wrote (tests/ee/compare_reports.py).
+#
+#   tests/ee/lab_in_ee.sh
+#
+# When no lab is running, lab/up.sh starts one (its controller run writes the controller's
+# report) and lab/down.sh removes it at the end. A running lab is used as it is: its report is
+# written again from the controller first (lab/up.sh --report). The EE must be built (ee/build.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export KMSOPS_LAB_DIR="${KMSOPS_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kmsops-lab}"
+cd "$ROOT"
+started=$SECONDS
+step() { printf '=== lab in EE: %s (%d s)\n' "$*" "$((SECONDS - started))"; }
+
+started_lab=no
+if docker container inspect lab-core-dns >/dev/null 2>&1; then
+    step "lab running: the controller's report again (lab/up.sh --report)"
+    lab/up.sh --report >/dev/null
+else
+    step "starting the lab from the controller (lab/up.sh)"
+    started_lab=yes
+    trap 'lab/down.sh >/dev/null 2>&1 || true' EXIT
+    lab/up.sh >/dev/null
+fi
+controller_json="$KMSOPS_LAB_DIR/report/kms-report.json"
+test -s "$controller_json" || { echo "no controller report at $controller_json" >&2; exit 1; }
+
+ee_dir="$KMSOPS_LAB_DIR/ee"
+rm -rf "$ee_dir" && mkdir -p "$ee_dir"
+# the collection's report playbook, from the collection installed in the EE
+printf -- '---\n- name: The collection report playbook\n  ansible.builtin.import_playbook: kmsops.kms.report\n' \
+    >"$ee_dir/report.yml"
+
+export KMSOPS_EE_DOCKER=1 KMSOPS_EE_MOUNTS="$ROOT $KMSOPS_LAB_DIR" KMSOPS_EE_ENV=KMSOPS_LAB_DIR
+step "site.yml in the EE (log: $ee_dir/site.log)"
+if ! ee/navigator.sh "$ROOT/site.yml" -i "$ROOT/lab/inventory" >"$ee_dir/site.log" 2>&1; then
+    tail -n 40 "$ee_dir/site.log" >&2
+    echo "site.yml failed in the EE" >&2
+    exit 1
+fi
+# the lab was converged by the controller: the same playbook from the EE changes nothing
+grep -E '^[a-z0-9.-]+ +: ok=' "$ee_dir/site.log"
+if grep -E '^[a-z0-9.-]+ +: ok=' "$ee_dir/site.log" | grep -qv 'changed=0 '; then
+    echo "site.yml in the EE changed what the controller had converged" >&2
+    exit 1
+fi
+step "the report in the EE (log: $ee_dir/report.log)"
+if ! (cd "$ee_dir" && "$ROOT/ee/navigator.sh" "$ee_dir/report.yml" -i "$ROOT/lab/inventory" \
+        -e "kms_report_dir=$ee_dir/report") >"$ee_dir/report.log" 2>&1; then
+    tail -n 40 "$ee_dir/report.log" >&2
+    echo "the report failed in the EE" >&2
+    exit 1
+fi
+step "comparing the reports"
+python3 "$ROOT/tests/ee/compare_reports.py" "$controller_json" "$ee_dir/report/kms-report.json"
+if [ "$started_lab" = yes ]; then step "removing the lab (lab/down.sh)"; fi

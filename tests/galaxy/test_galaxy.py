@@ -153,14 +153,15 @@ def test_the_installed_copy_runs_a_play_against_real_named(installed, named, tmp
 
 
 def test_galaxy_importer_accepts_the_tarball(tarball, tmp_path):
-    # Offline: ansible-doc and ansible-lint run (the lint offline); `ansible-test sanity` inside
-    # the importer's container image is off: that image is pulled from a registry, and no
-    # registry can be reached here (ansible-test sanity itself runs in the `sanity` stage).
+    # Offline. ansible-doc runs (every plugin's documentation must load). Left out, with reasons:
+    # `ansible-test sanity` in the importer's container image (pulled from a registry, and no
+    # registry can be reached here; the `sanity` stage runs ansible-test sanity itself), and the
+    # importer's ansible-lint call (the `lint` stage runs ansible-lint --profile production on the
+    # same files; the importer gives it a fixed 180 s, which a loaded 2-core machine exceeds).
     config = tmp_path / "galaxy-importer.cfg"
     config.write_text("[galaxy-importer]\n"
                       "run_ansible_doc = True\n"
-                      "run_ansible_lint = True\n"
-                      "offline_ansible_lint = True\n"
+                      "run_ansible_lint = False\n"
                       "check_changelog = True\n"
                       "run_ansible_test = False\n"
                       f"tmp_root_dir = {tmp_path}\n")

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compare two discovery reports (kms-report.json of kmsops.kms.report) and print differences.

@@ -41,11 +41,14 @@ def _inventory(path, named, site, up, down):
         "children": {
             "kms_core_sites": {"children": {"hq": {
                 "hosts": {"kms1": None, "kms2": None, "pc1": None},
+                # the site's variables under the shared names of the topology roles (kms_*) and
+                # under the core role's former ones, so the test holds across the renaming
                 "vars": {
-                    "core_network_site": "hq",
-                    "core_network_domains": [site],
-                    "core_network_dns_server": named.address,
-                    "core_network_dns_port": named.port,
+                    "kms_site_group": "hq", "core_network_site": "hq",
+                    "kms_site_domains": [site], "core_network_domains": [site],
+                    "kms_dns_server": named.address, "core_network_dns_server": named.address,
+                    "kms_dns_port": named.port, "core_network_dns_port": named.port,
+                    "kms_dns_key_file": named.key_files["kms-publisher"],
                     "core_network_dns_key_file": named.key_files["kms-publisher"],
                 }}}},
             "kms_hosts": {"hosts": {

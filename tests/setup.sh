@@ -8,7 +8,7 @@
 #   tests/setup.sh [containers] [browser]             as a command
 #   . tests/setup.sh; kmsops_setup [containers] [browser]   from another script (bash)
 #
-# Always: apt-get install of what is missing of bind9, bind9-dnsutils, git, shellcheck,
+# Always: apt-get install of what is missing of bind9, bind9-dnsutils, faketime, git, shellcheck,
 # python3-venv; the virtual environment .venv with requirements.txt and requirements-test.txt
 # (reinstalled when either file changes); .venv/bin, /usr/sbin and /sbin put on PATH.
 # containers: also docker.io and debootstrap; a Docker engine started when none answers
@@ -32,6 +32,7 @@ kmsops_setup_packages() {
     local missing=()
     command -v named >/dev/null || [ -x /usr/sbin/named ] || missing+=(bind9)
     command -v dig >/dev/null || missing+=(bind9-dnsutils)
+    command -v faketime >/dev/null || missing+=(faketime)  # clock skew (TSIG BADTIME) in the integration tests
     command -v git >/dev/null || missing+=(git)
     command -v shellcheck >/dev/null || missing+=(shellcheck)
     python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)

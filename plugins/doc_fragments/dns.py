@@ -77,7 +77,7 @@ notes:
     C({priority: 0, weight: 0, port: 1688, target: kms1.corp.example}).
   - Every changed RRset is guarded by an RFC 2136 prerequisite stating what was read. When another
     writer changes the RRset between the read and the update, the server rejects the update, the
-    module reads again and plans again (up to 5 times) and never overwrites the other writer's values.
+    module reads again and plans again (up to 20 times, with random waits of up to a second) and never overwrites the other writer's values.
 requirements:
   - dnspython >= 2.3.0 on the host that runs the module
 """

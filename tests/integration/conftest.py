@@ -62,6 +62,7 @@ class PlayResult:
         self.stdout = proc.stdout
         self.stderr = proc.stderr
         self.tasks = tasks  # list of per-task result dicts for localhost, in order
+        self.by_host = []  # per task: {host: result} (for plays over several inventory hosts)
 
     @property
     def output(self):
@@ -77,13 +78,20 @@ class PlayResult:
 
 @pytest.fixture
 def run_play(collection, tmp_path):
-    """run_play(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None)."""
+    """run_play(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None).
+
+    hosts=[names]: run the play on these inventory hosts (all local), forks=len(hosts): at once."""
 
     def run(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None,
-            extra_env=None):
+            extra_env=None, hosts=None):
+        inventory = "localhost,"
+        if hosts:
+            inventory = str(tmp_path / "hosts.ini")
+            (tmp_path / "hosts.ini").write_text("".join(f"{host} ansible_connection=local\n" for host in hosts))
+            extra_env = dict(extra_env or {}, ANSIBLE_FORKS=str(len(hosts)))
         play = {
             "name": "kmsops.kms integration",
-            "hosts": "localhost",
+            "hosts": "all" if hosts else "localhost",
             "connection": "local",
             "gather_facts": False,
             "tasks": tasks,
@@ -93,7 +101,7 @@ def run_play(collection, tmp_path):
         playbook = tmp_path / "play.yml"
         playbook.write_text(yaml.safe_dump([play], sort_keys=False))
         env = ansible_env(collection, json_output, extra_env)
-        cmd = [_tool("ansible-playbook"), "-i", "localhost,", str(playbook)]
+        cmd = [_tool("ansible-playbook"), "-i", inventory, str(playbook)]
         if check:
             cmd.append("--check")
         if diff:
@@ -102,6 +110,7 @@ def run_play(collection, tmp_path):
             cmd.append("-" + "v" * verbosity)
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
         tasks = []
+        by_host = []
         if json_output:
             try:
                 data = json.loads(proc.stdout)
@@ -110,7 +119,10 @@ def run_play(collection, tmp_path):
             for play_data in data["plays"]:
                 for task in play_data["tasks"]:
                     tasks.append(task["hosts"].get("localhost", {}))
-        return PlayResult(proc, tasks)
+                    by_host.append(task["hosts"])
+        result = PlayResult(proc, tasks)
+        result.by_host = by_host
+        return result
 
     return run
 

@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -63,6 +64,7 @@ class NamedServer:
         self.workdir = workdir or tempfile.mkdtemp(prefix="kmsops-named-")
         self.port = None
         self.proc = None
+        self._conf = None
         self.keys = {}  # name -> (algorithm, secret)
         self.key_files = {}  # name -> path of the tsig-keygen output
         self._next_site = 0
@@ -155,10 +157,13 @@ class NamedServer:
         self.port = free_port()
         if self.statistics:
             self.statistics_port = free_port()
-        conf = self._write_config()
-        log = open(os.path.join(self.workdir, "named.stderr"), "w", encoding="utf-8")
+        self._conf = self._write_config()
+        return self._launch()
+
+    def _launch(self):
+        log = open(os.path.join(self.workdir, "named.stderr"), "a", encoding="utf-8")
         self.proc = subprocess.Popen(
-            ["named", "-g", "-c", conf, "-n", "1"], stdout=log, stderr=subprocess.STDOUT
+            ["named", "-g", "-c", self._conf, "-n", "1"], stdout=log, stderr=subprocess.STDOUT
         )
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -169,8 +174,16 @@ class NamedServer:
             time.sleep(0.1)
         raise RuntimeError("named did not answer in 20 s: " + self.read_log())
 
+    def restart(self):
+        """Start named again on the same port and files (after it was killed): it reloads its zones
+        and journals, as after a crash."""
+        if self.proc and self.proc.poll() is None:
+            raise RuntimeError("named is still running")
+        return self._launch()
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a stopped named would never see the TERM
             self.proc.terminate()
             try:
                 self.proc.wait(10)

@@ -33,7 +33,11 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     UpdateIgnored,
 )
 
-MAX_ATTEMPTS = 5
+# many writers on one RRset (20 KMS hosts publishing at once) each win within a few rounds when the
+# retries spread out: randomised waits that double from 0.1 s up to 1 s ("full jitter")
+MAX_ATTEMPTS = 20
+FIRST_BACKOFF = 0.1
+MAX_BACKOFF = 1.0
 # BIND 9.18.28 and later, and 9.20: an RRset may hold at most max-records-per-type records
 BIND_MAX_RECORDS_PER_TYPE = 100
 # what BIND lets share an owner name with a CNAME (DNSSEC data); anything else it ignores
@@ -164,14 +168,15 @@ def cname_conflict(zone, item, owner_types=()):
 
 def plan_zone(transport, zone, changes, known=None):
     """Read each RRset of CHANGES once and apply the transforms (several changes of one RRset
-    are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read (not read again).
+    are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read: each is used
+    once, instead of reading it (and taken out, so a later UPDATE of the same zone reads afresh).
     Fail on a CNAME conflict before anything is sent."""
     items = {}
     order = []
     for change in changes:
         key = (change.name, change.rdtype)
         if key not in items:
-            before = known[key] if known and key in known else transport.read_rrset(change.name, change.rdtype)
+            before = known.pop(key) if known and key in known else transport.read_rrset(change.name, change.rdtype)
             items[key] = PlannedRRset(change, before, before)
             order.append(key)
         item = items[key]
@@ -280,7 +285,7 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
             transport.send_update(build_update(plan))
         except PrerequisiteFailed:
             # someone changed an RRset since we read it: read again and plan again
-            sleep(random.uniform(0.05, 0.2) * attempt)
+            sleep(random.uniform(0, min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1))))
             continue
         except ServerFailure as exc:
             plan.outcome = "failed"

@@ -200,6 +200,9 @@ def translate_exchange_error(exc, where, timeout, key_name):
                          "and the server", "key_name")
     if isinstance(exc, dns.tsig.PeerError):
         return TSIGError(f"the server rejected the TSIG signature: {exc}", "key_name")
+    if isinstance(exc, EOFError):
+        # closed again right after a reconnect: a server going down or refusing to serve us
+        return DNSConnectionError(f"no answer from {where}: the server closed the connection", "server")
     if isinstance(exc, ConnectionRefusedError):
         return DNSConnectionError(f"cannot reach {where}: connection refused", "server")
     if isinstance(exc, OSError):
@@ -313,7 +316,7 @@ class DNSTransport:
                 message.id = dns.message.Message().id  # a fresh id and signature for the retry
                 self.signer.sign(message)
                 return self._exchange_once(message)
-        except (dns.exception.DNSException, OSError) as exc:
+        except (dns.exception.DNSException, OSError, EOFError) as exc:
             self.close()
             raise translate_exchange_error(exc, self._where(), self.timeout, self.signer.key_name) from None
 

@@ -103,6 +103,7 @@ def test_signer_signs_with_every_algorithm(algorithm):
     (dns.tsig.PeerBadTime(), TSIGError, "key_name"),
     (ConnectionRefusedError(111, "Connection refused"), DNSConnectionError, "server"),
     (OSError(113, "No route to host"), DNSConnectionError, "server"),
+    (EOFError(), DNSConnectionError, "server"),
 ])
 def test_exchange_errors_map_to_clear_errors(exc, kind, option):
     error = translate_exchange_error(exc, "ns1 port 53 over tcp", 2.0, "kms-publisher")

@@ -1,0 +1,242 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reliability against a real named: many writers at once, the server stopped or killed in the
+middle of a run, TSIG failures, and secrets that never show. Everything is read back with dig."""
+
+from __future__ import annotations
+
+import glob
+import signal
+import sys
+import traceback
+
+import dns.name
+import pytest
+
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, TSIGError
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import DNSTransport, TSIGSigner
+from named_server import NamedServer
+from tripwire_proxy import TripwireProxy
+
+GROUP = "group/kmsops.kms.dns"
+WRITERS = [f"w{index:02d}" for index in range(1, 21)]
+WRONG_SECRET = "c2VjcmV0LXRoYXQtaXMtd3Jvbmctd3Jvbmctd3Jvbmc="
+
+
+def writer_results(result):
+    """{host: result} of the play's one task, with every writer present."""
+    hosts = result.by_host[0]
+    assert sorted(hosts) == WRITERS, result
+    failed = {name: host.get("msg") for name, host in hosts.items() if host.get("failed") or not host.get("changed")}
+    assert failed == {}, failed
+    return hosts
+
+
+# -- many writers at once ----------------------------------------------------------------------
+def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(named, site, run_play,
+                                                                                 dns_defaults):
+    owner = f"_vlmcs._tcp.{site}"
+    task = {"kmsops.kms.dns_record": {"name": owner, "type": "SRV",
+                                      "values": ["0 0 1688 {{ inventory_hostname }}." + site]}}
+    result = run_play([task], module_defaults={GROUP: dns_defaults("kms-publisher")}, hosts=WRITERS)
+    hosts = writer_results(result)
+    assert [name for name, host in hosts.items() if host.get("failed") or not host.get("changed")] == [], result
+    assert named.dig(owner, "SRV") == sorted(f"0 0 1688 {name}.{site}." for name in WRITERS)
+
+
+def test_twenty_kms_publish_runs_into_the_same_five_domains_all_succeed_and_all_values_stay(
+        named, run_play, dns_defaults):
+    domains = [named.allocate_site() for _index in range(5)]
+    host = "{{ inventory_hostname }}." + domains[0]
+    task = {"kmsops.kms.kms_publish": {"hosts": [{
+        "name": host, "addresses": ["192.0.2.{{ inventory_hostname[1:] | int }}"],
+        "publish": [{"domain": domain, "priority": 0, "weight": 10} for domain in domains]}]}}
+    result = run_play([task], module_defaults={GROUP: dns_defaults("admin")}, hosts=WRITERS)
+    hosts = writer_results(result)
+    assert [name for name, item in hosts.items() if item.get("failed") or not item.get("changed")] == [], result
+    for domain in domains:
+        assert named.dig(f"_vlmcs._tcp.{domain}", "SRV") == sorted(
+            f"0 10 1688 {name}.{domains[0]}." for name in WRITERS), domain
+    for name in WRITERS:
+        assert named.dig(f"{name}.{domains[0]}", "A") == [f"192.0.2.{int(name[1:])}"]
+
+
+# -- the server stops or dies in the middle of a run -------------------------------------------
+ZONES = 50
+KMS_HOSTS = ("kms1", "kms2", "kms3", "kms4")
+
+
+@pytest.fixture
+def own_named():
+    """A named of the test's own: these tests stop and kill it."""
+    server = NamedServer(sites=ZONES).start()
+    yield server
+    server.stop()
+
+
+def fifty_zone_publish(server, port, timeout=2):
+    domains = [f"site{index:02d}.example" for index in range(1, ZONES + 1)]
+    algorithm, secret = server.keys["kms-publisher"]
+    return {"kmsops.kms.kms_publish": {
+        "server": server.address, "server_port": port, "key_name": "kms-publisher", "key_secret": secret,
+        "key_algorithm": algorithm, "timeout": timeout,
+        "hosts": [{"name": f"{host}.{domains[0]}", "addresses": [f"192.0.2.{index + 10}"],
+                   "publish": [{"domain": domain, "weight": index} for domain in domains]}
+                  for index, host in enumerate(KMS_HOSTS)]}}
+
+
+def zone_states(server):
+    """{zone: "full" | "empty" | "partial"} of every site zone, read with dig."""
+    home = "site01.example"
+    full_srv = sorted(f"0 {index} 1688 {host}.{home}." for index, host in enumerate(KMS_HOSTS))
+    states = {}
+    for index in range(1, ZONES + 1):
+        zone = f"site{index:02d}.example"
+        records = [server.dig(f"_vlmcs._tcp.{zone}", "SRV")]
+        wanted = [full_srv]
+        if zone == home:
+            records += [server.dig(f"{host}.{home}", "A") for host in KMS_HOSTS]
+            wanted += [[f"192.0.2.{index + 10}"] for index in range(len(KMS_HOSTS))]
+        if records == wanted:
+            states[zone + "."] = "full"
+        elif not any(records):
+            states[zone + "."] = "empty"
+        else:
+            states[zone + "."] = "partial"
+    return states
+
+
+@pytest.mark.parametrize("fault", ["SIGSTOP", "SIGKILL"])
+def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_rerun_heals(own_named, run_play,
+                                                                                        fault):
+    def trip():
+        if fault == "SIGSTOP":
+            own_named.proc.send_signal(signal.SIGSTOP)
+        else:
+            own_named.proc.kill()
+            own_named.proc.wait()
+            proxy.close()
+
+    proxy = TripwireProxy(own_named.port, after_updates=ZONES // 2, trip=trip)
+    try:
+        broken = run_play([fifty_zone_publish(own_named, proxy.port)])
+    finally:
+        proxy.close()
+    assert proxy.tripped.is_set(), "the run ended before the server was stopped"
+    if fault == "SIGSTOP":
+        own_named.proc.send_signal(signal.SIGCONT)
+        message = f"timeout: no answer from {own_named.address} port {proxy.port} over tcp within 2 s"
+    else:
+        own_named.restart()
+        # refused on reconnect, or closed by the relay before it stopped listening
+        message = ("server: cannot reach " if "cannot reach" in broken[0]["msg"] else "server: no answer from ") + \
+            f"{own_named.address} port {proxy.port} over tcp"
+    assert broken.rc == 2, broken
+    assert broken[0]["failed"] is True
+    assert broken[0]["msg"].startswith(message), broken[0]["msg"]
+    # the zones whose UPDATE was answered are reported; the one in flight may or may not have landed
+    reported = [zone["zone"] for zone in broken[0]["zones"] if zone["update_sent"]]
+    assert broken[0]["changed"] is True
+    assert len(reported) == ZONES // 2 - 1
+
+    states = zone_states(own_named)
+    assert [zone for zone, state in states.items() if state == "partial"] == []
+    full = [zone for zone, state in states.items() if state == "full"]
+    assert set(reported) <= set(full)
+    assert len(full) in (len(reported), len(reported) + 1)
+
+    healed = run_play([fifty_zone_publish(own_named, own_named.port)])
+    assert healed.rc == 0, healed
+    assert healed[0]["changed"] is True
+    assert set(zone_states(own_named).values()) == {"full"}
+    again = run_play([fifty_zone_publish(own_named, own_named.port)])
+    assert again.rc == 0 and again[0]["changed"] is False, again
+
+
+# -- TSIG failures -----------------------------------------------------------------------------
+def _libfaketime():
+    found = glob.glob("/usr/lib/*/faketime/libfaketime.so.1")
+    assert found, "libfaketime is missing: tests/setup.sh installs the Debian package faketime"
+    return found[0]
+
+
+TSIG_CASES = {
+    "clock skew": ({}, "clock", "key_name: the server rejected the signature time (BADTIME)"),
+    "wrong secret": ({"key_secret": WRONG_SECRET}, None,
+                     "key_secret: the server rejected the signature of key 'kms-publisher' (BADSIG)"),
+    "unknown key": ({"key_name": "no-such-key"}, None, "key_name: the server does not know the key 'no-such-key'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TSIG_CASES))
+def test_tsig_failures_of_kms_publish_are_clear_errors_and_change_nothing(named, site, run_play, dns_defaults,
+                                                                         tmp_path, case):
+    override, clock, message = TSIG_CASES[case]
+    extra_env = None
+    if clock:
+        # the module's clock 20 minutes behind the server's (TSIG allows 5 minutes of skew); only the
+        # module process: ansible-playbook itself does not run under libfaketime
+        python = tmp_path / "python-20-minutes-late"
+        python.write_text(f"#!/bin/sh\nLD_PRELOAD={_libfaketime()} FAKETIME=-20m FAKETIME_DONT_FAKE_MONOTONIC=1 "
+                          f'exec {sys.executable} "$@"\n')
+        python.chmod(0o755)
+        extra_env = {"ANSIBLE_PYTHON_INTERPRETER": str(python)}
+    serial = named.serial(site)
+    task = {"kmsops.kms.kms_publish": dict(dns_defaults("kms-publisher", **override), hosts=[
+        {"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}, {"domain": f"branch.{site}"}]}])}
+    result = run_play([task], extra_env=extra_env)
+    assert result.rc == 2, result
+    assert result[0]["msg"].startswith(message), result[0]["msg"]
+    assert result[0]["changed"] is False
+    assert named.serial(site) == serial
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == []
+
+
+# -- secrets -----------------------------------------------------------------------------------
+def test_tsig_secret_never_in_vvvv_output_diff_or_module_results(named, site, run_play, dns_defaults):
+    # the secrets come from the environment, as from a vault: Ansible itself prints the source lines
+    # of a failed task, so a secret written into the playbook would show there whatever a module does
+    conn = dns_defaults("kms-publisher")
+    secret = conn["key_secret"]
+    wrong = secret[:-4] + "AAA="
+    conn["key_secret"] = "{{ lookup('env', 'TEST_TSIG_SECRET') }}"
+    owner = f"_vlmcs._tcp.{site}"
+    publish = {"hosts": [{"name": f"kms1.{site}", "addresses": ["192.0.2.10"]}]}
+    tasks = [
+        # in module_defaults and in the task's own arguments; changed with a diff; failing ways
+        {"kmsops.kms.kms_publish": publish},
+        {"kmsops.kms.dns_record": dict(conn, name=owner, type="SRV", values=[f"0 0 1688 kms2.{site}"])},
+        {"kmsops.kms.kms_publish": dict(publish, key_secret="{{ lookup('env', 'TEST_TSIG_WRONG') }}"),
+         "ignore_errors": True},
+        {"kmsops.kms.dns_record": dict(conn, name=f"www.{site}", type="A", values=["192.0.2.1"]),
+         "ignore_errors": True},
+        {"kmsops.kms.kms_publish": dict(publish, hosts=[{"name": "bad..name"}]), "ignore_errors": True},
+        {"kmsops.kms.kms_publish": dict(publish, server_port=1), "ignore_errors": True},
+    ]
+    # -vvvv as text, and the full module results (invocation, diff) as JSON
+    for verbosity, json_output in ((4, False), (0, True)):
+        result = run_play(tasks, diff=True, verbosity=verbosity, json_output=json_output,
+                          module_defaults={GROUP: conn}, extra_env={"TEST_TSIG_SECRET": secret, "TEST_TSIG_WRONG": wrong})
+        assert result.rc == 0, result
+        assert "BADSIG" in result.output and "REFUSED" in result.output and "bad..name" in result.output
+        if verbosity:
+            assert f"{owner}. 3600 IN SRV 0 0 1688 kms2.{site}." in result.output  # the diff is there
+        assert secret not in result.output
+        assert secret[:-4] not in result.output
+
+
+def test_tsig_secret_never_in_engine_exceptions_or_tracebacks(named, site):
+    _algorithm, secret = named.keys["kms-publisher"]
+    for key, wrong in (("kms-publisher", WRONG_SECRET), ("no-such-key", secret)):
+        transport = DNSTransport(named.address, named.port, "tcp", 5, TSIGSigner(key, wrong))
+        try:
+            with pytest.raises(TSIGError) as caught:
+                transport.read_rrset(dns.name.from_text(f"_vlmcs._tcp.{site}."), "SRV")
+        finally:
+            transport.close()
+        error = caught.value
+        chain = [error, error.__cause__, error.__context__]
+        text = "".join(traceback.format_exception(error)) + " ".join(repr(item) for item in chain)
+        text += repr(vars(transport))
+        assert isinstance(error, DNSError)
+        assert secret not in text and WRONG_SECRET not in text

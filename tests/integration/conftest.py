@@ -25,7 +25,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # REPO and _tool are imported from here by other test modules
-from ansible_run import REPO, ansible_env, build_collection  # noqa: E402,F401 pylint: disable=wrong-import-position
+from ansible_run import REPO, ansible_env, build_collection  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from ansible_run import tool as _tool  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 

@@ -94,6 +94,12 @@ port:
   description: KMS host listening port.
   returned: always
   type: int
+firewall_rule_port:
+  description:
+    - The port of the Windows Firewall rule C(kmsops-kms-KMS-In-TCP) that M(kmsops.kms.kms_host) creates
+      for a listening port other than 1688; null when there is none.
+  returned: always
+  type: int
 dns_publishing:
   description: Whether the KMS host publishes its SRV record itself.
   returned: always

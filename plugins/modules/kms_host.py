@@ -104,7 +104,8 @@ options:
         (one rule, named C(kmsops-kms-KMS-In-TCP), moved when the port changes and removed when
         the port goes back to 1688).
       - A port change never fails because of the firewall - when the rule cannot be read,
-        created or removed, the task goes on and warns what to open.
+        created or removed, the task goes on and warns what to open. Windows 7 / Windows Server
+        2008 R2 have no firewall cmdlets (C(NetSecurity) module), so there the task always warns.
       - With V(false) the firewall is left alone and a port change warns which port to open.
     type: bool
     default: true

@@ -467,3 +467,19 @@ def test_online_activation_refreshes_the_licence_status_before_the_read_back():
     """Point 11: Activate() then RefreshLicenseStatus, as slmgr.vbs /ato does."""
     plan = plan_host(host_params(), kms_host_state(licensed=False))
     assert steps(plan) == [("product", "Activate"), ("service", "RefreshLicenseStatus")]
+
+
+def test_kms_host_docs_say_what_windows_does():
+    """Point 7 (and 6): low_priority true is /cpri, the home domain is always published, absent
+    leaves the SRV value to kms_publish."""
+    import yaml
+    from ansible_collections.kmsops.kms.plugins.modules import kms_host
+
+    options = yaml.safe_load(kms_host.DOCUMENTATION)["options"]
+    low = " ".join(options["low_priority"]["description"])
+    assert "V(true) runs the KMS service at low priority (slmgr.vbs C(/cpri))" in low
+    assert "EnableKeyManagementServiceLowPriority" in low and "EnableKmsLowPriority" not in low
+    publish = " ".join(options["publish_domains"]["description"])
+    assert "home domain is always" in publish and "consistently" not in publish
+    absent = " ".join(options["state"]["description"])
+    assert "stays in DNS" in absent and "M(kmsops.kms.kms_publish)" in absent and "/upk" in absent

@@ -18,6 +18,11 @@ except ImportError:
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
+    GSS_TSIG,
+    GSSAPI_IMPORT_ERROR,
+    HAS_GSSAPI,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     TSIG_ALGORITHMS,
     DNSTransport,
@@ -35,9 +40,13 @@ def dns_argument_spec():
         "timeout": {"type": "float", "default": 10.0},
         "key_name": {"type": "str"},
         "key_secret": {"type": "str", "no_log": True},
-        "key_algorithm": {"type": "str", "default": "hmac-sha256", "choices": list(TSIG_ALGORITHMS)},
+        "key_algorithm": {"type": "str", "default": "hmac-sha256", "choices": list(TSIG_ALGORITHMS) + [GSS_TSIG]},
         "key_file": {"type": "path"},
         "allow_unsigned": {"type": "bool", "default": False},
+        "kerberos_principal": {"type": "str"},
+        "kerberos_keytab": {"type": "path"},
+        "kerberos_ccache": {"type": "path"},
+        "verify_reply_signature": {"type": "bool", "default": True},
     }
 
 
@@ -79,6 +88,10 @@ def run_dns_module(module, build, shape, verify=False):
     """
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
+    if module.params.get("key_algorithm") == GSS_TSIG and not HAS_GSSAPI:
+        module.fail_json(msg="key_algorithm: gss-tsig needs the Python gssapi library. "
+                         + missing_required_lib("gssapi (Debian: python3-gssapi)"), option="key_algorithm",
+                         exception=GSSAPI_IMPORT_ERROR)
     transport = None
     secrets = [module.params.get("key_secret")]
     try:

@@ -3,8 +3,11 @@
 """Talking to one DNS server: signing, queries, zone finding, sending UPDATEs.
 
 Signing sits behind one seam, a *signer* made once per module run and reused for every message
-(``TSIGSigner`` today; a GSS-TSIG signer for AD-integrated zones plugs in the same way). Over TCP
-one connection is kept open and reused for every query and UPDATE of a run.
+(``TSIGSigner``, ``UnsignedSigner``, and ``GSSTSIGSigner`` in ``_gss_tsig`` for AD-integrated
+zones). A signer has ``prepare(transport)`` (called once before the first message: GSS-TSIG
+negotiates its key there), ``sign(message)``, ``describe()`` and ``explain_error(exc, where)`` (an
+engine error for a failure that is about the signer, or None). Over TCP one connection is kept
+open and reused for every query and UPDATE of a run.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     TSIGError,
     UpdateRefused,
     ZoneNotFound,
+)
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
+    GSS_TSIG,
+    GSSTSIGSigner,
+    check_gss_options,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset
 
@@ -106,10 +114,22 @@ def read_key_file(path, key_name=None):
     return name, _check_algorithm(algorithm.group(1), "key_file"), _check_secret(secret.group(1), "key_file")
 
 
-class UnsignedSigner:
-    """Sends messages unsigned; only used when the user set ``allow_unsigned``."""
+class _PlainSigner:
+    """What the signers without a negotiation or errors of their own share."""
 
     key_name = None
+    errors = ()  # exception classes of the signer's own library, given to explain_error
+
+    def prepare(self, transport):
+        """Nothing to negotiate before the first message."""
+
+    def explain_error(self, exc, where):
+        """No failure of their own: the transport translates every error."""
+        return None
+
+
+class UnsignedSigner(_PlainSigner):
+    """Sends messages unsigned; only used when the user set ``allow_unsigned``."""
 
     def sign(self, message):
         return message
@@ -118,7 +138,7 @@ class UnsignedSigner:
         return "sent unsigned"
 
 
-class TSIGSigner:
+class TSIGSigner(_PlainSigner):
     """Signs every message with one TSIG key (RFC 8945)."""
 
     def __init__(self, key_name, secret, algorithm="hmac-sha256"):
@@ -146,6 +166,10 @@ class TSIGSigner:
 
 def make_signer(params):
     """Build the signer from the shared options (see the ``dns`` doc fragment)."""
+    if params.get("key_algorithm") == GSS_TSIG:
+        check_gss_options(params)
+        return GSSTSIGSigner(params["server"], params.get("kerberos_principal"), params.get("kerberos_keytab"),
+                             params.get("kerberos_ccache"), params.get("verify_reply_signature", True))
     key_name = params.get("key_name")
     if params.get("key_file"):
         name, algorithm, secret = read_key_file(params["key_file"], key_name)
@@ -210,8 +234,11 @@ def translate_exchange_error(exc, where, timeout, key_name):
     return DNSError(f"bad answer from {where}: {exc}", "server")
 
 
-def check_update_response(response, zone, signer_description):
-    """Map the rcode of an UPDATE response; raise PrerequisiteFailed when the RRsets changed."""
+def check_update_response(response, zone, signer_description, servfail_hint=None):
+    """Map the rcode of an UPDATE response; raise PrerequisiteFailed when the RRsets changed.
+
+    SERVFAIL_HINT: what the signer knows SERVFAIL most likely means (AD answers SERVFAIL when
+    the zone's ACL denies the change), added to the message."""
     rcode = response.rcode()
     text = dns.rcode.to_text(rcode)
     if rcode == dns.rcode.NOERROR:
@@ -229,6 +256,9 @@ def check_update_response(response, zone, signer_description):
         raise ServerFailure(f"the update to zone {zone} failed: SERVFAIL", "server")
     if rcode == dns.rcode.NOTZONE:
         raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
+    if rcode == dns.rcode.SERVFAIL and servfail_hint:
+        raise UpdateRefused(f"the server answered SERVFAIL to the update of zone {zone} {signer_description}: "
+                            f"{servfail_hint}", "kerberos_principal")
     raise DNSError(f"the update to zone {zone} failed: {text}", "server")
 
 
@@ -268,6 +298,7 @@ class DNSTransport:
         self.signer = signer or UnsignedSigner()
         self.family, self.address = resolve_server(server, port)
         self._sock = None
+        self._prepared = False
         self.messages_sent = 0
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -303,8 +334,26 @@ class DNSTransport:
             self._sock = self._connect()
         return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
 
+    def _translate(self, exc):
+        self.close()
+        error = self.signer.explain_error(exc, self._where())
+        return error or translate_exchange_error(exc, self._where(), self.timeout, self.signer.key_name)
+
+    def exchange_unsigned(self, message):
+        """Send MESSAGE as it is, over TCP (the signer's own negotiation, e.g. TKEY)."""
+        self.messages_sent += 1
+        try:
+            if self._sock is None:
+                self._sock = self._connect()
+            return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
+        except (dns.exception.DNSException, OSError, EOFError) + self.signer.errors as exc:
+            raise self._translate(exc) from None
+
     def exchange(self, message):
         """Sign, send, receive and verify one message. Map transport and TSIG failures."""
+        if not self._prepared:
+            self.signer.prepare(self)
+            self._prepared = True
         self.signer.sign(message)
         self.messages_sent += 1
         try:
@@ -316,9 +365,8 @@ class DNSTransport:
                 message.id = dns.message.Message().id  # a fresh id and signature for the retry
                 self.signer.sign(message)
                 return self._exchange_once(message)
-        except (dns.exception.DNSException, OSError, EOFError) as exc:
-            self.close()
-            raise translate_exchange_error(exc, self._where(), self.timeout, self.signer.key_name) from None
+        except (dns.exception.DNSException, OSError, EOFError) + self.signer.errors as exc:
+            raise self._translate(exc) from None
 
     def _check_notauth(self, response, what):
         if response.rcode() == dns.rcode.NOTAUTH:
@@ -406,4 +454,5 @@ class DNSTransport:
         response = self.exchange(update)
         self._check_notauth(response, "update")
         zone = update.zone[0].name if update.zone else "?"
-        return check_update_response(response, zone, self.signer.describe())
+        return check_update_response(response, zone, self.signer.describe(),
+                                     getattr(self.signer, "servfail_hint", None))

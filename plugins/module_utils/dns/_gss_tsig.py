@@ -129,7 +129,9 @@ def explain_gss_failure(text, server, principal=None, keytab=None):
             f"the clocks of this host and the KDC differ too much for Kerberos: synchronise them ({text})")
     if kind == "no_ticket":
         if keytab:
-            return "kerberos_keytab", f"no usable credentials from the keytab {keytab} for {who} ({text})"
+            return "kerberos_keytab", (
+                f"the keytab {keytab} gave no credentials for {who}: check that it holds a key of "
+                f"exactly that principal (klist -k {keytab}; the realm is upper case) ({text})")
         return credentials_option, (
             f"no Kerberos ticket for {who}: run kinit on the host that runs the module (or point "
             f"kerberos_ccache or KRB5CCNAME at a ticket cache), or give kerberos_keytab and "

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import struct
 import time
 import traceback
@@ -58,11 +59,11 @@ TKEY_MODE_GSSAPI = 3  # RFC 2930 section 2.5, used by RFC 3645
 TKEY_LIFETIME = 3600
 MAX_NEGOTIATION_ROUNDS = 4
 
-# (substring of the Kerberos/GSS-API message, lower case) -> kind of failure. First match wins.
+# (pattern in the Kerberos/GSS-API message, lower case) -> kind of failure. First match wins.
 _FAILURES = (
     ("expired", "expired"),
-    ("server not found in kerberos database", "server_unknown"),
-    ("client not found in kerberos database", "client_unknown"),
+    (r"\bserver\b.*not found in kerberos database", "server_unknown"),
+    (r"\bclient\b.*not found in kerberos database", "client_unknown"),
     ("cannot find kdc for realm", "realm"),
     ("cannot contact any kdc for realm", "realm"),
     ("realm not local to kdc", "realm"),
@@ -83,8 +84,8 @@ _FAILURES = (
 def classify_gss_failure(text):
     """Return the kind of a Kerberos/GSS-API failure from its message (see ``_FAILURES``)."""
     lowered = (text or "").lower()
-    for needle, kind in _FAILURES:
-        if needle in lowered:
+    for pattern, kind in _FAILURES:
+        if re.search(pattern, lowered):
             return kind
     return "other"
 

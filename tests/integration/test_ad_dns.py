@@ -1,0 +1,379 @@
+# Copyright: kmsops.kms contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secure dynamic updates (GSS-TSIG) against a real Samba AD DC.
+
+Two containers of the ``kmsops/samba-ad`` image (tests/containers/samba-ad): the DC, which
+provisions realm LAB.EXAMPLE at start (zones lab.example and branch.lab.example accept only
+secure updates; KMS-Hosts, with member kmspub, has rights on _vlmcs._tcp, kms1 and kms2 of
+lab.example), and a Linux client with the Kerberos configuration, python3-gssapi and dnspython,
+where the modules run (``community.docker.docker`` connection, the collection as a user installs
+it). kms_publish's result is read back with ``dig`` from the test host. The ad_dns_rights module
+gives the group its rights in branch.lab.example.
+
+Needs a Docker engine; fails (does not skip) without one: tests/containers/dockerd.sh start.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD_IMAGES = os.path.join(REPO, "tests", "containers", "build_images.sh")
+IMAGE = "kmsops/samba-ad:latest"
+ZONE = "lab.example"
+BRANCH = "branch.lab.example"
+DC = f"dc1.{ZONE}"
+USER_PASSWORD = f"Kms-{uuid.uuid4().hex[:10]}.pw1"
+ADMIN_PASSWORD = f"Adm-{uuid.uuid4().hex[:10]}.pw1"
+KEYTAB = "/tmp/kmspub.keytab"
+READY_TIMEOUT = 240
+
+
+def _tool(name):
+    path = os.path.join(os.path.dirname(sys.executable), name)
+    return path if os.path.exists(path) else name
+
+
+def _docker(*args, check=True, timeout=120, stdin=None):
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout,
+                          input=stdin)
+
+
+def _site_collections():
+    for entry in sys.path:
+        if os.path.isdir(os.path.join(entry, "ansible_collections", "community", "docker")):
+            return entry
+    raise AssertionError("community.docker is not installed: pip install ansible (see requirements-test.txt)")
+
+
+@pytest.fixture(scope="module")
+def samba_image():
+    if shutil.which("docker") is None:
+        pytest.fail("the docker client is missing: run tests/containers/dockerd.sh start (installs docker.io)")
+    if subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=60).returncode != 0:
+        pytest.fail("no Docker engine answers: start one with tests/containers/dockerd.sh start")
+    if shutil.which("dig") is None:
+        pytest.fail("dig is missing on the test host: apt-get install bind9-dnsutils")
+    proc = subprocess.run([BUILD_IMAGES, "samba-ad"], capture_output=True, text=True, check=False, timeout=900)
+    assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
+    return IMAGE
+
+
+def _address(name):
+    address = _docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+                      name).stdout.strip()
+    assert address, f"container {name} has no IPv4 address"
+    return address
+
+
+@pytest.fixture(scope="module")
+def lab(samba_image, tmp_path_factory):
+    """The DC and the client containers; yields their names and the DC's address."""
+    suffix = uuid.uuid4().hex[:8]
+    dc_name, client_name = f"kmsops-test-ad-dc-{suffix}", f"kmsops-test-ad-client-{suffix}"
+    try:
+        _docker("run", "--detach", "--name", dc_name, "--hostname", "dc1",
+                "--env", f"KMSOPS_AD_ADMIN_PASSWORD={ADMIN_PASSWORD}",
+                "--env", f"KMSOPS_AD_USER_PASSWORD={USER_PASSWORD}", samba_image)
+        started = time.monotonic()
+        while True:
+            state = _docker("exec", dc_name, "sh", "-c",
+                            "test -e /run/kmsops-samba-ad.ready && echo ready || "
+                            "{ test -e /run/kmsops-samba-ad.failed && echo failed; } || echo wait",
+                            check=False).stdout.strip()
+            if state == "ready":
+                break
+            if state == "failed" or _docker("inspect", "-f", "{{.State.Running}}", dc_name).stdout.strip() != "true":
+                pytest.fail("the Samba DC failed to start:\n" + _docker("logs", dc_name, check=False).stderr[-4000:])
+            assert time.monotonic() - started < READY_TIMEOUT, "the Samba DC is not ready after %d s" % READY_TIMEOUT
+            time.sleep(1)
+        provision_seconds = time.monotonic() - started
+        address = _address(dc_name)
+        _docker("run", "--detach", "--name", client_name, "--hostname", "client1",
+                "--add-host", f"{DC}:{address}", "--add-host", f"alias.{ZONE}:{address}",
+                samba_image, "sleep", "infinity")
+        keytab = tmp_path_factory.mktemp("ad-dns") / "kmspub.keytab"
+        _docker("cp", f"{dc_name}:/export/kmspub.keytab", str(keytab))
+        _docker("cp", str(keytab), f"{client_name}:{KEYTAB}")
+        yield {"dc": dc_name, "client": client_name, "address": address, "keytab": keytab.read_bytes(),
+               "provision_seconds": provision_seconds}
+    finally:
+        _docker("rm", "--force", dc_name, client_name, check=False)
+
+
+def kinit(lab, user, lifetime=None, cache=None):
+    """Get a ticket for USER in the client's default cache (or CACHE); kdestroy first."""
+    _docker("exec", lab["client"], "kdestroy", "-A", check=False)
+    args = ["exec", "-i", lab["client"], "kinit"]
+    if lifetime:
+        args += ["-l", lifetime]
+    if cache:
+        args += ["-c", cache]
+    proc = _docker(*args, f"{user}@LAB.EXAMPLE", stdin=USER_PASSWORD + "\n", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def kdestroy(lab):
+    _docker("exec", lab["client"], "kdestroy", "-A", check=False)
+
+
+def dig(lab, name, rdtype):
+    out = subprocess.run(
+        ["dig", "+short", "+norecurse", "+time=2", "+tries=2", "@" + lab["address"], name, rdtype],
+        capture_output=True, text=True, timeout=20, check=True,
+    ).stdout
+    return sorted(line.strip().lower() for line in out.splitlines() if line.strip())
+
+
+class Play:
+    def __init__(self, proc, tasks):
+        self.rc = proc.returncode
+        self.output = proc.stdout + proc.stderr
+        self.tasks = tasks
+
+    def __getitem__(self, index):
+        return self.tasks[index]
+
+    def __repr__(self):
+        return f"Play(rc={self.rc}, tasks={json.dumps(self.tasks)[:3000]}, output=...{self.output[-3000:]})"
+
+
+@pytest.fixture(scope="module")
+def play(lab, collection, tmp_path_factory):
+    """play(tasks, host='client', check=False, verbosity=0) -> Play with per-task results."""
+    work = tmp_path_factory.mktemp("ad-dns-play")
+    inventory = work / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
+        name: {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}
+        for name in (lab["dc"], lab["client"])}}}))
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + _site_collections(),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_PIPELINING": "true",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+    })
+
+    def run(tasks, host="client", check=False, verbosity=0):
+        playbook = work / "play.yml"
+        playbook.write_text(yaml.safe_dump([{"name": "ad_dns", "hosts": lab[host], "gather_facts": False,
+                                             "tasks": tasks}], sort_keys=False))
+        cmd = [_tool("ansible-playbook"), "-i", str(inventory), str(playbook)]
+        if check:
+            cmd.append("--check")
+        if verbosity:
+            cmd.append("-" + "v" * verbosity)
+        run_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default" if verbosity else "ansible.posix.json")
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=300, check=False)
+        tasks_out = []
+        if not verbosity:
+            try:
+                data = json.loads(proc.stdout)
+            except ValueError:
+                raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr) from None
+            for play_data in data["plays"]:
+                for task in play_data["tasks"]:
+                    tasks_out.append(task["hosts"].get(lab[host], {}))
+        return Play(proc, tasks_out)
+
+    return run
+
+
+def publish(hosts, **options):
+    args = {"server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "hosts": hosts}
+    args.update(options)
+    return {"name": "publish", "kmsops.kms.kms_publish": args, "ignore_errors": True}
+
+
+KMS1 = {"name": f"kms1.{ZONE}", "addresses": ["192.0.2.11"],
+        "publish": [{"domain": ZONE, "priority": 0, "weight": 60}, {"domain": BRANCH, "priority": 10}]}
+KMS2 = {"name": f"kms2.{ZONE}", "addresses": ["192.0.2.12", "2001:db8::12"],
+        "publish": [{"domain": ZONE, "priority": 0, "weight": 40}]}
+
+
+@pytest.fixture(scope="module")
+def branch_rights(lab, play):
+    """ad_dns_rights on the DC: KMS-Hosts may publish _vlmcs._tcp in the branch zone."""
+    task = {"name": "rights", "kmsops.kms.ad_dns_rights": {
+        "zone": BRANCH, "group": "KMS-Hosts", "members": ["kmspub"], "nodes": ["_vlmcs._tcp"],
+        "restrict_zone_create": True}}
+    checked = play([task], host="dc", check=True)
+    applied = play([task], host="dc")
+    again = play([task], host="dc")
+    return checked, applied, again
+
+
+def test_dc_provisions_in_seconds_and_zones_take_only_secure_updates(lab):
+    print(f"Samba DC provisioned and ready in {lab['provision_seconds']:.1f} s")
+    zoneinfo = _docker("exec", lab["dc"], "samba-tool", "dns", "zoneinfo", "127.0.0.1", ZONE,
+                       "-U", "administrator", f"--password={ADMIN_PASSWORD}").stdout
+    assert re.search(r"fAllowUpdate\s*:\s*DNS_ZONE_UPDATE_SECURE", zoneinfo), zoneinfo
+    assert dig(lab, ZONE, "SOA")[0].startswith(f"{DC}.")
+
+
+def test_ad_dns_rights_grants_the_branch_zone_once(branch_rights, lab):
+    checked, applied, again = branch_rights
+    assert checked.rc == 0 and checked[0]["changed"] is True, checked
+    assert checked[0]["nodes"][0]["created"] is True and checked[0]["zone_create_restricted"] is True, checked
+    assert applied.rc == 0 and applied[0]["changed"] is True, applied
+    assert applied[0]["nodes"] == [{
+        "name": "_vlmcs._tcp", "created": True, "ace_added": True,
+        "dn": f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example"}], applied
+    assert applied[0]["members_added"] == [], applied  # kmspub is a member already
+    assert again.rc == 0 and again[0]["changed"] is False and again[0]["zone_create_restricted"] is False, again
+    sddl = _docker("exec", lab["dc"], "samba-tool", "dsacl", "get", "--objectdn",
+                   f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example").stdout
+    assert f"(A;;RPWPLCRCSDDT;;;{applied[0]['group_sid']})" in sddl, sddl
+    # the node exists without records: nothing answers yet
+    assert dig(lab, f"_vlmcs._tcp.{BRANCH}", "SRV") == []
+
+
+def test_unsigned_update_is_refused(lab, play):
+    result = play([{"name": "unsigned", "ignore_errors": True, "kmsops.kms.dns_record": {
+        "server": lab["address"], "allow_unsigned": True, "zone": ZONE, "name": f"_vlmcs._tcp.{ZONE}",
+        "type": "SRV", "values": ["0 0 1688 rogue.lab.example."]}}])
+    assert result[0].get("failed") is True and "REFUSED" in result[0]["msg"], result
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == []
+
+
+def test_member_publishes_with_check_mode_rerun_merge_and_prune(lab, play, branch_rights):
+    kinit(lab, "kmspub")
+    task = publish([KMS1, KMS2])
+    checked = play([task], check=True)
+    assert checked[0].get("changed") is True and not checked[0].get("failed"), checked
+    assert checked[0]["updates_sent"] == 0, checked
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [] and dig(lab, f"kms1.{ZONE}", "A") == []
+
+    first = play([task])
+    assert first[0].get("changed") is True and not first[0].get("failed"), first
+    assert first[0]["updates_sent"] == 2, first  # one UPDATE per zone
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}."]
+    assert dig(lab, f"_vlmcs._tcp.{BRANCH}", "SRV") == [f"10 0 1688 kms1.{ZONE}."]
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.11"]
+    assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.12"]
+    assert dig(lab, f"kms2.{ZONE}", "AAAA") == ["2001:db8::12"]
+
+    again = play([task])
+    assert again[0].get("changed") is False and again[0]["updates_sent"] == 0, again
+
+    # another writer's value at _vlmcs._tcp is kept (merge) ...
+    foreign = play([{"name": "foreign", "kmsops.kms.dns_record": {
+        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
+        "name": f"_vlmcs._tcp.{ZONE}", "type": "SRV", "values": [f"5 0 1688 old.{ZONE}."], "state": "present"}}])
+    assert foreign[0].get("changed") is True and not foreign[0].get("failed"), foreign
+    moved = dict(KMS2, addresses=["192.0.2.22"])
+    merged = play([publish([KMS1, moved])])
+    assert merged[0].get("changed") is True and not merged[0].get("failed"), merged
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [
+        f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}.", f"5 0 1688 old.{ZONE}."]
+    assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.22"]
+    assert dig(lab, f"kms2.{ZONE}", "AAAA") == ["2001:db8::12"]
+
+    # ... until prune removes values of targets that are not listed
+    pruned = play([publish([KMS1, moved], prune=True)])
+    assert pruned[0].get("changed") is True and not pruned[0].get("failed"), pruned
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}."]
+
+    withdrawn = play([publish([{"name": f"kms2.{ZONE}", "publish": [{"domain": ZONE}]}], state="absent")])
+    assert withdrawn[0].get("changed") is True and not withdrawn[0].get("failed"), withdrawn
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 60 1688 kms1.{ZONE}."]
+    assert dig(lab, f"kms2.{ZONE}", "A") == [] and dig(lab, f"kms2.{ZONE}", "AAAA") == []
+
+
+def test_keytab_and_principal_without_a_ticket_cache(lab, play):
+    kdestroy(lab)
+    host = {"name": f"kms2.{ZONE}", "addresses": ["192.0.2.32"], "publish": [{"domain": ZONE, "weight": 5}]}
+    result = play([publish([host], kerberos_principal="kmspub@LAB.EXAMPLE", kerberos_keytab=KEYTAB)])
+    assert result[0].get("changed") is True and not result[0].get("failed"), result
+    assert f"0 5 1688 kms2.{ZONE}." in dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV")
+    assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.32"]
+    # the keytab's tickets stayed in memory: no cache was written
+    assert _docker("exec", lab["client"], "klist", check=False).returncode != 0
+
+
+def test_kerberos_secrets_never_appear_in_verbose_output(lab, play):
+    kinit(lab, "kmspub", cache="/tmp/krb5cc_secret")
+    result = play([publish([dict(KMS1, addresses=["192.0.2.41"])], kerberos_principal="kmspub@LAB.EXAMPLE",
+                           kerberos_keytab=KEYTAB),
+                   publish([dict(KMS1, addresses=["192.0.2.42"])], kerberos_ccache="/tmp/krb5cc_secret")],
+                  verbosity=4)
+    assert result.rc == 0 and "failed=0" in result.output, result
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
+    keys = _docker("exec", lab["client"], "klist", "-k", "-K", "-e", KEYTAB).stdout
+    key_hex = re.findall(r"\(0x([0-9a-f]{32,})\)", keys)
+    assert key_hex, keys
+    ccache = _docker("exec", lab["client"], "base64", "-w0", "/tmp/krb5cc_secret").stdout.strip()
+    secrets = key_hex + [USER_PASSWORD, base64.b64encode(lab["keytab"]).decode(), lab["keytab"].hex(), ccache]
+    secrets += [chunk for chunk in re.findall(r".{40}", ccache)]
+    for secret in secrets:
+        assert secret.lower() not in result.output.lower(), "a Kerberos secret appeared in -vvvv output"
+
+
+def test_non_member_cannot_publish(lab, play):
+    kinit(lab, "kmsother")
+    before = dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV")
+    result = play([publish([{"name": f"kms1.{ZONE}", "addresses": ["192.0.2.66"],
+                             "publish": [{"domain": ZONE, "priority": 9}]}])])
+    failed = result[0]
+    assert failed.get("failed") is True and failed.get("changed") is False, result
+    assert "SERVFAIL" in failed["msg"] and "ACL" in failed["msg"] and "kmsother@LAB.EXAMPLE" in failed["msg"], failed
+    assert failed["option"] == "kerberos_principal"
+    # nor can it create a name of its own: the zone no longer lets authenticated users create names
+    created = play([{"name": "new name", "ignore_errors": True, "kmsops.kms.dns_record": {
+        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
+        "name": f"rogue.{ZONE}", "type": "A", "values": ["192.0.2.66"]}}])
+    assert created[0].get("failed") is True and "SERVFAIL" in created[0]["msg"], created
+    assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == before
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
+    assert dig(lab, f"rogue.{ZONE}", "A") == []
+
+
+def test_strict_reply_verification_fails_on_samba_and_writes_nothing(lab, play):
+    kinit(lab, "kmspub")
+    before = dig(lab, f"kms1.{ZONE}", "A")
+    result = play([publish([dict(KMS1, addresses=["192.0.2.77"])], verify_reply_signature=True)])
+    failed = result[0]
+    assert failed.get("failed") is True and failed["option"] == "verify_reply_signature", result
+    assert "does not verify" in failed["msg"] and "Samba 4.17" in failed["msg"], failed
+    # the first signed message is a read: nothing was sent that changes the zone
+    assert dig(lab, f"kms1.{ZONE}", "A") == before
+
+
+def test_kerberos_failures_name_what_to_fix(lab, play):
+    _docker("exec", "-i", lab["client"], "ktutil", stdin=(
+        "addent -password -p kmspub@WRONG.EXAMPLE -k 1 -e aes256-cts-hmac-sha1-96\n"
+        f"{USER_PASSWORD}\nwkt /tmp/wrong.keytab\nquit\n"))
+    host = [dict(KMS1, addresses=["192.0.2.88"])]
+    kdestroy(lab)
+    no_ticket = play([publish(host)])
+    wrong_realm = play([publish(host, kerberos_principal="kmspub@WRONG.EXAMPLE", kerberos_keytab="/tmp/wrong.keytab")])
+    unknown_server = play([publish(host, server=f"alias.{ZONE}", kerberos_principal="kmspub@LAB.EXAMPLE",
+                                   kerberos_keytab=KEYTAB)])
+    by_address = play([publish(host, server=lab["address"])])
+    kinit(lab, "kmspub", lifetime="5s")
+    time.sleep(6)
+    expired = play([publish(host)])
+    cases = [
+        (no_ticket, "kerberos_ccache", "no Kerberos ticket"),
+        (wrong_realm, "kerberos_principal", "no KDC found for the realm of kmspub@WRONG.EXAMPLE"),
+        (unknown_server, "server", f"does not know the service principal DNS/alias.{ZONE}"),
+        (by_address, "server", "fully qualified host name"),
+        (expired, "kerberos_ccache", "has expired"),
+    ]
+    for result, option, message in cases:
+        assert result[0].get("failed") is True, result
+        assert result[0]["option"] == option and message in result[0]["msg"], result[0]["msg"]
+        assert "Traceback" not in result.output
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]

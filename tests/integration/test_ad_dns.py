@@ -209,10 +209,9 @@ def branch_rights(lab, play):
     task = {"name": "rights", "kmsops.kms.ad_dns_rights": {
         "zone": BRANCH, "group": "KMS-Hosts", "members": ["kmspub"], "nodes": ["_vlmcs._tcp"],
         "restrict_zone_create": True}}
-    checked = play([task], host="dc", check=True)
-    applied = play([task], host="dc")
-    again = play([task], host="dc")
-    return checked, applied, again
+    result = play([dict(task, check_mode=True), task, task], host="dc")
+    assert result.rc == 0, result
+    return result[0], result[1], result[2]
 
 
 def test_dc_provisions_in_seconds_and_zones_take_only_secure_updates(lab):
@@ -225,17 +224,17 @@ def test_dc_provisions_in_seconds_and_zones_take_only_secure_updates(lab):
 
 def test_ad_dns_rights_grants_the_branch_zone_once(branch_rights, lab):
     checked, applied, again = branch_rights
-    assert checked.rc == 0 and checked[0]["changed"] is True, checked
-    assert checked[0]["nodes"][0]["created"] is True and checked[0]["zone_create_restricted"] is True, checked
-    assert applied.rc == 0 and applied[0]["changed"] is True, applied
-    assert applied[0]["nodes"] == [{
+    assert checked["changed"] is True, checked
+    assert checked["nodes"][0]["created"] is True and checked["zone_create_restricted"] is True, checked
+    assert applied["changed"] is True, applied
+    assert applied["nodes"] == [{
         "name": "_vlmcs._tcp", "created": True, "ace_added": True,
         "dn": f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example"}], applied
-    assert applied[0]["members_added"] == [], applied  # kmspub is a member already
-    assert again.rc == 0 and again[0]["changed"] is False and again[0]["zone_create_restricted"] is False, again
+    assert applied["members_added"] == [], applied  # kmspub is a member already
+    assert again["changed"] is False and again["zone_create_restricted"] is False, again
     sddl = _docker("exec", lab["dc"], "samba-tool", "dsacl", "get", "--objectdn",
                    f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example").stdout
-    assert f"(A;;RPWPLCRCSDDT;;;{applied[0]['group_sid']})" in sddl, sddl
+    assert f"(A;;RPWPLCRCSDDT;;;{applied['group_sid']})" in sddl, sddl
     # the node exists without records: nothing answers yet
     assert dig(lab, f"_vlmcs._tcp.{BRANCH}", "SRV") == []
 
@@ -256,26 +255,24 @@ def test_member_publishes_with_check_mode_rerun_merge_and_prune(lab, play, branc
     assert checked[0]["updates_sent"] == 0, checked
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [] and dig(lab, f"kms1.{ZONE}", "A") == []
 
-    first = play([task])
+    first = play([task, task])  # the second run changes nothing
     assert first[0].get("changed") is True and not first[0].get("failed"), first
     assert first[0]["updates_sent"] == 2, first  # one UPDATE per zone
+    assert first[1].get("changed") is False and first[1]["updates_sent"] == 0, first
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}."]
     assert dig(lab, f"_vlmcs._tcp.{BRANCH}", "SRV") == [f"10 0 1688 kms1.{ZONE}."]
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.11"]
     assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.12"]
     assert dig(lab, f"kms2.{ZONE}", "AAAA") == ["2001:db8::12"]
 
-    again = play([task])
-    assert again[0].get("changed") is False and again[0]["updates_sent"] == 0, again
-
     # another writer's value at _vlmcs._tcp is kept (merge) ...
-    foreign = play([{"name": "foreign", "kmsops.kms.dns_record": {
-        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
-        "name": f"_vlmcs._tcp.{ZONE}", "type": "SRV", "values": [f"5 0 1688 old.{ZONE}."], "state": "present"}}])
-    assert foreign[0].get("changed") is True and not foreign[0].get("failed"), foreign
     moved = dict(KMS2, addresses=["192.0.2.22"])
-    merged = play([publish([KMS1, moved])])
+    merged = play([{"name": "foreign", "kmsops.kms.dns_record": {
+        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
+        "name": f"_vlmcs._tcp.{ZONE}", "type": "SRV", "values": [f"5 0 1688 old.{ZONE}."], "state": "present"}},
+        publish([KMS1, moved])])
     assert merged[0].get("changed") is True and not merged[0].get("failed"), merged
+    assert merged[1].get("changed") is True and not merged[1].get("failed"), merged
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [
         f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}.", f"5 0 1688 old.{ZONE}."]
     assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.22"]
@@ -357,23 +354,24 @@ def test_kerberos_failures_name_what_to_fix(lab, play):
         f"{USER_PASSWORD}\nwkt /tmp/wrong.keytab\nquit\n"))
     host = [dict(KMS1, addresses=["192.0.2.88"])]
     kdestroy(lab)
-    no_ticket = play([publish(host)])
-    wrong_realm = play([publish(host, kerberos_principal="kmspub@WRONG.EXAMPLE", kerberos_keytab="/tmp/wrong.keytab")])
-    unknown_server = play([publish(host, server=f"alias.{ZONE}", kerberos_principal="kmspub@LAB.EXAMPLE",
-                                   kerberos_keytab=KEYTAB)])
-    by_address = play([publish(host, server=lab["address"])])
+    without_ticket = play([
+        publish(host),
+        publish(host, kerberos_principal="kmspub@WRONG.EXAMPLE", kerberos_keytab="/tmp/wrong.keytab"),
+        publish(host, server=f"alias.{ZONE}", kerberos_principal="kmspub@LAB.EXAMPLE", kerberos_keytab=KEYTAB),
+        publish(host, server=lab["address"]),
+    ])
     kinit(lab, "kmspub", lifetime="5s")
     time.sleep(6)
     expired = play([publish(host)])
     cases = [
-        (no_ticket, "kerberos_ccache", "no Kerberos ticket"),
-        (wrong_realm, "kerberos_principal", "no KDC found for the realm of kmspub@WRONG.EXAMPLE"),
-        (unknown_server, "server", f"does not know the service principal DNS/alias.{ZONE}"),
-        (by_address, "server", "fully qualified host name"),
-        (expired, "kerberos_ccache", "has expired"),
+        (without_ticket[0], "kerberos_ccache", "no Kerberos ticket"),
+        (without_ticket[1], "kerberos_principal", "no KDC found for the realm of kmspub@WRONG.EXAMPLE"),
+        (without_ticket[2], "server", f"does not know the service principal DNS/alias.{ZONE}"),
+        (without_ticket[3], "server", "fully qualified host name"),
+        (expired[0], "kerberos_ccache", "has expired"),
     ]
     for result, option, message in cases:
-        assert result[0].get("failed") is True, result
-        assert result[0]["option"] == option and message in result[0]["msg"], result[0]["msg"]
-        assert "Traceback" not in result.output
+        assert result.get("failed") is True, result
+        assert result["option"] == option and message in result["msg"], result["msg"]
+    assert "Traceback" not in without_ticket.output + expired.output
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]

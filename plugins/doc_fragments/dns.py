@@ -13,7 +13,7 @@ options:
       - The primary DNS server to read from and send RFC 2136 dynamic updates to.
       - A host name, an IPv4 address or an IPv6 address.
       - With O(key_algorithm=gss-tsig), the server's fully qualified host name as Active Directory
-        knows it (for example the domain controller C(dc1.ad.example.com)), never an address: the
+        knows it (for example the domain controller C(dc1.ad.example.com)), never an address; the
         Kerberos service principal is C(DNS/<server>).
     type: str
     required: true

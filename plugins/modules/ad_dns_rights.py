@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: ad_dns_rights
 short_description: Give a group of KMS hosts rights on _vlmcs._tcp in an AD-integrated zone (Samba DC)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on a Samba Active Directory domain controller and works on its directory database
     directly (Samba's Python bindings, as C(samba-tool) does), so it needs no password.

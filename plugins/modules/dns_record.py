@@ -10,7 +10,8 @@ short_description: Manage one DNS RRset by RFC 2136 dynamic update, merging with
 version_added: 0.1.0
 description:
   - Adds values to, or removes values from, one RRset (a name and a type) on a primary DNS server
-    with a TSIG-signed RFC 2136 dynamic update.
+    with a TSIG-signed RFC 2136 dynamic update (Kerberos-signed, GSS-TSIG, for Active
+    Directory-integrated zones with O(key_algorithm=gss-tsig)).
   - With O(state=present) the given values are added and values that others put there are kept,
     so two KMS hosts publishing into one C(_vlmcs._tcp) name do not overwrite each other. With
     O(exclusive=true) the RRset becomes exactly O(values).

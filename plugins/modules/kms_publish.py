@@ -11,7 +11,8 @@ version_added: 0.1.0
 description:
   - Writes, for every KMS host and every domain in its publish list, an SRV value
     C(priority weight port host) in C(_vlmcs._tcp.<domain>), and the host's A/AAAA records, by
-    TSIG-signed RFC 2136 dynamic update. This is what a Windows KMS host publishes by itself,
+    TSIG-signed (or, with O(key_algorithm=gss-tsig), Kerberos-signed for Active Directory-integrated
+    zones) RFC 2136 dynamic update. This is what a Windows KMS host publishes by itself,
     done centrally, for all hosts at once, with check mode and diff.
   - Groups the work by zone (found by SOA lookup) and sends at most one UPDATE per zone that
     changes, none on a re-run that changes nothing.
@@ -131,6 +132,17 @@ EXAMPLES = r"""
             priority: 0
             weight: 40
     prune: true
+
+- name: Publish into an Active Directory-integrated zone (secure updates only) with Kerberos
+  kmsops.kms.kms_publish:
+    server: dc1.ad.example.com  # the DC's fully qualified name, never its address
+    key_algorithm: gss-tsig
+    kerberos_principal: kmspub@AD.EXAMPLE.COM
+    kerberos_keytab: /etc/kmsops/kmspub.keytab
+    # verify_reply_signature: false   # only for a Samba 4.17 DC, see the option
+    hosts:
+      - name: kms1.ad.example.com
+        addresses: [192.0.2.10]
 
 - name: Set the server and key once for every DNS task of the play
   hosts: localhost

@@ -312,7 +312,7 @@ def test_kerberos_secrets_never_appear_in_verbose_output(lab, play):
     assert key_hex, keys
     ccache = _docker("exec", lab["client"], "base64", "-w0", "/tmp/krb5cc_secret").stdout.strip()
     secrets = key_hex + [USER_PASSWORD, base64.b64encode(lab["keytab"]).decode(), lab["keytab"].hex(), ccache]
-    secrets += [chunk for chunk in re.findall(r".{40}", ccache)]
+    secrets += re.findall(r".{40}", ccache)
     for secret in secrets:
         assert secret.lower() not in result.output.lower(), "a Kerberos secret appeared in -vvvv output"
 

@@ -334,6 +334,10 @@ class DNSTransport:
             self._sock = self._connect()
         return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
 
+    def _handled_errors(self):
+        """The exceptions of one exchange that become engine errors (the signer's own too)."""
+        return (dns.exception.DNSException, OSError, EOFError) + tuple(self.signer.errors)
+
     def _translate(self, exc):
         self.close()
         error = self.signer.explain_error(exc, self._where())
@@ -346,7 +350,7 @@ class DNSTransport:
             if self._sock is None:
                 self._sock = self._connect()
             return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
-        except (dns.exception.DNSException, OSError, EOFError) + self.signer.errors as exc:
+        except self._handled_errors() as exc:
             raise self._translate(exc) from None
 
     def exchange(self, message):
@@ -365,7 +369,7 @@ class DNSTransport:
                 message.id = dns.message.Message().id  # a fresh id and signature for the retry
                 self.signer.sign(message)
                 return self._exchange_once(message)
-        except (dns.exception.DNSException, OSError, EOFError) + self.signer.errors as exc:
+        except self._handled_errors() as exc:
             raise self._translate(exc) from None
 
     def _check_notauth(self, response, what):

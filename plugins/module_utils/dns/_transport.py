@@ -252,13 +252,13 @@ def check_update_response(response, zone, signer_description, servfail_hint=None
                             "let this key change these records; a name or SRV/MX target breaks its "
                             "check-names rules (e.g. '*' or '_' in a host name); or the zone does not "
                             "accept dynamic updates", "key_name")
+    if rcode == dns.rcode.SERVFAIL and servfail_hint:
+        raise UpdateRefused(f"the server answered SERVFAIL to the update of zone {zone} {signer_description}: "
+                            f"{servfail_hint}", "kerberos_principal")
     if rcode == dns.rcode.SERVFAIL:
         raise ServerFailure(f"the update to zone {zone} failed: SERVFAIL", "server")
     if rcode == dns.rcode.NOTZONE:
         raise ZoneNotFound(f"the server says a record lies outside zone {zone} (NOTZONE)", "zone")
-    if rcode == dns.rcode.SERVFAIL and servfail_hint:
-        raise UpdateRefused(f"the server answered SERVFAIL to the update of zone {zone} {signer_description}: "
-                            f"{servfail_hint}", "kerberos_principal")
     raise DNSError(f"the update to zone {zone} failed: {text}", "server")
 
 

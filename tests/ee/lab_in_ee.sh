@@ -20,14 +20,15 @@ started=$SECONDS
 step() { printf '=== lab in EE: %s (%d s)\n' "$*" "$((SECONDS - started))"; }
 
 started_lab=no
+up_log="$KMSOPS_LAB_DIR.ee-lab-up.log"
 if docker container inspect lab-core-dns >/dev/null 2>&1; then
-    step "lab running: the controller's report again (lab/up.sh --report)"
-    lab/up.sh --report >/dev/null
+    step "lab running: the controller's report again (lab/up.sh --report; log: $up_log)"
+    lab/up.sh --report >"$up_log" 2>&1 || { tail -n 40 "$up_log" >&2; exit 1; }
 else
-    step "starting the lab from the controller (lab/up.sh)"
+    step "starting the lab from the controller (lab/up.sh; log: $up_log)"
     started_lab=yes
     trap 'lab/down.sh >/dev/null 2>&1 || true' EXIT
-    lab/up.sh >/dev/null
+    lab/up.sh >"$up_log" 2>&1 || { tail -n 40 "$up_log" >&2; exit 1; }
 fi
 controller_json="$KMSOPS_LAB_DIR/report/kms-report.json"
 test -s "$controller_json" || { echo "no controller report at $controller_json" >&2; exit 1; }
@@ -38,7 +39,9 @@ rm -rf "$ee_dir" && mkdir -p "$ee_dir"
 printf -- '---\n- name: The collection report playbook\n  ansible.builtin.import_playbook: kmsops.kms.report\n' \
     >"$ee_dir/report.yml"
 
-export KMSOPS_EE_DOCKER=1 KMSOPS_EE_MOUNTS="$ROOT $KMSOPS_LAB_DIR" KMSOPS_EE_ENV=KMSOPS_LAB_DIR
+# The playbook's directory is mounted by ansible-navigator (the project), and the inventory too;
+# the lab's state directory (fetched TSIG keys, reports) is mounted at the same path.
+export KMSOPS_EE_DOCKER=1 KMSOPS_EE_MOUNTS="$KMSOPS_LAB_DIR" KMSOPS_EE_ENV=KMSOPS_LAB_DIR
 step "site.yml in the EE (log: $ee_dir/site.log)"
 if ! ee/navigator.sh "$ROOT/site.yml" -i "$ROOT/lab/inventory" >"$ee_dir/site.log" 2>&1; then
     tail -n 40 "$ee_dir/site.log" >&2

@@ -35,7 +35,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_STAGES=(units integration windows sanity lint docs galaxy molecule)
+ALL_STAGES=(units integration windows sanity lint docs galaxy molecule ee)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 # outside the repository: ansible-test skips every file of a tree that lies inside a git work tree
 # but is ignored by it

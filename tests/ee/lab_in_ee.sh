@@ -62,5 +62,10 @@ if ! (cd "$ee_dir" && "$ROOT/ee/navigator.sh" "$ee_dir/report.yml" -i "$ROOT/lab
     exit 1
 fi
 step "comparing the reports"
-python3 "$ROOT/tests/ee/compare_reports.py" "$controller_json" "$ee_dir/report/kms-report.json"
+# kept outside the lab's state directory, which lab/down.sh removes
+keep="${KMSOPS_BUILD_DIR:-${TMPDIR:-/tmp}/kmsops-kms-build}/ee/lab-run"
+rm -rf "$keep" && mkdir -p "$keep" && cp -r "$ee_dir/." "$keep/" && cp "$controller_json" "$keep/controller-report.json"
+python3 "$ROOT/tests/ee/compare_reports.py" "$controller_json" "$ee_dir/report/kms-report.json" \
+    | tee "$keep/comparison.txt"
+echo "logs and both reports: $keep"
 if [ "$started_lab" = yes ]; then step "removing the lab (lab/down.sh)"; fi

@@ -28,12 +28,12 @@ from conftest import REPO, _tool
 CORE1, CORE2, BRANCH1, ISO1 = "127.0.0.11", "127.0.0.12", "127.0.0.21", "127.0.0.31"
 KEY = "BCDFG-HJKMP-QRTVW-XY234-6789B"  # format-valid, not a real key
 
-PUBLISH_TASK = "Publish the site's KMS SRV and address records in DNS"
-HOST_TASK = "Install the KMS host key, activate and turn off DNS auto-publishing (Windows KMS hosts)"
-CLIENT_TASK = "Set the KMS client settings of the site (Windows clients)"
-DISCOVERY_TASK = "Find the site's KMS hosts as a client of the site does"
-CHECK_TASK = "Check that every published KMS host is found and one answers"
-FACTS_TASK = "Read the OS family of hosts whose facts are not known yet"
+# Tasks are told apart by the module they run (the "action" of each result), not by their names.
+PUBLISH = "kmsops.kms.kms_publish"
+KMS_HOST = "kmsops.kms.kms_host"
+KMS_CLIENT = "kmsops.kms.kms_client"
+DISCOVER = "kmsops.kms.kms_discover"
+SETUP = "ansible.builtin.setup"
 
 EXAMPLE = os.path.join(REPO, "inventories", "example")
 TOPOLOGIES = {"kms_core_sites": "core_network", "kms_branch_sites": "branch_office",
@@ -98,36 +98,36 @@ def topology(named, site, kms_port, dns_defaults, tmp_path):
                         f"client.{site}": None,
                     },
                     "vars": {
-                        "core_network_site": "core",
-                        "core_network_domains": [site],
-                        "core_network_dns_server": named.address,
-                        "core_network_dns_port": named.port,
-                        "core_network_dns_key_name": "kms-publisher",
-                        "core_network_dns_key_secret": core_dns["key_secret"],
-                        "core_network_prune": True,
+                        "kms_site_group": "core",
+                        "kms_site_domains": [site],
+                        "kms_dns_server": named.address,
+                        "kms_dns_port": named.port,
+                        "kms_dns_key_name": "kms-publisher",
+                        "kms_dns_key_secret": core_dns["key_secret"],
+                        "kms_prune": True,
                     },
                 }}},
                 "kms_branch_sites": {"children": {"branch": {
                     "hosts": {f"kms1.{branch}": kms(BRANCH1), f"client.{branch}": None},
                     "vars": {
-                        "branch_office_site": "branch",
-                        "branch_office_domain": branch,
-                        "branch_office_fallback_site": "core",
-                        "branch_office_fallback_priority": 10,
-                        "branch_office_dns_server": named.address,
-                        "branch_office_dns_port": named.port,
-                        "branch_office_dns_key_file": named.key_files["kms-publisher"],
+                        "kms_site_group": "branch",
+                        "kms_site_domains": [branch],
+                        "kms_fallback_site": "core",
+                        "kms_fallback_priority": 10,
+                        "kms_dns_server": named.address,
+                        "kms_dns_port": named.port,
+                        "kms_dns_key_file": named.key_files["kms-publisher"],
                     },
                 }}},
                 "kms_isolated_sites": {"children": {"isolated": {
                     "hosts": {f"kms1.{isolated}": kms(ISO1), f"client.{isolated}": None},
                     "vars": {
-                        "isolated_network_site": "isolated",
-                        "isolated_network_domain": isolated,
-                        "isolated_network_dns_server": named.address,
-                        "isolated_network_dns_port": named.port,
-                        "isolated_network_dns_key_file": named.key_files["kms-publisher"],
-                        "isolated_network_dns_update_host": "updater.isolated",
+                        "kms_site_group": "isolated",
+                        "kms_site_domains": [isolated],
+                        "kms_dns_server": named.address,
+                        "kms_dns_port": named.port,
+                        "kms_dns_key_file": named.key_files["kms-publisher"],
+                        "kms_dns_update_host": "updater.isolated",
                     },
                 }}},
             },
@@ -143,7 +143,7 @@ def topology(named, site, kms_port, dns_defaults, tmp_path):
 def run_site(collection, tmp_path):
     """run_site(inventory, check=False): ansible-playbook kmsops.kms.site from the built collection.
 
-    Returns (rc, stats per host, {task name: {host: result}}, raw output)."""
+    Returns (rc, stats per host, {module: [(host, result), ...]}, raw output)."""
 
     def run(inventory, check=False, verbosity=0):
         env = dict(os.environ)
@@ -167,12 +167,12 @@ def run_site(collection, tmp_path):
             data = json.loads("\n".join(lines[start:]))
         except ValueError:
             raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
-        tasks = {}
+        results = {}
         for play in data["plays"]:
             for task in play["tasks"]:
-                name = task["task"]["name"].split(" : ", 1)[-1]  # without the "role : " prefix
-                tasks.setdefault(name, {}).update(task["hosts"])
-        return proc.returncode, data["stats"], tasks, proc.stdout + proc.stderr
+                for host, result in task["hosts"].items():
+                    results.setdefault(result.get("action"), []).append((host, result))
+        return proc.returncode, data["stats"], results, proc.stdout + proc.stderr
 
     return run
 
@@ -186,14 +186,14 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     serials = {zone: named.serial(zone) for zone in (core, branch, isolated)}
 
     # check mode: reports the changes, writes nothing, does not fail
-    rc, stats, tasks, output = run_site(topology["inventory"], check=True)
+    rc, stats, results, output = run_site(topology["inventory"], check=True)
     assert rc == 0, output[-4000:]
-    assert any(result.get("changed") for result in tasks[PUBLISH_TASK].values())
+    assert any(result.get("changed") for _host, result in results[PUBLISH])
     assert {zone: named.serial(zone) for zone in serials} == serials, "check mode sent an UPDATE"
     assert srv(named, core) == [] and srv(named, branch) == [] and srv(named, isolated) == []
 
     topology["marker"].unlink(missing_ok=True)
-    rc, stats, tasks, output = run_site(topology["inventory"])
+    rc, stats, results, output = run_site(topology["inventory"])
     assert rc == 0, output[-4000:]
 
     # core: both core hosts in the core domain with their weights, and their addresses
@@ -211,44 +211,44 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert srv(named, isolated) == [f"0 0 {kms_port} kms1.{isolated}."]
     assert named.dig(f"kms1.{isolated}", "A") == [ISO1]
     assert topology["marker"].exists(), "the isolated site's update was not sent by its update host"
-    isolated_publish = [result for host, result in tasks[PUBLISH_TASK].items()
-                        if host.endswith(isolated) and not result.get("skipped")]
-    assert len(isolated_publish) == 1 and isolated_publish[0]["changed"] is True
+    # each site published once, by one host of the site, and the isolated update changed its zone
+    published = {host: result for host, result in results[PUBLISH] if not result.get("skipped")}
+    assert sorted(host.split(".", 1)[1] for host in published) == sorted([core, branch, isolated]), published
+    assert all(result["changed"] is True for result in published.values())
+    isolated_publish = [result for host, result in published.items() if host.endswith(isolated)]
+    assert [(zone["zone"].rstrip("."), zone["update_sent"]) for zone in isolated_publish[0]["zones"]] == [
+        (isolated, True)]
 
-    # each site published once, by one host of the site
-    published = [host for host, result in tasks[PUBLISH_TASK].items() if not result.get("skipped")]
-    assert len(published) == 3, published
-
-    # the discovery check ran from each site's client and found a reachable host
-    checked = [result for result in tasks[CHECK_TASK].values() if not result.get("skipped")]
-    assert len(checked) == 3
-    found = {}
-    for result in tasks[DISCOVERY_TASK].values():
-        for item in result.get("results", []):
-            if not item.get("skipped"):
-                found[item["item"]] = item
+    # the discovery check ran once per site, from each site's client, and found a reachable host
+    runs = [result for _host, result in results[DISCOVER] if not result.get("skipped")]
+    assert len(runs) == 3
+    found = {item["item"]: item for result in runs for item in result["results"]}
+    assert sorted(found) == sorted([f"client.{core}", f"client.{branch}", f"client.{isolated}"])
     assert found[f"client.{branch}"]["candidates"][0]["target"] == f"kms1.{branch}"
     assert found[f"client.{branch}"]["selected"]["target"] == f"kms1.{branch}"
+    assert {c["target"] for c in found[f"client.{branch}"]["candidates"]} == {
+        f"kms1.{branch}", f"kms1.{core}", f"kms2.{core}"}
     assert found[f"client.{core}"]["selected"]["reachable"] is True
     assert found[f"client.{isolated}"]["selected"]["target"] == f"kms1.{isolated}"
 
     # the OS family was read on every host of every site, and no host is Windows here
-    facts = tasks[FACTS_TASK]
+    facts = {host: result for host, result in results[SETUP]}
     assert len(facts) == 7 and not any(result.get("skipped") or result.get("failed") for result in facts.values())
-    # Windows-only tasks skipped on every (non-Windows) host
-    for name in (HOST_TASK, CLIENT_TASK):
-        assert tasks[name], name
-        assert all(result.get("skipped") for result in tasks[name].values()), name
+    assert all(result["ansible_facts"]["ansible_os_family"] != "Windows" for result in facts.values())
+    # so kms_host and kms_client ran nowhere
+    for action in (KMS_HOST, KMS_CLIENT):
+        assert results[action], action
+        assert all(result.get("skipped") for _host, result in results[action]), action
 
     # second run: nothing changes
     serials = {zone: named.serial(zone) for zone in serials}
-    rc, stats, tasks, output = run_site(topology["inventory"])
+    rc, stats, results, output = run_site(topology["inventory"])
     assert rc == 0, output[-4000:]
     assert {host: counts["changed"] for host, counts in stats.items() if counts["changed"]} == {}
     assert {zone: named.serial(zone) for zone in serials} == serials
 
     # and check mode on a converged deployment reports nothing to change
-    rc, stats, tasks, output = run_site(topology["inventory"], check=True)
+    rc, stats, results, output = run_site(topology["inventory"], check=True)
     assert rc == 0, output[-4000:]
     assert {host: counts["changed"] for host, counts in stats.items() if counts["changed"]} == {}
 
@@ -258,7 +258,7 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     rc, _stats, _tasks, output = run_site(topology["inventory"], verbosity=3)
     assert rc == 0, output[-4000:]
     secret = topology["inventory_data"]["all"]["children"]["kms_core_sites"]["children"]["core"]["vars"][
-        "core_network_dns_key_secret"]
+        "kms_dns_key_secret"]
     assert secret not in output, "the TSIG secret leaked into the output"
     assert KEY not in output, "the KMS host key leaked into the output"
     assert len(srv(named, core)) == 2
@@ -282,12 +282,12 @@ def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, ru
     topology["inventory"].write_text(yaml.safe_dump(data, sort_keys=False))
     serials = {zone: named.serial(zone) for zone in (topology["core"], topology["branch"], topology["isolated"])}
 
-    rc, _stats, tasks, output = run_site(topology["inventory"], verbosity=3)
+    rc, _stats, results, output = run_site(topology["inventory"], verbosity=3)
     assert rc != 0
     assert "is assigned to 8 hosts" in output
     assert KEY not in output, "the KMS host key leaked into the output"
     assert KEY[-5:] in output
-    assert PUBLISH_TASK not in tasks or all(r.get("skipped") for r in tasks[PUBLISH_TASK].values())
+    assert all(result.get("skipped") for _host, result in results.get(PUBLISH, []))
     assert {zone: named.serial(zone) for zone in serials} == serials
 
 
@@ -299,14 +299,14 @@ def test_example_inventory_follows_the_documented_model(collection):
     sites = {site: topology for topology in TOPOLOGIES for site in listed[topology]["children"]}
     assert sorted(sites) == ["branch1", "branch2", "hq", "lab"]
     hostvars = listed["_meta"]["hostvars"]
-    for site, topology in sites.items():
-        prefix = TOPOLOGIES[topology]
+    for site in sites:
         for host in listed[site]["hosts"]:
             # every site host names its own site group, and is a KMS host or a client
-            assert hostvars[host][prefix + "_site"] == site, host
+            assert hostvars[host]["kms_site_group"] == site, host
+            assert isinstance(hostvars[host]["kms_site_domains"], list), host
             assert (host in listed["kms_hosts"]["hosts"]) != (host in listed["kms_clients"]["hosts"]), host
     assert hostvars["kms1.corp.example"]["kms_host_weight"] == 60
-    assert hostvars["kms.lab.example"]["isolated_network_dns_update_host"] == "ns.lab.example"
+    assert hostvars["kms.lab.example"]["kms_dns_update_host"] == "ns.lab.example"
     syntax = subprocess.run(
         [_tool("ansible-playbook"), "-i", EXAMPLE, "--syntax-check", os.path.join(REPO, "site.yml")],
         capture_output=True, text=True, env=env, check=False)

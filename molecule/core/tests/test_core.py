@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
+
 import kmslab
 import pytest
 
@@ -30,13 +34,38 @@ def test_kms_host_addresses_are_published(client):
     assert kmslab.dig(client, DNS, KMS2, "A") == ["10.77.1.12"]
 
 
-def test_publisher_key_cannot_write_outside_the_kms_records(client):
-    """Only the KMS names are writable: an unsigned update of the zone is refused."""
-    update = "server %s\nzone %s\nupdate add evil.%s 300 A 10.77.1.66\nsend\n" % (DNS, DOMAIN, DOMAIN)
-    result = client.run("printf %s %s | nsupdate", "%s", update)
-    assert result.rc != 0
-    assert "REFUSED" in result.stdout + result.stderr
-    assert kmslab.dig(client, DNS, "evil." + DOMAIN, "A") == []
+def nsupdate(*commands):
+    """Send one UPDATE of the core zone from the controller (where the core updates come from),
+    signed with the publisher key that dns_bind fetched (dns_bind_fetch_keys)."""
+    # where molecule/shared/inventory/group_vars/all.yml has dns_bind put the key files
+    key_file = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys" / "core-dns" / "kms-publisher.key"
+    assert key_file.is_file(), key_file
+    script = "server %s\nzone %s\n%s\nsend\n" % (DNS, DOMAIN, "\n".join(commands))
+    return subprocess.run(["nsupdate", "-k", str(key_file)], input=script, capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_publisher_key_is_refused_outside_the_kms_records_even_when_signed(client):
+    """The update policy, not the signature, keeps the publisher key to the KMS records: a validly
+    signed SRV value at _vlmcs._tcp is accepted, the same key is REFUSED for another name and for
+    another type at the service name or at a KMS host's name."""
+    probe = "0 0 1688 probe.%s." % DOMAIN
+    inside = nsupdate("update add _vlmcs._tcp.%s 300 SRV %s" % (DOMAIN, probe))
+    try:
+        assert inside.returncode == 0, inside.stdout + inside.stderr
+        assert (0, 0, 1688, "probe." + DOMAIN) in kmslab.srv_values(client, DNS, DOMAIN)
+        for command in ("update add evil.%s 300 A 10.77.1.66" % DOMAIN,
+                        "update add _vlmcs._tcp.%s 300 TXT evil" % DOMAIN,
+                        "update add %s 300 TXT evil" % KMS1):
+            refused = nsupdate(command)
+            assert refused.returncode != 0, command
+            assert "REFUSED" in refused.stdout + refused.stderr, (command, refused.stdout + refused.stderr)
+        assert kmslab.dig(client, DNS, "evil." + DOMAIN, "A") == []
+        assert kmslab.dig(client, DNS, "_vlmcs._tcp." + DOMAIN, "TXT") == []
+        assert kmslab.dig(client, DNS, KMS1, "TXT") == []
+    finally:
+        nsupdate("update delete _vlmcs._tcp.%s SRV %s" % (DOMAIN, probe))
+    assert set(kmslab.srv_values(client, DNS, DOMAIN)) == BOTH
 
 
 def test_client_selects_a_reachable_host(client):
@@ -63,7 +92,7 @@ def test_stopping_a_kms_host_selects_the_other(client, stopped, survivor):
 
 
 def test_removing_a_host_with_prune_removes_its_srv_value(client):
-    """core_network_prune is on in the inventory: run site.yml without core-kms2."""
+    """kms_prune is on in the inventory: run site.yml without core-kms2."""
     try:
         kmslab.run_site(lambda hosts: kmslab.remove_host(hosts, "core-kms2"), limit="core")
         assert kmslab.srv_values(client, DNS, DOMAIN) == [(0, 60, 1688, KMS1)]

@@ -23,6 +23,11 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsErr
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import granted_extra_hosts
 
 DEFAULT_KMS_PORT = 1688
+# What differs by topology: only a branch office has a fallback site; an isolated network has no
+# route to Microsoft, so its KMS hosts are activated by telephone unless told otherwise.
+TOPOLOGIES = ("core", "branch", "isolated")
+DEFAULT_ACTIVATION = {"core": "online", "branch": "online", "isolated": "phone"}
+ACTIVATIONS = ("online", "phone", "none")
 
 
 class SitePlanError(KmsOpsError):
@@ -120,11 +125,12 @@ def _extra_hosts_granted(value, key):
         raise SitePlanError(exc.message or str(exc), "kms_extra_hosts_granted") from None
 
 
-def plan_site(host, site, domains, groups, hostvars, play_hosts, priority=0, fallback_site=None,
-              fallback_priority=10, kms_hosts_group="kms_hosts", clients_group="kms_clients",
-              discovery_domains=None, client_kms_domain=None, dns_update_host="localhost",
-              extra_hosts_granted=0):
-    """The plan of ``site`` as seen from ``host`` (a host of the site in the play).
+def plan_site(host, site, domains, groups, hostvars, play_hosts, topology="core", priority=0,
+              fallback_site=None, fallback_priority=10, kms_hosts_group="kms_hosts",
+              clients_group="kms_clients", discovery_domains=None, client_kms_domain=None,
+              dns_update_host="localhost", extra_hosts_granted=0, activation=None):
+    """The plan of ``site`` (a site of ``topology``) as seen from ``host`` (a host of the site in
+    the play).
 
     Returns a dict:
 
@@ -132,6 +138,8 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, priority=0, fal
     ``kms_host``         whether ``host`` is a KMS host of the site
     ``client``           whether ``host`` is a client of the site
     ``windows``          whether ``host`` runs Windows (its gathered ``os_family``)
+    ``activation``       how Windows KMS hosts are activated (``activation``, or the topology's
+                         default: ``phone`` for an isolated network, ``online`` otherwise)
     ``extra_hosts_granted`` the number for the KMS host key of ``host`` (a number, or the
                          mapping's entry for the key's last five characters)
     ``publish_hosts``    the ``hosts`` option of kms_publish
@@ -140,6 +148,12 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, priority=0, fal
     ``discovery_hosts``  the site's clients in the play that are not Windows, or the DNS-update
                          host when there is none
     """
+    if topology not in TOPOLOGIES:
+        raise SitePlanError(f"must be one of {', '.join(TOPOLOGIES)}, got {topology!r}", "topology")
+    if activation is None or activation == "":
+        activation = DEFAULT_ACTIVATION[topology]
+    if activation not in ACTIVATIONS:
+        raise SitePlanError(f"must be one of {', '.join(ACTIVATIONS)}, got {activation!r}", "kms_activation")
     site = _text(site, "kms_site_group")
     domains = _text_list(domains, "kms_site_domains", allow_empty=False)
     priority = _number(priority, "kms_site_priority", 0, 65535)
@@ -152,6 +166,9 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, priority=0, fal
     # (group, priority, address records) of every set of KMS hosts published in the domains
     published = [(site_hosts, priority, True)]
     if fallback_site is not None and fallback_site != "":
+        if topology != "branch":
+            raise SitePlanError(f"only a branch office publishes a fallback site; site {site} is a {topology} "
+                                "site (leave kms_fallback_site unset)", "kms_fallback_site")
         fallback_hosts = _group(groups, _text(fallback_site, "kms_fallback_site"), "kms_fallback_site")
         published.append((fallback_hosts, _number(fallback_priority, "kms_fallback_priority", 0, 65535), False))
 
@@ -183,6 +200,7 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, priority=0, fal
         "kms_host": host in kms_group,
         "client": host in clients,
         "windows": _windows(hostvars, host),
+        "activation": activation,
         "extra_hosts_granted": _extra_hosts_granted(extra_hosts_granted, key),
         "publish_hosts": publish_hosts,
         "discovery_domains": discovery_domains,

@@ -74,7 +74,7 @@ def test_every_domain_gets_every_host():
 
 
 def test_branch_publishes_its_own_host_first_and_the_fallback_without_addresses():
-    result = plan("bws", "br", "br.example", fallback_site="hq", fallback_priority=10)
+    result = plan("bws", "br", "br.example", topology="branch", fallback_site="hq", fallback_priority=10)
     assert result["publish_hosts"] == [
         {"name": "kms.br.example", "addresses": ["198.51.100.10"], "port": 1688,
          "publish": [{"domain": "br.example", "priority": 0, "weight": 0}]},
@@ -88,7 +88,7 @@ def test_branch_publishes_its_own_host_first_and_the_fallback_without_addresses(
 
 
 def test_branch_without_a_kms_host_publishes_only_the_fallback():
-    result = plan("b2ws", "br2", ["br2.example"], fallback_site="hq")
+    result = plan("b2ws", "br2", ["br2.example"], topology="branch", fallback_site="hq")
     assert [host["name"] for host in result["publish_hosts"]] == ["kms1.corp.example", "kms2"]
     assert all(host["addresses"] == [] for host in result["publish_hosts"])
 
@@ -110,6 +110,14 @@ def test_discovery_runs_on_linux_clients_in_the_play_or_on_the_update_host():
     assert result["discovery_hosts"] == ["ns.corp.example"]
     assert result["first_host"] == "kms1"
     assert plan("win1", "hq", ["corp.example"])["windows"] is True
+
+
+@pytest.mark.parametrize(("topology", "activation", "expected"), [
+    ("core", None, "online"), ("branch", None, "online"), ("isolated", None, "phone"),
+    ("isolated", "none", "none"), ("core", "phone", "phone"),
+])
+def test_activation_defaults_by_topology(topology, activation, expected):
+    assert plan("kms1", "hq", ["corp.example"], topology=topology, activation=activation)["activation"] == expected
 
 
 def test_first_host_is_the_first_of_the_site_in_the_play():
@@ -145,6 +153,10 @@ def test_extra_hosts_granted_that_is_not_a_number_names_the_variable(extra):
     ({"site": ""}, "kms_site_group", "must be a non-empty text"),
     ({"fallback_site": "core"}, "kms_fallback_site", "'core' is not a group of the inventory"),
     ({"fallback_site": "hq", "fallback_priority": 70000}, "kms_fallback_priority", "from 0 to 65535"),
+    ({"fallback_site": "hq", "topology": "core"}, "kms_fallback_site", "only a branch office"),
+    ({"fallback_site": "hq", "topology": "isolated"}, "kms_fallback_site", "only a branch office"),
+    ({"activation": "fax"}, "kms_activation", "one of online, phone, none"),
+    ({"topology": "remote"}, "topology", "one of core, branch, isolated"),
     ({"domains": []}, "kms_site_domains", "at least one"),
     ({"domains": [None]}, "kms_site_domains[0]", "non-empty text"),
     ({"priority": "first"}, "kms_site_priority", "integer"),
@@ -153,7 +165,7 @@ def test_extra_hosts_granted_that_is_not_a_number_names_the_variable(extra):
     ({"discovery_domains": {"a": 1}}, "kms_discovery_domains", "list of texts"),
 ])
 def test_bad_site_settings_name_the_inventory_variable(change, variable, message):
-    kwargs = {"site": "br", "domains": ["br.example"]}
+    kwargs = {"site": "br", "domains": ["br.example"], "topology": "branch"}
     kwargs.update(change)
     with pytest.raises(SitePlanError, match=message) as raised:
         plan("bws", **kwargs)

@@ -16,8 +16,9 @@ Two steps, both pure functions of plain data:
   ``kms_publish`` prune task for values that are not KMS hosts of the inventory, the geometry
   of the site's picture (SVG), and the Windows rows. The templates only print it.
 
-The inventory variable names a site is read from live in :data:`SITE_VARIABLES` and
-:func:`site_setting` alone, so that a renamed role variable is one line here. Secrets are never
+The inventory variable names a site is read from (the topology roles' one vocabulary,
+``inventories/README.md``) live in :data:`SITE_VARIABLES` alone, so that a renamed variable is
+one line here. Secrets are never
 read: a TSIG key appears in the report as the path of its key file or the name of the variable
 holding it.
 """
@@ -36,27 +37,21 @@ KMS_HOSTS_GROUP = "kms_hosts"
 KMS_CLIENTS_GROUP = "kms_clients"
 DEFAULT_DNS_PORT = 53
 
-# Per topology group: the prefix of its role's variables. A setting is read from the shared
-# name (kms_<setting>) first, then from the role's own (<prefix>_<setting>).
-_ROLE_PREFIX = {
-    "kms_core_sites": "core_network",
-    "kms_branch_sites": "branch_office",
-    "kms_isolated_sites": "isolated_network",
-}
-# setting -> default when the inventory does not set it (the roles' defaults)
+# setting -> (inventory variable, default when the inventory does not set it): the variables
+# the topology roles share (roles/kms, inventories/README.md) and their defaults
 SITE_VARIABLES = {
-    "site": None,
-    "domains": None,  # core: a list
-    "domain": None,  # branch and isolated: one domain
-    "client_kms_domain": None,  # branch: the domain its clients search instead
-    "dns_server": None,
-    "dns_port": DEFAULT_DNS_PORT,
-    "dns_update_host": "localhost",
-    "dns_key_file": None,
-    "dns_key_name": None,
-    "dns_key_secret": None,  # only whether it is set is read, never the value
-    "discovery_nameservers": None,
-    "fallback_site": None,
+    "site": ("kms_site_group", None),
+    "domains": ("kms_site_domains", None),
+    "client_kms_domain": ("kms_client_kms_domain", None),  # the domain Windows clients search instead
+    "discovery_domains": ("kms_discovery_domains", None),
+    "dns_server": ("kms_dns_server", None),
+    "dns_port": ("kms_dns_port", DEFAULT_DNS_PORT),
+    "dns_update_host": ("kms_dns_update_host", "localhost"),
+    "dns_key_file": ("kms_dns_key_file", None),
+    "dns_key_name": ("kms_dns_key_name", None),
+    "dns_key_secret": ("kms_dns_key_secret", None),  # only whether it is set is read, never the value
+    "discovery_nameservers": ("kms_discovery_nameservers", None),
+    "fallback_site": ("kms_fallback_site", None),
 }
 
 
@@ -64,24 +59,22 @@ class ReportError(KmsOpsError):
     """The inventory cannot be read into a report; ``option`` is the inventory variable."""
 
 
-def site_setting(topology, host_vars, setting):
-    """The value of one site setting for a host of ``topology``, and the variable it came from.
+def site_setting(host_vars, setting):
+    """The value of one site setting for a host, and the variable it came from.
 
     Returns ``(value, variable_name)``; the default of :data:`SITE_VARIABLES` and ``None`` when
-    the inventory sets neither name. This is the one place that knows the variable names.
+    the inventory does not set it. This is the one place that reads the variable names.
     """
-    for name in ("kms_" + setting, _ROLE_PREFIX[topology] + "_" + setting):
-        if name in host_vars and host_vars[name] is not None:
-            return host_vars[name], name
-    return SITE_VARIABLES[setting], None
+    name, default = SITE_VARIABLES[setting]
+    if name in host_vars and host_vars[name] is not None:
+        return host_vars[name], name
+    return default, None
 
 
-def _secret_is_set(topology, host_vars):
+def _secret_is_set(host_vars):
     # look at whether the variable exists; reading its value could template a vault or a file
-    for name in ("kms_dns_key_secret", _ROLE_PREFIX[topology] + "_dns_key_secret"):
-        if name in host_vars:
-            return name
-    return None
+    name = SITE_VARIABLES["dns_key_secret"][0]
+    return name if name in host_vars else None
 
 
 def normalize_name(name):
@@ -127,11 +120,11 @@ def build_plan(groups, hostvars, setup_var="_kms_report_setup"):
     for topology, label in TOPOLOGIES:
         for host in groups.get(topology) or []:
             host_vars = hostvars[host]
-            name, variable = site_setting(topology, host_vars, "site")
+            name, variable = site_setting(host_vars, "site")
             if not name:
                 raise ReportError(
                     "is not set for host %s of %s: set it to the site's inventory group in the site's "
-                    "group_vars" % (host, topology), _ROLE_PREFIX[topology] + "_site")
+                    "group_vars" % (host, topology), SITE_VARIABLES["site"][0])
             name = str(name)
             if name in seen:
                 if seen[name] != topology:
@@ -165,24 +158,21 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
     host_vars = hostvars[first_host]
 
     def setting(key):
-        return site_setting(topology, host_vars, key)[0]
+        return site_setting(host_vars, key)[0]
 
-    domains = setting("domains")
-    domain = setting("domain")
-    client_domain = setting("client_kms_domain")
-    if topology == "kms_branch_sites" and client_domain:
-        search = [client_domain]
-    else:
-        search = _as_list(domains) or _as_list(domain)
+    # as the roles' discovery check: kms_discovery_domains, else the Windows clients' lookup
+    # domain, else the site's domains
+    search = (_as_list(setting("discovery_domains")) or _as_list(setting("client_kms_domain"))
+              or _as_list(setting("domains")))
     search = _unique([normalize_name(d) for d in search if normalize_name(d)])
     if not search:
         raise ReportError("is not set for site %s: the report needs the domain its clients search" % name,
-                          _ROLE_PREFIX[topology] + ("_domains" if topology == "kms_core_sites" else "_domain"))
+                          SITE_VARIABLES["domains"][0])
     dns_server = setting("dns_server")
     if not dns_server:
         raise ReportError("is not set for site %s: the report asks that server" % name,
-                          _ROLE_PREFIX[topology] + "_dns_server")
-    dns_port, variable = site_setting(topology, host_vars, "dns_port")
+                          SITE_VARIABLES["dns_server"][0])
+    dns_port, variable = site_setting(host_vars, "dns_port")
     try:
         dns_port = int(dns_port)
         if not 1 <= dns_port <= 65535:
@@ -221,7 +211,7 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
         "dns_update_host": str(update_host or "localhost"),
         "key_file": str(key_file) if key_file else None,
         "key_name": str(key_name) if key_name else None,
-        "key_secret_variable": _secret_is_set(topology, host_vars) if key_name else None,
+        "key_secret_variable": _secret_is_set(host_vars) if key_name else None,
         "fallback_site": str(fallback) if fallback else None,
         "clients": clients,
         "kms_hosts": [{"host": h, "fqdn": kms_host_fqdn(h, hostvars[h])} for h in kms_hosts],

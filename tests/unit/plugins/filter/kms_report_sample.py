@@ -29,15 +29,15 @@ GROUPS = {
 
 _LINUX = {"ansible_facts": {"os_family": "Debian"}}
 _WINDOWS = {"ansible_facts": {"os_family": "Windows"}}
-_HQ = {"core_network_site": "hq", "core_network_domains": ["hq.test"], "core_network_dns_server": "10.1.0.53",
-       "core_network_dns_key_file": "/etc/kmsops/hq.key"}
-_BR = {"branch_office_site": "br", "branch_office_domain": "br.test", "branch_office_dns_server": "10.2.0.53",
-       "branch_office_dns_port": 5353, "branch_office_fallback_site": "hq",
-       "branch_office_discovery_nameservers": ["10.2.0.53", "10.1.0.53"],
-       "branch_office_dns_key_name": "br-publisher", "branch_office_dns_key_secret": SECRET}
-_ISO = {"isolated_network_site": "iso", "isolated_network_domain": "iso.test",
-        "isolated_network_dns_server": "10.3.0.53", "isolated_network_dns_update_host": "ns.iso.test",
-        "isolated_network_dns_key_name": "iso-publisher", "isolated_network_dns_key_secret": SECRET}
+_HQ = {"kms_site_group": "hq", "kms_site_domains": ["hq.test"], "kms_dns_server": "10.1.0.53",
+       "kms_dns_key_file": "/etc/kmsops/hq.key"}
+_BR = {"kms_site_group": "br", "kms_site_domains": ["br.test"], "kms_dns_server": "10.2.0.53",
+       "kms_dns_port": 5353, "kms_fallback_site": "hq",
+       "kms_discovery_nameservers": ["10.2.0.53", "10.1.0.53"],
+       "kms_dns_key_name": "br-publisher", "kms_dns_key_secret": SECRET}
+_ISO = {"kms_site_group": "iso", "kms_site_domains": ["iso.test"],
+        "kms_dns_server": "10.3.0.53", "kms_dns_update_host": "ns.iso.test",
+        "kms_dns_key_name": "iso-publisher", "kms_dns_key_secret": SECRET}
 
 HOSTVARS = {
     "kms1.hq.test": dict(_HQ, kms_host_weight=60, **_LINUX),

@@ -91,7 +91,7 @@ def test_plan_reads_dns_server_port_and_discovery_nameservers_of_the_site():
 def test_plan_takes_the_branch_client_domain_instead_of_the_branch_domain():
     hostvars = sample.hostvars()
     for host in sample.GROUPS["br"]:
-        hostvars[host]["branch_office_client_kms_domain"] = "HQ.test."
+        hostvars[host]["kms_client_kms_domain"] = "HQ.test."
     assert _plan(hostvars)["sites"][1]["domains"] == ["hq.test"]
 
 
@@ -103,12 +103,12 @@ def test_plan_lists_windows_hosts_from_their_facts():
     assert _plan()["windows_hosts"] == ["kms2.hq.test", "kms.iso.test", "ws2.hq.test", "win1.iso.test"]
 
 
-def test_shared_variable_name_wins_over_the_role_prefixed_one():
-    assert site_setting("kms_core_sites", {"kms_dns_server": "a", "core_network_dns_server": "b"},
-                        "dns_server") == ("a", "kms_dns_server")
-    assert site_setting("kms_branch_sites", {"branch_office_dns_port": 5300}, "dns_port") == (
-        5300, "branch_office_dns_port")
-    assert site_setting("kms_isolated_sites", {}, "dns_port") == (53, None)
+def test_site_settings_are_read_from_the_shared_vocabulary_only():
+    assert site_setting({"kms_dns_server": "a", "core_network_dns_server": "b"}, "dns_server") == (
+        "a", "kms_dns_server")
+    assert site_setting({"kms_dns_port": 5300}, "dns_port") == (5300, "kms_dns_port")
+    assert site_setting({"branch_office_dns_port": 5300}, "dns_port") == (53, None)
+    assert site_setting({}, "dns_update_host") == ("localhost", None)
 
 
 def test_plan_never_reads_the_tsig_secret():
@@ -123,29 +123,29 @@ def test_plan_never_reads_the_tsig_secret():
 
     hostvars = {host: Guarded(values) for host, values in sample.hostvars().items()}
     plan = build_plan(sample.GROUPS, hostvars)
-    assert plan["sites"][1]["key_secret_variable"] == "branch_office_dns_key_secret"
+    assert plan["sites"][1]["key_secret_variable"] == "kms_dns_key_secret"
     assert sample.SECRET not in json.dumps(plan)
 
 
 def test_missing_site_name_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
-    del hostvars["kms1.hq.test"]["core_network_site"]
-    with pytest.raises(AnsibleFilterError, match="core_network_site: is not set for host kms1.hq.test"):
+    del hostvars["kms1.hq.test"]["kms_site_group"]
+    with pytest.raises(AnsibleFilterError, match="kms_site_group: is not set for host kms1.hq.test"):
         _plan(hostvars)
 
 
 def test_missing_dns_server_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     for host in sample.GROUPS["iso"]:
-        del hostvars[host]["isolated_network_dns_server"]
-    with pytest.raises(AnsibleFilterError, match="isolated_network_dns_server: is not set for site iso"):
+        del hostvars[host]["kms_dns_server"]
+    with pytest.raises(AnsibleFilterError, match="kms_dns_server: is not set for site iso"):
         _plan(hostvars)
 
 
 def test_bad_dns_port_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
-    hostvars["kms.br.test"]["branch_office_dns_port"] = 70000
-    with pytest.raises(ReportError, match="branch_office_dns_port: 70000 of site br is not a port number"):
+    hostvars["kms.br.test"]["kms_dns_port"] = 70000
+    with pytest.raises(ReportError, match="kms_dns_port: 70000 of site br is not a port number"):
         build_plan(sample.GROUPS, hostvars)
 
 
@@ -153,7 +153,7 @@ def test_a_site_in_two_topologies_is_an_error():
     groups = copy.deepcopy(sample.GROUPS)
     groups["kms_isolated_sites"].append("ws1.br.test")
     hostvars = sample.hostvars()
-    hostvars["ws1.br.test"]["isolated_network_site"] = "br"
+    hostvars["ws1.br.test"]["kms_site_group"] = "br"
     with pytest.raises(AnsibleFilterError, match="site br is in both kms_branch_sites and kms_isolated_sites"):
         _plan(hostvars, groups)
 
@@ -264,7 +264,7 @@ def test_task_removes_with_state_absent_when_no_inventory_host_is_in_the_domain(
     assert args["state"] == "absent" and args["address_records"] is False and "prune" not in args
     assert args["hosts"] == [{"name": "rogue.iso.test", "publish": [{"domain": "iso.test"}]}]
     assert task["delegate_to"] == "ns.iso.test"
-    assert args["key_name"] == "iso-publisher" and args["key_secret"] == "{{ isolated_network_dns_key_secret }}"
+    assert args["key_name"] == "iso-publisher" and args["key_secret"] == "{{ kms_dns_key_secret }}"
     parse_hosts(args["hosts"])
 
 

@@ -232,7 +232,7 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert found[f"client.{isolated}"]["selected"]["target"] == f"kms1.{isolated}"
 
     # the OS family was read on every host of every site, and no host is Windows here
-    facts = {host: result for host, result in results[SETUP]}
+    facts = dict(results[SETUP])
     assert len(facts) == 7 and not any(result.get("skipped") or result.get("failed") for result in facts.values())
     assert all(result["ansible_facts"]["ansible_os_family"] != "Windows" for result in facts.values())
     # so kms_host and kms_client ran nowhere

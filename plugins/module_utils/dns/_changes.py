@@ -177,11 +177,15 @@ def publish_changes(params):
     targets = frozenset(host.name for host in hosts)
     domains = {}  # domain -> [srv rdata] (insertion order kept for stable output)
     options = {}
+    parsed = {}  # a host's SRV value is often the same in all its domains: parse it once
     for host in hosts:
         for domain, priority, weight, where in host.publish:
             domains.setdefault(domain, [])
             options.setdefault(domain, f"{where}.domain")
-            domains[domain].append(srv_value(priority, weight, host.port, host.name.to_text(), where))
+            key = (priority, weight, host.port, host.name)
+            if key not in parsed:
+                parsed[key] = srv_value(priority, weight, host.port, host.name.to_text(), where)
+            domains[domain].append(parsed[key])
     # Order (defect: a refused address must never leave an SRV value pointing at no address):
     # publishing, a host's addresses go before the SRV values that name it; withdrawing, its SRV
     # values go before its addresses. Same zone: one atomic UPDATE; zones differ: the needed

@@ -91,17 +91,21 @@ class RRsetChange:
 
 
 class PlannedRRset:
-    __slots__ = ("change", "before", "after")
+    __slots__ = ("change", "before", "after", "_compared")
 
     def __init__(self, change, before, after):
         self.change = change
         self.before = before
         self.after = after
+        self._compared = None  # (before, after, changed): comparing rdata sets is costly, do it once
 
     @property
     def changed(self):
-        # an RRset without values has no TTL, so two absent RRsets compare equal
-        return self.before != self.after
+        compared = self._compared
+        if compared is None or compared[0] is not self.before or compared[1] is not self.after:
+            # an RRset without values has no TTL, so two absent RRsets compare equal
+            compared = self._compared = (self.before, self.after, self.before != self.after)
+        return compared[2]
 
     def result(self, zone):
         return {

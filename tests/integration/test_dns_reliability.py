@@ -33,8 +33,8 @@ def writer_results(result):
 
 
 # -- many writers at once ----------------------------------------------------------------------
-def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(named, site, run_play,
-                                                                                 dns_defaults):
+def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(
+        named, site, run_play, dns_defaults):
     owner = f"_vlmcs._tcp.{site}"
     task = {"kmsops.kms.dns_record": {"name": owner, "type": "SRV",
                                       "values": ["0 0 1688 {{ inventory_hostname }}." + site]}}
@@ -169,8 +169,8 @@ TSIG_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(TSIG_CASES))
-def test_tsig_failures_of_kms_publish_are_clear_errors_and_change_nothing(named, site, run_play, dns_defaults,
-                                                                         tmp_path, case):
+def test_tsig_failures_of_kms_publish_are_clear_errors_and_change_nothing(
+        named, site, run_play, dns_defaults, tmp_path, case):
     override, clock, message = TSIG_CASES[case]
     extra_env = None
     if clock:

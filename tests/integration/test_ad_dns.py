@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 import time
 import uuid
 
 import pytest
 import yaml
+from ansible_run import tool as _tool
+from docker_helpers import build_image, container_inventory, container_play_env, require_docker_engine
+from docker_helpers import docker as _docker
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD_IMAGES = os.path.join(REPO, "tests", "containers", "build_images.sh")
-IMAGE = "kmsops/samba-ad:latest"
 ZONE = "lab.example"
 BRANCH = "branch.lab.example"
 DC = f"dc1.{ZONE}"
@@ -41,34 +38,10 @@ KEYTAB = "/tmp/kmspub.keytab"
 READY_TIMEOUT = 240
 
 
-def _tool(name):
-    path = os.path.join(os.path.dirname(sys.executable), name)
-    return path if os.path.exists(path) else name
-
-
-def _docker(*args, check=True, timeout=120, stdin=None):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout,
-                          input=stdin)
-
-
-def _site_collections():
-    for entry in sys.path:
-        if os.path.isdir(os.path.join(entry, "ansible_collections", "community", "docker")):
-            return entry
-    raise AssertionError("community.docker is not installed: pip install ansible (see requirements-test.txt)")
-
-
 @pytest.fixture(scope="module")
 def samba_image():
-    if shutil.which("docker") is None:
-        pytest.fail("the docker client is missing: run tests/containers/dockerd.sh start (installs docker.io)")
-    if subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=60).returncode != 0:
-        pytest.fail("no Docker engine answers: start one with tests/containers/dockerd.sh start")
-    if shutil.which("dig") is None:
-        pytest.fail("dig is missing on the test host: apt-get install bind9-dnsutils")
-    proc = subprocess.run([BUILD_IMAGES, "samba-ad"], capture_output=True, text=True, check=False, timeout=900)
-    assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
-    return IMAGE
+    require_docker_engine("dig")
+    return build_image("samba-ad")
 
 
 def _address(name):
@@ -153,17 +126,7 @@ def play(lab, collection, tmp_path_factory):
     """play(tasks, host='client', check=False, verbosity=0) -> Play with per-task results."""
     work = tmp_path_factory.mktemp("ad-dns-play")
     inventory = work / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
-        name: {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}
-        for name in (lab["dc"], lab["client"])}}}))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + _site_collections(),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PIPELINING": "true",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-    })
+    container_inventory(inventory, {"ad": [lab["dc"], lab["client"]]})
 
     def run(tasks, host="client", check=False, verbosity=0):
         playbook = work / "play.yml"
@@ -174,7 +137,7 @@ def play(lab, collection, tmp_path_factory):
             cmd.append("--check")
         if verbosity:
             cmd.append("-" + "v" * verbosity)
-        run_env = dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default" if verbosity else "ansible.posix.json")
+        run_env = container_play_env(collection, "ansible.builtin.default" if verbosity else "ansible.posix.json")
         proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=300, check=False)
         tasks_out = []
         if not verbosity:

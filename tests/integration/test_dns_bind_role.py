@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 import subprocess
-import sys
 import uuid
 
 import pytest
 import yaml
+from ansible_run import tool as _tool
+from docker_helpers import build_image, container_inventory, container_play_env, require_docker_engine
+from docker_helpers import docker as _docker
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD_IMAGES = os.path.join(REPO, "tests", "containers", "build_images.sh")
-IMAGE = "kmsops/bind:latest"
 ZONE = "corp.example.test"
 BRANCH = "branch.example.test"
 PUBLISHER = "kms-publisher"
@@ -37,44 +35,15 @@ RECAP = re.compile(
 )
 
 
-def _tool(name):
-    path = os.path.join(os.path.dirname(sys.executable), name)
-    return path if os.path.exists(path) else name
-
-
-def _docker(*args, check=True, timeout=120):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout)
-
-
-def _site_collections():
-    """The directory that holds the collections shipped by the `ansible` package."""
-    for entry in sys.path:
-        if os.path.isdir(os.path.join(entry, "ansible_collections", "community", "docker")):
-            return entry
-    raise AssertionError("community.docker is not installed: pip install ansible (see requirements-test.txt)")
-
-
 @pytest.fixture(scope="module")
 def docker_engine():
-    if shutil.which("docker") is None:
-        pytest.fail("the docker client is missing: run tests/containers/dockerd.sh start (installs docker.io)")
-    proc = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False, timeout=60)
-    if proc.returncode != 0:
-        pytest.fail(
-            "no Docker engine answers (`docker info` failed); start one with "
-            "`tests/containers/dockerd.sh start`:\n" + proc.stderr[-2000:]
-        )
-    for tool in ("nsupdate", "dig"):
-        if shutil.which(tool) is None:
-            pytest.fail(f"{tool} is missing on the controller: apt-get install bind9-dnsutils")
+    require_docker_engine("nsupdate", "dig")
 
 
 @pytest.fixture(scope="module")
 def bind_image(docker_engine):
     """Build kmsops/bind (and its base) unless an up-to-date image exists."""
-    proc = subprocess.run([BUILD_IMAGES, "bind"], capture_output=True, text=True, check=False, timeout=900)
-    assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
-    return IMAGE
+    return build_image("bind")
 
 
 @pytest.fixture(scope="module")
@@ -132,20 +101,8 @@ def role(bind_container, collection, tmp_path_factory):
     playbook = work / "site.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     inventory = work / "inventory.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"children": {"bind": {"hosts": {
-        bind_container["name"]: {
-            "ansible_connection": "community.docker.docker",
-            "ansible_python_interpreter": "/usr/bin/python3",
-        }}}}}}))
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + _site_collections(),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PIPELINING": "true",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default",
-    })
+    container_inventory(inventory, {"bind": [bind_container["name"]]})
+    env = container_play_env(collection)
 
     def apply():
         proc = subprocess.run(

@@ -8,12 +8,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
-    DiscoveryError,
-    order_srv_values,
-)
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import order_srv_values
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
-    PublishListError,
     format_publish_list,
     parse_publish_list,
 )
@@ -23,7 +20,7 @@ def srv_order(values, seed=None):
     """RFC 2782 order of SRV values (text ``priority weight port target`` or mappings)."""
     try:
         return order_srv_values(values, seed=seed)
-    except DiscoveryError as exc:
+    except KmsOpsError as exc:
         raise AnsibleFilterError("srv_order: %s" % to_native(exc))
 
 
@@ -38,7 +35,7 @@ def publish_list(data, as_text=False):
         if isinstance(data, (list, tuple)):
             lines = format_publish_list(data)
             return "\n".join(lines) if as_text else lines
-    except PublishListError as exc:
+    except KmsOpsError as exc:
         raise AnsibleFilterError("publish_list: %s" % to_native(exc))
     raise AnsibleFilterError(
         "publish_list expects the registry text, a list of lines or a list of entries, got %s"

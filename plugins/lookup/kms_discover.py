@@ -83,9 +83,9 @@ from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
     HAS_DNSPYTHON,
-    DiscoveryError,
     discover,
     read_search_list,
 )
@@ -130,6 +130,6 @@ class LookupModule(LookupBase):
                 timeout=self.get_option("timeout"),
                 seed=self.get_option("seed"),
             )
-        except DiscoveryError as exc:
+        except KmsOpsError as exc:
             raise AnsibleLookupError("kms_discover: %s" % to_native(exc))
         return [result]

@@ -202,10 +202,10 @@ errors:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import (
     DNSPYTHON_IMPORT_ERROR,
     HAS_DNSPYTHON,
-    DiscoveryError,
     discover,
     read_search_list,
 )
@@ -235,8 +235,8 @@ def main():
             timeout=params["timeout"],
             seed=params["seed"],
         )
-    except DiscoveryError as exc:
-        module.fail_json(msg=str(exc))
+    except KmsOpsError as exc:
+        module.fail_json(msg=str(exc), option=exc.option)
     module.exit_json(changed=False, **result)
 
 

@@ -4,7 +4,7 @@
 
 The action plugins validate their options, ask the Windows executor ``kmsops.kms.kms_licensing``
 for the licensing state, plan in Python, send the planned operations back to the executor
-(never in check mode) and report. This is the one place where KmsError becomes a task failure,
+(never in check mode) and report. This is the one place where a KmsOpsError becomes a task failure,
 and where every value marked no_log is removed from the result before Ansible sees it.
 """
 
@@ -15,7 +15,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, KmsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError
 
 EXECUTOR = "kmsops.kms.kms_licensing"
 
@@ -65,7 +66,7 @@ class KmsActionBase(ActionBase):
         except ExecutorFailed as exc:
             result.update(exc.details)
             result.update(failed=True, msg=str(exc))
-        except KmsError as exc:
+        except KmsOpsError as exc:
             result.update(failed=True, msg=str(exc))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)

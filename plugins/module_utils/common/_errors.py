@@ -22,3 +22,8 @@ class KmsOpsError(Exception):
         self.message = message
         self.applied = list(applied or [])
         super().__init__(f"{option}: {message}" if option else message)
+
+
+class InvalidValue(KmsOpsError):
+    """A value the user gave is malformed (raised by the primitives in ``common._primitives``;
+    each family's own bad-input error derives from it too)."""

@@ -31,7 +31,14 @@ import re
 import socket
 import traceback
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    check_port,
+    check_timeout,
+    normalize_domain,
+    parse_srv,
+    service_owner,
+)
 
 try:
     import dns.exception
@@ -46,8 +53,6 @@ else:
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 
-SERVICE = "_vlmcs._tcp"
-DEFAULT_KMS_PORT = 1688
 RESOLV_CONF = "/etc/resolv.conf"
 
 # per-domain statuses (``domains[].status``); everything but ``ok`` is also listed in ``errors``
@@ -59,59 +64,32 @@ STATUS_TIMEOUT = "TIMEOUT"
 STATUS_SERVFAIL = "SERVFAIL"
 STATUS_ERROR = "ERROR"
 
-_UINT16 = 65535
-
 
 class DiscoveryError(KmsOpsError):
     """A problem with the inputs of a discovery (not a DNS answer: those are per domain)."""
 
 
-class SrvValueError(DiscoveryError):
-    """An SRV value that cannot be read as ``priority weight port target``."""
+class SrvValueError(DiscoveryError, InvalidValue):
+    """The srv_order input is not a list of SRV values."""
 
 
 # -- ordering (pure) ----------------------------------------------------------------------------
 
-def _uint16(value, field, original):
-    if isinstance(value, bool):
-        raise SrvValueError("SRV value %r: %s must be an integer, not a boolean" % (original, field))
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SrvValueError("SRV value %r: %s %r is not an integer" % (original, field, value))
-    if not 0 <= number <= _UINT16:
-        raise SrvValueError("SRV value %r: %s %d is outside 0..65535" % (original, field, number))
-    return number
+def parse_srv_value(value, option):
+    """Read one SRV value into ``{priority, weight, port, target}`` (see ``parse_srv`` in
+    common._primitives: text ``"priority weight port target"`` or a mapping).
 
-
-def parse_srv_value(value):
-    """Read one SRV value into ``{priority, weight, port, target}``.
-
-    Accepts the presentation text ``"priority weight port target"`` (as in a zone file or from
-    ``dig +short``) or a mapping with those four keys. Extra keys of a mapping are kept, so
-    callers can carry their own data through :func:`rfc2782_order`. The target keeps its text,
-    except that a trailing dot is dropped (``"."`` itself stays ``"."``).
+    Extra keys of a mapping are kept, so callers can carry their own data through
+    :func:`rfc2782_order`. The target keeps its case; its trailing dot is dropped (``"."`` itself
+    stays ``"."``).
     """
     if isinstance(value, dict):
-        missing = [key for key in ("priority", "weight", "port", "target") if key not in value]
-        if missing:
-            raise SrvValueError("SRV value %r lacks %s" % (value, ", ".join(missing)))
-        record = dict(value)
-        target = value["target"]
-    elif isinstance(value, str):
-        parts = value.split()
-        if len(parts) != 4:
-            raise SrvValueError(
-                "SRV value %r is not 'priority weight port target' (four fields)" % (value,))
-        record = {"priority": parts[0], "weight": parts[1], "port": parts[2]}
-        target = parts[3]
+        extra = {key: item for key, item in value.items() if key not in ("priority", "weight", "port", "target")}
+        record = dict(extra)
+        record.update(parse_srv({key: value[key] for key in value if key not in extra}, option))
     else:
-        raise SrvValueError("SRV value %r is neither text nor a mapping" % (value,))
-    for field in ("priority", "weight", "port"):
-        record[field] = _uint16(record[field], field, value)
-    if not isinstance(target, str) or not target.strip():
-        raise SrvValueError("SRV value %r: the target must be a non-empty name" % (value,))
-    record["target"] = normalize_target(target)
+        record = parse_srv(value, option)
+    record["target"] = normalize_target(record["target"])
     return record
 
 
@@ -206,7 +184,7 @@ def order_srv_values(values, seed=None):
         raise SrvValueError("srv_order expects a list of SRV values, got %s" % type(values).__name__)
     wrapped = []
     for position, value in enumerate(values):
-        record = parse_srv_value(value)
+        record = parse_srv_value(value, "srv_order[%d]" % position)
         wrapped.append({"priority": record["priority"], "weight": record["weight"],
                         "port": record["port"], "target": record["target"], "position": position})
     return [values[record["position"]] for record in rfc2782_order(wrapped, seed=seed)]
@@ -229,9 +207,9 @@ def parse_resolv_conf(text):
         fields = line.split()
         keyword, args = fields[0], fields[1:]
         if keyword == "search":
-            search = [normalize_domain(arg) for arg in args if arg.strip(".")]
+            search = [normalize_domain(arg, "search in resolv.conf") for arg in args if arg.strip(".")]
         elif keyword == "domain" and args:
-            search = [normalize_domain(args[0])] if args[0].strip(".") else []
+            search = [normalize_domain(args[0], "domain in resolv.conf")] if args[0].strip(".") else []
         elif keyword == "nameserver" and args:
             nameservers.append(args[0])
     return search, nameservers
@@ -245,13 +223,6 @@ def read_search_list(path=RESOLV_CONF):
     except (IOError, OSError) as exc:
         raise DiscoveryError("cannot read the search list from %s: %s" % (path, exc))
     return parse_resolv_conf(text)[0]
-
-
-def normalize_domain(domain):
-    """Lower-case, no trailing dot."""
-    if not isinstance(domain, str) or not domain.strip().strip("."):
-        raise DiscoveryError("%r is not a domain name" % (domain,))
-    return domain.strip().rstrip(".").lower()
 
 
 # -- resolution ---------------------------------------------------------------------------------
@@ -317,7 +288,7 @@ class DnsClient:
 
     def srv(self, domain):
         """SRV records of ``_vlmcs._tcp.<domain>``: ``(records, status, message)``."""
-        name = dns.name.from_text("%s.%s" % (SERVICE, domain))
+        name = dns.name.from_text(service_owner(domain))
         rrset, status, message = self._query(name, dns.rdatatype.SRV)
         if rrset is None:
             return [], status, message
@@ -375,28 +346,32 @@ def probe_tcp(addresses, port, timeout=5.0):
 
 # -- putting it together ------------------------------------------------------------------------
 
-def _unique_domains(domains):
+def _unique_domains(domains, option):
     seen = []
-    for domain in domains:
-        domain = normalize_domain(domain)
+    for index, domain in enumerate(domains):
+        domain = normalize_domain(domain, "%s[%d]" % (option, index), service=True)
         if domain not in seen:
             seen.append(domain)
     return seen
 
 
 def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, seed=None,
-             client=None, prober=probe_tcp):
+             client=None, prober=probe_tcp, domains_option="domains"):
     """Find the KMS hosts a client with search list ``domains`` finds, in the order it tries them.
 
     Returns a dict with ``domains`` (per domain: query name, status, record count), ``candidates``
     (ordered), ``selected`` (first usable candidate or ``None``) and ``errors`` (the domains whose
     status is not ``ok``). Raises :class:`DiscoveryError` only for bad inputs; DNS failures are
     reported per domain. ``client`` (a :class:`DnsClient` or anything with ``srv`` and
-    ``addresses``) and ``prober`` can be replaced in tests.
+    ``addresses``) and ``prober`` can be replaced in tests. Every input is checked here, each error
+    naming its option (``domains[2]``, or ``DOMAINS_OPTION[2]`` when the domains came from
+    elsewhere, ``dns_port``, ``timeout``).
     """
     if isinstance(domains, str):
         domains = [domains]
-    domains = _unique_domains(domains or [])
+    domains = _unique_domains(domains or [], domains_option)
+    dns_port = check_port(dns_port, "dns_port")
+    timeout = check_timeout(timeout, "timeout")
     if not domains:
         raise DiscoveryError(
             "no domain to search: give domains (the host's search list is empty)")
@@ -407,7 +382,7 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
     result = {"domains": [], "candidates": [], "selected": None, "errors": []}
     address_cache = {}
     for domain in domains:
-        query = "%s.%s" % (SERVICE, domain)
+        query = service_owner(domain)[:-1]
         records, status, message = client.srv(domain)
         if status == STATUS_OK and is_no_service(records):
             status, message = STATUS_NO_SERVICE, (

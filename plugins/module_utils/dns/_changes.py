@@ -14,6 +14,14 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    KMS_PORT,
+    check_address,
+    check_port,
+    check_uint16,
+    normalize_domain,
+    service_owner,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     RRsetChange,
@@ -23,16 +31,14 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     SUPPORTED_TYPES,
-    check_address,
-    check_uint16,
+    check_owner,
+    parse_value,
     parse_values,
-    srv_value,
+    srv_rdata,
     to_host_name,
     to_name,
 )
 
-SRV_PREFIX = "_vlmcs._tcp"
-DEFAULT_KMS_PORT = 1688
 MAX_TTL = 2147483647
 
 
@@ -43,8 +49,11 @@ def check_ttl(ttl, option="ttl"):
 
 
 def record_name(name, zone):
-    """NAME relative to ZONE, or absolute (ending in '.', already inside ZONE, or no ZONE)."""
-    if name in ("@", "") and zone is not None:
+    """NAME relative to ZONE, or absolute (ending in '.', already inside ZONE, or no ZONE).
+    '@' is the apex of ZONE; an empty name is an error (it would silently mean the apex)."""
+    if name == "@":
+        if zone is None:
+            raise InvalidInput("'@' (the zone apex) needs the zone option", "name")
         return zone
     if zone is None or name.endswith("."):
         return to_name(name, "name")
@@ -60,7 +69,7 @@ def record_changes(params):
     rdtype = params["type"].upper()
     if rdtype not in SUPPORTED_TYPES:
         raise InvalidInput(f"{params['type']!r} is not supported; use one of {', '.join(SUPPORTED_TYPES)}", "type")
-    name = record_name(params["name"], zone)
+    name = check_owner(record_name(params["name"], zone), rdtype, "name")
     if zone is not None and not name.is_subdomain(zone):
         raise InvalidInput(f"{name} is not inside zone {zone}", "name")
     values = parse_values(rdtype, params.get("values"), "values")
@@ -78,14 +87,16 @@ def record_changes(params):
 
 # -- kms_publish --------------------------------------------------------------------------------
 class PublishedHost:
-    __slots__ = ("name", "ipv4", "ipv6", "port", "publish", "option")
+    """One checked entry of ``hosts``: NAME (dnspython name), A and AAAA rdata, and the SRV
+    values it publishes as [(SRV owner name, SRV rdata, option of the domain)]."""
 
-    def __init__(self, name, ipv4, ipv6, port, publish, option):
+    __slots__ = ("name", "ipv4", "ipv6", "srv", "option")
+
+    def __init__(self, name, ipv4, ipv6, srv, option):
         self.name = name
         self.ipv4 = ipv4
         self.ipv6 = ipv6
-        self.port = port
-        self.publish = publish  # [(domain Name, priority, weight, option)]
+        self.srv = srv
         self.option = option
 
 
@@ -94,57 +105,79 @@ def _given(value, default):
     return default if value is None else value
 
 
+def _mapping(value, keys, option):
+    if not isinstance(value, dict):
+        raise InvalidInput(f"must be a mapping with {', '.join(keys)}", option)
+    unknown = sorted(set(value) - set(keys))
+    if unknown:
+        raise InvalidInput(f"unknown key(s) {', '.join(unknown)}; use {', '.join(keys)}", option)
+    return value
+
+
+def _addresses(addresses, option):
+    """A and AAAA rdata of one host; each error names the user's own index."""
+    if not isinstance(addresses, list):
+        raise InvalidInput("must be a list of IPv4/IPv6 addresses", option)
+    ipv4, ipv6 = [], []
+    for position, address in enumerate(addresses):
+        where = f"{option}[{position}]"
+        text = check_address(address, where)
+        family, rdtype = (ipv6, "AAAA") if ":" in text else (ipv4, "A")
+        rdata = parse_value(rdtype, text, where)
+        if rdata not in family:
+            family.append(rdata)
+    return ipv4, ipv6
+
+
+def _publish_entries(publish, name, port, option):
+    """The SRV values of one host: [(owner, rdata, option)], one per domain."""
+    if publish is None:
+        # like a Windows KMS host: publish in its own domain
+        publish = [{"domain": name.parent().to_text()}]
+    if not isinstance(publish, list):
+        raise InvalidInput("must be a list of mappings with domain, priority, weight", option)
+    entries = []
+    seen = {}
+    values = {}  # a host's SRV value is often the same in all its domains: build it once
+    for position, entry in enumerate(publish):
+        where = f"{option}[{position}]"
+        if isinstance(entry, str):
+            entry = {"domain": entry}
+        entry = _mapping(entry, ("domain", "priority", "weight"), where)
+        domain = normalize_domain(entry.get("domain"), f"{where}.domain", service=True)
+        if domain in seen:
+            raise InvalidInput(f"{domain} is listed twice for this host (first at {seen[domain]}); "
+                               "a host has one SRV value per domain", f"{where}.domain")
+        seen[domain] = f"{where}.domain"
+        key = (check_uint16(_given(entry.get("priority"), 0), f"{where}.priority"),
+               check_uint16(_given(entry.get("weight"), 0), f"{where}.weight"))
+        if key not in values:
+            values[key] = srv_rdata({"priority": key[0], "weight": key[1], "port": port, "target": name.to_text()})
+        entries.append((dns.name.from_text(service_owner(domain)), values[key], f"{where}.domain"))
+    return entries
+
+
 def parse_hosts(hosts):
-    """Check the ``hosts`` option; every problem names its place, e.g. hosts[1].publish[0].weight."""
+    """Check the ``hosts`` option, the one place it is checked (the argument spec only says it is
+    a list of mappings); every problem names its place, e.g. hosts[1].publish[0].weight."""
     if not hosts:
         raise InvalidInput("needs at least one host", "hosts")
+    if not isinstance(hosts, list):
+        raise InvalidInput("must be a list of mappings with name, addresses, port, publish", "hosts")
     parsed = []
     seen = set()
     for index, host in enumerate(hosts):
         option = f"hosts[{index}]"
-        if not isinstance(host, dict):
-            raise InvalidInput("must be a mapping with name, addresses, port, publish", option)
-        unknown = sorted(set(host) - {"name", "addresses", "port", "publish"})
-        if unknown:
-            raise InvalidInput(f"unknown key(s) {', '.join(unknown)}; use name, addresses, port, publish", option)
+        host = _mapping(host, ("name", "addresses", "port", "publish"), option)
         name = to_host_name(host.get("name"), f"{option}.name")
         if name in seen:
             raise InvalidInput(f"{name} is listed twice", f"{option}.name")
         seen.add(name)
-        addresses = host.get("addresses") or []
-        if not isinstance(addresses, list):
-            raise InvalidInput("must be a list of IPv4/IPv6 addresses", f"{option}.addresses")
-        ipv4, ipv6 = [], []
-        for position, address in enumerate(addresses):
-            text = check_address(address, f"{option}.addresses[{position}]")
-            (ipv6 if ":" in text else ipv4).append(text)
-        port = check_uint16(_given(host.get("port"), DEFAULT_KMS_PORT), f"{option}.port")
-        publish = host.get("publish")
-        if publish is None:
-            # like a Windows KMS host: publish in its own domain
-            publish = [{"domain": name.parent().to_text()}]
-        if not isinstance(publish, list):
-            raise InvalidInput("must be a list of mappings with domain, priority, weight", f"{option}.publish")
-        entries = []
-        for position, entry in enumerate(publish):
-            where = f"{option}.publish[{position}]"
-            if isinstance(entry, str):
-                entry = {"domain": entry}
-            if not isinstance(entry, dict) or not entry.get("domain"):
-                raise InvalidInput("must be a mapping with domain (and optional priority, weight)", where)
-            unknown = sorted(set(entry) - {"domain", "priority", "weight"})
-            if unknown:
-                raise InvalidInput(f"unknown key(s) {', '.join(unknown)}; use domain, priority, weight", where)
-            domain = to_name(entry["domain"], f"{where}.domain")
-            priority = check_uint16(_given(entry.get("priority"), 0), f"{where}.priority")
-            weight = check_uint16(_given(entry.get("weight"), 0), f"{where}.weight")
-            entries.append((domain, priority, weight, where))
-        parsed.append(PublishedHost(name, ipv4, ipv6, port, entries, option))
+        ipv4, ipv6 = _addresses(_given(host.get("addresses"), []), f"{option}.addresses")
+        port = check_port(_given(host.get("port"), KMS_PORT), f"{option}.port")
+        srv = _publish_entries(host.get("publish"), name, port, f"{option}.publish")
+        parsed.append(PublishedHost(name, ipv4, ipv6, srv, option))
     return parsed
-
-
-def srv_owner(domain):
-    return dns.name.from_text(SRV_PREFIX, origin=domain)
 
 
 def _publish_transform(desired, managed_targets, prune, ttl):
@@ -175,17 +208,12 @@ def publish_changes(params):
     if params.get("prune") and state == "absent":
         raise InvalidInput("works with state=present only", "prune")
     targets = frozenset(host.name for host in hosts)
-    domains = {}  # domain -> [srv rdata] (insertion order kept for stable output)
+    owners = {}  # SRV owner -> [srv rdata] (insertion order kept for stable output)
     options = {}
-    parsed = {}  # a host's SRV value is often the same in all its domains: parse it once
     for host in hosts:
-        for domain, priority, weight, where in host.publish:
-            domains.setdefault(domain, [])
-            options.setdefault(domain, f"{where}.domain")
-            key = (priority, weight, host.port, host.name)
-            if key not in parsed:
-                parsed[key] = srv_value(priority, weight, host.port, host.name.to_text(), where)
-            domains[domain].append(parsed[key])
+        for owner, rdata, where in host.srv:
+            owners.setdefault(owner, []).append(rdata)
+            options.setdefault(owner, where)
     # Order (defect: a refused address must never leave an SRV value pointing at no address):
     # publishing, a host's addresses go before the SRV values that name it; withdrawing, its SRV
     # values go before its addresses. Same zone: one atomic UPDATE; zones differ: the needed
@@ -193,25 +221,24 @@ def publish_changes(params):
     address_changes = []
     if params.get("address_records", True):
         for host in hosts:
-            owners = frozenset(srv_owner(domain) for domain, _priority, _weight, _where in host.publish)
-            for rdtype, addresses in (("A", host.ipv4), ("AAAA", host.ipv6)):
-                values = parse_values(rdtype, addresses, f"{host.option}.addresses")
+            host_owners = frozenset(owner for owner, _rdata, _where in host.srv)
+            for rdtype, values in (("A", host.ipv4), ("AAAA", host.ipv6)):
                 if state == "present":
                     if values:
                         address_changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl),
                                                            f"{host.option}.name"))
                 elif values or not (host.ipv4 or host.ipv6):
                     address_changes.append(RRsetChange(host.name, rdtype, remove(values or None),
-                                                       f"{host.option}.name", needs=owners))
+                                                       f"{host.option}.name", needs=host_owners))
     srv_changes = []
-    for domain, values in domains.items():
+    for owner, values in owners.items():
         if state == "present":
             transform = _publish_transform(values, targets, params.get("prune"), ttl)
             needs = frozenset(value.target for value in values)
         else:
             transform = _unpublish_transform(targets)
             needs = frozenset()
-        srv_changes.append(RRsetChange(srv_owner(domain), "SRV", transform, options[domain], needs=needs))
+        srv_changes.append(RRsetChange(owner, "SRV", transform, options[owner], needs=needs))
     if state == "present":
         return address_changes + srv_changes, None
     return srv_changes + address_changes, None

@@ -8,15 +8,16 @@ carries the option it is about, so the message a user sees starts with that opti
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
 
 
 class DNSError(KmsOpsError):
     """Base of all DNS engine errors."""
 
 
-class InvalidInput(DNSError):
-    """An option value is malformed (bad name, port out of range, bad address, ...)."""
+class InvalidInput(DNSError, InvalidValue):
+    """An option value is malformed (a zone that is not one, a TTL out of range, ...); the checks
+    of names, numbers and addresses in ``common._primitives`` raise their parent InvalidValue."""
 
 
 class DNSConnectionError(DNSError):

@@ -17,7 +17,8 @@ except ImportError:
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_port, check_timeout
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
     GSS_TSIG,
     GSSAPI_IMPORT_ERROR,
@@ -28,7 +29,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     DNSTransport,
     make_signer,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import run_changes, summarize
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import plan_report, run_changes
 
 
 def dns_argument_spec():
@@ -55,13 +56,10 @@ DNS_MUTUALLY_EXCLUSIVE = [("key_secret", "key_file")]
 
 def make_transport(params):
     """Check the connection options and build the transport (signer made once, reused)."""
-    port = params["server_port"]
-    if not 1 <= port <= 65535:
-        raise InvalidInput(f"must be from 1 to 65535, got {port}", "server_port")
-    if not params["timeout"] > 0:
-        raise InvalidInput(f"must be a positive number of seconds, got {params['timeout']}", "timeout")
+    port = check_port(params["server_port"], "server_port")
+    timeout = check_timeout(params["timeout"], "timeout")
     signer = make_signer(params)
-    return DNSTransport(params["server"], port, params["protocol"], params["timeout"], signer)
+    return DNSTransport(params["server"], port, params["protocol"], timeout, signer)
 
 
 def _zone_result(plan):
@@ -83,8 +81,9 @@ def run_dns_module(module, build, shape, verify=False):
     BUILD(params) -> (changes, zone or None): checks every input and builds the wanted changes
     before anything is sent. SHAPE(records, plans) -> dict of extra return values. VERIFY: read
     the changed RRsets back after each UPDATE (see ``verify_update``).
-    Every DNSError becomes one fail_json here; nothing else calls fail_json. An unexpected error
-    fails too, with the TSIG secret (also one read from key_file) scrubbed from message and traceback.
+    Every error (a KmsOpsError: engine errors and bad values) becomes one fail_json here; nothing
+    else calls fail_json. An unexpected error fails too, with the TSIG secret (also one read from
+    key_file) scrubbed from message and traceback.
     """
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
@@ -101,7 +100,7 @@ def run_dns_module(module, build, shape, verify=False):
         # Ansible masks no_log values in everything the module returns: add a key_file's secret
         module.no_log_values.update(secret for secret in secrets if secret)
         plans = run_changes(transport, changes, module.check_mode, zone, verify=verify)
-    except DNSError as exc:
+    except KmsOpsError as exc:
         # zones updated before the failure keep their change: say so, and report changed
         updated = [plan for plan in exc.applied if plan.state == "updated"]
         module.fail_json(msg=_scrub(str(exc), secrets), option=exc.option, changed=bool(updated),
@@ -112,7 +111,7 @@ def run_dns_module(module, build, shape, verify=False):
     finally:
         if transport is not None:
             transport.close()
-    records, diff, changed = summarize(plans)
+    records, diff, changed = plan_report(plans)
     result = {
         "changed": changed,
         "zones": [_zone_result(plan) for plan in plans],

@@ -411,8 +411,8 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     return plans
 
 
-def summarize(plans):
-    """Results, diff and changed flag for the module's return value."""
+def plan_report(plans):
+    """Results, diff and changed flag of the zone plans, for the module's return value."""
     records = []
     before_lines = []
     after_lines = []

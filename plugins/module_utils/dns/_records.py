@@ -10,78 +10,46 @@ values (SRV/CNAME/PTR/MX/NS targets) are always absolute: ``kms1.corp.example`` 
 
 from __future__ import annotations
 
-import ipaddress
-import re
-
 try:
     import dns.name
     import dns.rdata
     import dns.rdataclass
     import dns.rdatatype
+    import dns.rdtypes.IN.SRV
     import dns.exception
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    check_address,
+    check_host_name,
+    check_name,
+    check_uint16,
+    parse_srv,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 
 SUPPORTED_TYPES = ("A", "AAAA", "SRV", "TXT", "CNAME", "PTR", "MX", "NS")
-_NAME_CHARS = re.compile(r"^[A-Za-z0-9_*.-]+$")
-_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-SRV_FIELDS = ("priority", "weight", "port", "target")
+HOST_OWNER_TYPES = ("A", "AAAA", "MX")
+"""Types whose owner must be a host name (BIND check-names; a leading '*' label is allowed)."""
 
 
 def to_name(text, option, origin=None):
-    """Parse a domain name. Names ending in '.' are absolute; others are relative to ORIGIN
-    (or absolute when ORIGIN is None)."""
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidInput("must be a non-empty domain name", option)
-    text = text.strip()
-    if text != ".":
-        if not _NAME_CHARS.match(text):
-            raise InvalidInput(f"{text!r} is not a valid domain name (allowed: letters, digits, '-', '_', '.')", option)
-        if ".." in text or text.startswith("."):
-            raise InvalidInput(f"{text!r} is not a valid domain name (empty label)", option)
-    try:
-        if text.endswith(".") or origin is None:
-            return dns.name.from_text(text, origin=dns.name.root)
-        return dns.name.from_text(text, origin=origin)
-    except dns.exception.DNSException as exc:
-        raise InvalidInput(f"{text!r} is not a valid domain name: {exc}", option) from None
+    """A dnspython name from user text checked by ``check_name`` (see common._primitives).
+    ORIGIN is a dnspython name or None."""
+    return dns.name.from_text(check_name(text, option, None if origin is None else origin.to_text()))
 
 
 def to_host_name(text, option):
-    """Parse the FQDN of a host (letters, digits, '-' per label; RFC 1123)."""
-    name = to_name(text, option)
-    labels = [label.decode("ascii") for label in name.labels if label]
-    if len(labels) < 2:
-        raise InvalidInput(f"{text!r} must be a fully qualified host name (host.domain)", option)
-    for label in labels:
-        if not _HOST_LABEL.match(label):
-            raise InvalidInput(f"{text!r} is not a valid host name (label {label!r})", option)
+    """The FQDN of a host as a dnspython name (BIND check-names; ``host.domain``)."""
+    return dns.name.from_text(check_host_name(text, option, qualified=True))
+
+
+def check_owner(name, rdtype, option):
+    """Refuse an owner BIND's check-names would refuse for RDTYPE (before anything is sent)."""
+    if rdtype in HOST_OWNER_TYPES:
+        check_host_name(name.to_text(), option, wildcard=True)
     return name
-
-
-def check_uint16(value, option):
-    if isinstance(value, bool):
-        raise InvalidInput(f"must be an integer from 0 to 65535, got {value!r}", option)
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"must be an integer from 0 to 65535, got {value!r}", option) from None
-    if not 0 <= number <= 65535:
-        raise InvalidInput(f"must be from 0 to 65535, got {number}", option)
-    return number
-
-
-def check_address(value, option, version=None):
-    """Return the compressed text of an IP address; VERSION 4 or 6 restricts the family."""
-    try:
-        address = ipaddress.ip_address(str(value).strip())
-    except ValueError:
-        raise InvalidInput(f"{value!r} is not a valid IPv4 or IPv6 address", option) from None
-    if version and address.version != version:
-        raise InvalidInput(f"{value!r} is not a valid IPv{version} address", option)
-    return address.compressed
 
 
 def _rdata(rdtype, text, option):
@@ -99,27 +67,17 @@ def _txt_text(value):
     return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
 
 
-def srv_value(priority, weight, port, target, option):
-    """Build an SRV rdata from its four fields, checking each."""
-    fields = [
-        check_uint16(priority, f"{option}.priority"),
-        check_uint16(weight, f"{option}.weight"),
-        check_uint16(port, f"{option}.port"),
-    ]
-    name = to_name(target, f"{option}.target")
-    return _rdata("SRV", "{0} {1} {2} {3}".format(*fields, name.to_text()), option)
+def srv_rdata(record):
+    """SRV rdata from a value parsed by ``parse_srv`` (no second parse)."""
+    return dns.rdtypes.IN.SRV.SRV(dns.rdataclass.IN, dns.rdatatype.SRV, record["priority"], record["weight"],
+                                  record["port"], dns.name.from_text(record["target"]))
 
 
 def parse_value(rdtype, value, option):
     """Parse one user-given value of type RDTYPE into rdata."""
     rdtype = rdtype.upper()
-    if rdtype == "SRV" and isinstance(value, dict):
-        unknown = sorted(set(value) - set(SRV_FIELDS))
-        if unknown:
-            raise InvalidInput(f"unknown SRV field(s) {', '.join(unknown)}; use {', '.join(SRV_FIELDS)}", option)
-        if "target" not in value or "port" not in value:
-            raise InvalidInput("an SRV value needs at least port and target", option)
-        return srv_value(value.get("priority", 0), value.get("weight", 0), value["port"], value["target"], option)
+    if rdtype == "SRV":
+        return srv_rdata(parse_srv(value, option, defaults=True))
     if isinstance(value, dict):
         raise InvalidInput(f"a {rdtype} value must be text, not a mapping", option)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and rdtype == "TXT":
@@ -130,20 +88,18 @@ def parse_value(rdtype, value, option):
         return _rdata(rdtype, check_address(value, option, 4), option)
     if rdtype == "AAAA":
         return _rdata(rdtype, check_address(value, option, 6), option)
-    if rdtype == "SRV":
-        parts = value.split()
-        if len(parts) != 4:
-            raise InvalidInput(f"{value!r} is not an SRV value 'priority weight port target'", option)
-        return srv_value(parts[0], parts[1], parts[2], parts[3], option)
     if rdtype == "TXT":
         return _rdata(rdtype, _txt_text(value), option)
-    if rdtype in ("CNAME", "PTR", "NS"):
-        return _rdata(rdtype, to_name(value, option).to_text(), option)
+    if rdtype in ("CNAME", "PTR"):
+        return _rdata(rdtype, check_name(value, option), option)
+    if rdtype == "NS":
+        return _rdata(rdtype, check_host_name(value, option), option)
     if rdtype == "MX":
         parts = value.split()
         if len(parts) != 2:
             raise InvalidInput(f"{value!r} is not an MX value 'preference exchange'", option)
-        return _rdata(rdtype, f"{check_uint16(parts[0], option)} {to_name(parts[1], option).to_text()}", option)
+        preference = check_uint16(parts[0], f"{option}.preference")
+        return _rdata(rdtype, f"{preference} {check_host_name(parts[1], f'{option}.exchange')}", option)
     raise InvalidInput(f"record type {rdtype} is not supported; use one of {', '.join(SUPPORTED_TYPES)}", option)
 
 

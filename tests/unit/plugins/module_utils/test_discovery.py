@@ -10,6 +10,7 @@ from collections import Counter
 
 import pytest
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery as disc
 
 
@@ -32,30 +33,32 @@ def tolerance(probability, draws, sigmas=5):
 # -- parsing SRV values -------------------------------------------------------------------------
 
 def test_srv_text_is_parsed_into_fields_and_the_trailing_dot_dropped():
-    assert disc.parse_srv_value("10 50 1688 kms1.example.") == srv(10, 50, "kms1.example")
+    assert disc.parse_srv_value("10 50 1688 kms1.example.", "v") == srv(10, 50, "kms1.example")
 
 
 def test_srv_mapping_keeps_extra_keys_and_coerces_numbers():
     parsed = disc.parse_srv_value({"priority": "0", "weight": 5, "port": 1688, "target": "a.",
-                                   "note": "x"})
+                                   "note": "x"}, "v")
     assert parsed == {"priority": 0, "weight": 5, "port": 1688, "target": "a", "note": "x"}
 
 
 def test_root_target_stays_a_dot():
-    assert disc.parse_srv_value("0 0 0 .")["target"] == "."
+    assert disc.parse_srv_value("0 0 0 .", "v")["target"] == "."
 
 
 @pytest.mark.parametrize("value, fragment", [
-    ("0 0 1688", "four fields"),
-    ("0 x 1688 kms.example.", "weight 'x' is not an integer"),
-    ("70000 0 1688 kms.example.", "outside 0..65535"),
-    ({"priority": 0, "weight": 0, "target": "a"}, "lacks port"),
-    ({"priority": True, "weight": 0, "port": 1, "target": "a"}, "not a boolean"),
-    (42, "neither text nor a mapping"),
+    ("0 0 1688", "^v: .*four fields"),
+    ("0 x 1688 kms.example.", "^v.weight: must be an integer from 0 to 65535, got 'x'"),
+    ("70000 0 1688 kms.example.", "^v.priority: must be an integer from 0 to 65535, got 70000"),
+    ("0 0 0 kms.example.", "^v.port: must be an integer from 1 to 65535, got 0"),
+    ("0 0 1688 *.corp.example.", "^v.target: .* not a valid host name"),
+    ({"priority": 0, "weight": 0, "target": "a"}, "^v: .*port missing"),
+    ({"priority": True, "weight": 0, "port": 1, "target": "a"}, "^v.priority: .* got True"),
+    (42, "^v: an SRV value is text"),
 ])
-def test_bad_srv_value_is_a_clear_error(value, fragment):
-    with pytest.raises(disc.SrvValueError, match=fragment):
-        disc.parse_srv_value(value)
+def test_bad_srv_value_is_a_clear_error_naming_the_option(value, fragment):
+    with pytest.raises(InvalidValue, match=fragment):
+        disc.parse_srv_value(value, "v")
 
 
 # -- RFC 2782 ordering: priorities, ".", seeds --------------------------------------------------

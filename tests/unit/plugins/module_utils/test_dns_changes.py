@@ -12,6 +12,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import (
     record_changes,
     record_name,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 
@@ -133,7 +134,7 @@ def test_absent_removes_listed_hosts_only():
 def test_publish_input_errors_name_the_place(mutate, option):
     data = hosts()
     mutate(data)
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidValue) as error:
         publish_changes(publish_params(hosts=data))
     assert error.value.option == option
 

@@ -16,7 +16,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     exclusive,
     merge,
     remove,
-    summarize,
+    plan_report,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 
@@ -114,10 +114,10 @@ def test_unchanged_rrsets_are_left_out_of_the_update():
     assert update.prerequisite[0].rdclass == dns.rdataclass.NONE
 
 
-def test_summarize_gives_diff_of_changed_rrsets_only():
+def test_plan_report_gives_diff_of_changed_rrsets_only():
     plan = ZonePlan(ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600)),
                            planned(srv(3600, KMS3), merge([KMS3], 3600))])
-    records, diff, changed = summarize([plan])
+    records, diff, changed = plan_report([plan])
     assert changed
     assert [record["changed"] for record in records] == [True, False]
     assert diff["before"] == "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example.\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dns.name
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     RRset,
     parse_value,
@@ -35,17 +35,17 @@ def test_names_in_values_are_absolute():
 
 
 @pytest.mark.parametrize("value,option,message", [
-    ({"priority": 65536, "port": 1688, "target": "a.example"}, "values[0].priority", "must be from 0 to 65535"),
-    ({"weight": -1, "port": 1688, "target": "a.example"}, "values[0].weight", "must be from 0 to 65535"),
-    ({"port": "http", "target": "a.example"}, "values[0].port", "must be an integer from 0 to 65535"),
+    ({"priority": 65536, "port": 1688, "target": "a.example"}, "values[0].priority", "must be an integer from 0 to 65535, got 65536"),
+    ({"weight": -1, "port": 1688, "target": "a.example"}, "values[0].weight", "must be an integer from 0 to 65535, got -1"),
+    ({"port": "http", "target": "a.example"}, "values[0].port", "must be an integer from 1 to 65535"),
     ({"port": True, "target": "a.example"}, "values[0].port", "must be an integer"),
-    ({"target": "a.example"}, "values[0]", "needs at least port and target"),
+    ({"target": "a.example"}, "values[0]", "needs port, target; port missing"),
     ({"port": 1, "target": "a.example", "prio": 1}, "values[0]", "unknown SRV field(s) prio"),
     ("0 0 1688", "values[0]", "is not an SRV value"),
     ("0 0 1688 bad..name", "values[0].target", "empty label"),
 ])
 def test_bad_srv_values_name_the_option(value, option, message):
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidValue) as error:
         parse_value("SRV", value, "values[0]")
     assert error.value.option == option
     assert message in str(error.value)
@@ -54,11 +54,11 @@ def test_bad_srv_values_name_the_option(value, option, message):
 
 def test_addresses_are_canonical_and_family_checked():
     assert parse_value("AAAA", "2001:DB8:0:0::1", "v").to_text() == "2001:db8::1"
-    with pytest.raises(InvalidInput, match="not a valid IPv4 address"):
+    with pytest.raises(InvalidValue, match="not a valid IPv4 address"):
         parse_value("A", "2001:db8::1", "v")
-    with pytest.raises(InvalidInput, match="not a valid IPv6 address"):
+    with pytest.raises(InvalidValue, match="not a valid IPv6 address"):
         parse_value("AAAA", "192.0.2.1", "v")
-    with pytest.raises(InvalidInput, match="not a valid IPv4 or IPv6 address"):
+    with pytest.raises(InvalidValue, match="192.0.2.256.* is not a valid IPv4 address"):
         parse_value("A", "192.0.2.256", "v")
 
 
@@ -76,7 +76,7 @@ def test_parse_values_drops_canonical_duplicates_and_keeps_order():
 
 @pytest.mark.parametrize("text", ["bad..name", ".lead", "sp ace.example", "a" * 64 + ".example", "", "semi;colon"])
 def test_invalid_names_are_rejected(text):
-    with pytest.raises(InvalidInput) as error:
+    with pytest.raises(InvalidValue) as error:
         to_name(text, "name")
     assert error.value.option == "name"
 
@@ -84,7 +84,7 @@ def test_invalid_names_are_rejected(text):
 def test_host_names_follow_rfc_1123():
     assert to_host_name("KMS1.corp.example", "hosts[0].name") == dns.name.from_text("kms1.corp.example.")
     for bad in ("kms_1.corp.example", "-kms.corp.example", "kms1"):
-        with pytest.raises(InvalidInput) as error:
+        with pytest.raises(InvalidValue) as error:
             to_host_name(bad, "hosts[0].name")
         assert error.value.option == "hosts[0].name"
 

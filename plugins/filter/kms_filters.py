@@ -31,9 +31,9 @@ def publish_list(data, as_text=False):
             return []
         if isinstance(data, str) or (
                 isinstance(data, (list, tuple)) and all(isinstance(item, str) for item in data)):
-            return parse_publish_list(data)
+            return parse_publish_list(data, "publish_list")
         if isinstance(data, (list, tuple)):
-            lines = format_publish_list(data)
+            lines = format_publish_list(data, "publish_list")
             return "\n".join(lines) if as_text else lines
     except KmsOpsError as exc:
         raise AnsibleFilterError("publish_list: %s" % to_native(exc))

@@ -208,25 +208,10 @@ def _shape(records, plans):
 def main():
     argument_spec = dns_argument_spec()
     argument_spec.update(
-        hosts={
-            "type": "list",
-            "elements": "dict",
-            "required": True,
-            "options": {
-                "name": {"type": "str", "required": True},
-                "addresses": {"type": "list", "elements": "str", "default": []},
-                "port": {"type": "int", "default": 1688},
-                "publish": {
-                    "type": "list",
-                    "elements": "dict",
-                    "options": {
-                        "domain": {"type": "str", "required": True},
-                        "priority": {"type": "int", "default": 0},
-                        "weight": {"type": "int", "default": 0},
-                    },
-                },
-            },
-        },
+        # the entries of hosts are checked in one place, parse_hosts (module_utils/dns/_changes.py),
+        # so that every error names the user's own index and nothing is converted before it
+        # (Ansible's int conversion would read "1_0" as 10)
+        hosts={"type": "list", "elements": "dict", "required": True},
         ttl={"type": "int", "default": 3600},
         address_records={"type": "bool", "default": True},
         prune={"type": "bool", "default": False},

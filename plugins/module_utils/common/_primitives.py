@@ -111,28 +111,27 @@ def wire_length(text):
     return sum(len(label.encode("utf-8")) + 1 for label in text.split(".")) + 1
 
 
-def check_name(value, option, origin=None):
+def check_name(value, option, origin=None, what="domain name"):
     """A domain name as text, absolute with a trailing dot.
 
     Names ending in '.' are absolute; others are relative to ORIGIN (a checked absolute name),
     or absolute when ORIGIN is None. '.' is the root. Labels: letters, digits, '-', '_'; '*' only
-    as the whole leftmost label.
+    as the whole leftmost label. WHAT names the kind of name in messages.
     """
-    text = _text(value, option, "domain name")
+    text = _text(value, option, what)
     if text == ".":
         return "."
     absolute = text.endswith(".") or origin is None
     bare = text[:-1] if text.endswith(".") else text
     if not absolute and origin != ".":
         bare = f"{bare}.{origin.rstrip('.')}"
-    labels = _labels(bare, value, option, "domain name")
+    labels = _labels(bare, value, option, what)
     for position, label in enumerate(labels):
         if label == "*" and position == 0:
             continue
         if not _NAME_LABEL.match(label):
             allowed = "letters, digits, '-', '_'; '*' only as the whole first label"
-            raise InvalidValue(f"{value!r} is not a valid domain name (label {label!r}; allowed: {allowed})",
-                               option)
+            raise InvalidValue(f"{value!r} is not a valid {what} (label {label!r}; allowed: {allowed})", option)
     return bare + "."
 
 
@@ -151,7 +150,7 @@ def check_host_name(value, option, wildcard=False, qualified=False):
     WILDCARD: a leading '*' label is allowed (an owner name). QUALIFIED: at least two labels
     (``host.domain``).
     """
-    name = check_name(value, option)
+    name = check_name(value, option, what="host name")
     if not is_host_name(name, wildcard):
         raise InvalidValue(f"{value!r} is not a valid host name: each label must be letters, digits and '-', "
                            "starting and ending with a letter or digit (BIND check-names)", option)

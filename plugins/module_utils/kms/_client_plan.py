@@ -7,12 +7,16 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    KMS_PORT,
+    check_host_name,
+    check_port,
+    normalize_domain,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
-    DEFAULT_PORT,
     LICENSED,
     LOOKUP_DOMAIN_MIN_BUILD,
     Plan,
-    check_port,
     check_supported,
     installed_key,
     summarize,
@@ -25,13 +29,6 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     mask_key,
     normalize_product_key,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
-    PublishListError,
-    normalize_domain,
-)
-
-
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*\.?$")
 
 
 def parse_kms_host(text):
@@ -56,11 +53,9 @@ def parse_kms_host(text):
         machine, _sep, port_text = value.partition(":")
         if _sep and not port_text:
             raise InvalidSetting("kms_host %r: empty port" % text)
-        if not _HOSTNAME_RE.match(machine):
-            raise InvalidSetting("kms_host %r: %r is not a host name or IPv4 address" % (text, machine))
-        machine = machine.rstrip(".").lower()
+        machine = check_host_name(machine, "kms_host").rstrip(".").lower()
     if port_text:
-        port = check_port("the port in kms_host", int(port_text))
+        port = check_port(port_text, "kms_host")
     return machine, port
 
 
@@ -112,7 +107,7 @@ def plan_client(params, state):
         raise InvalidSetting("kms_host and dns_discovery are mutually exclusive")
     if params.get("kms_host"):
         machine, port = parse_kms_host(params["kms_host"])
-        port = port or DEFAULT_PORT
+        port = port or KMS_PORT
         if machine != facts["kms_host"]:
             # an IPv6 address goes in brackets, as slmgr.vbs /skms passes it ([hostname]:port)
             machine_name = "[%s]" % machine if ":" in machine else machine
@@ -120,8 +115,8 @@ def plan_client(params, state):
                      method="SetKeyManagementServiceMachine", args={"MachineName": machine_name})
             after["kms_host"] = machine
         if port != facts["kms_port"]:
-            if port == DEFAULT_PORT:
-                plan.add("Reset the KMS port to %d" % DEFAULT_PORT, "service",
+            if port == KMS_PORT:
+                plan.add("Reset the KMS port to %d" % KMS_PORT, "service",
                          method="ClearKeyManagementServicePort", args={})
             else:
                 plan.add("Set the KMS port to %d" % port, "service",
@@ -132,19 +127,16 @@ def plan_client(params, state):
             plan.add("Clear the fixed KMS host (use DNS discovery)", "service",
                      method="ClearKeyManagementServiceMachine", args={})
             after["kms_host"] = None
-        if facts["kms_port"] != DEFAULT_PORT:
-            plan.add("Reset the KMS port to %d" % DEFAULT_PORT, "service",
+        if facts["kms_port"] != KMS_PORT:
+            plan.add("Reset the KMS port to %d" % KMS_PORT, "service",
                      method="ClearKeyManagementServicePort", args={})
-            after["kms_port"] = DEFAULT_PORT
+            after["kms_port"] = KMS_PORT
 
     kms_domain = params.get("kms_domain")
     if kms_domain is not None:
         check_supported(state, LOOKUP_DOMAIN_MIN_BUILD, "kms_domain (the KMS lookup-domain methods)")
         if kms_domain.strip():
-            try:
-                domain = normalize_domain(kms_domain)
-            except PublishListError:
-                raise InvalidSetting("kms_domain %r is not a DNS domain name" % kms_domain)
+            domain = normalize_domain(kms_domain, "kms_domain", service=True)
             if domain != facts["kms_domain"]:
                 plan.add("Set the KMS lookup domain to %s" % domain, "service",
                          method="SetKeyManagementServiceLookupDomain", args={"LookupDomain": domain})

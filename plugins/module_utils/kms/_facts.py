@@ -36,10 +36,11 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused, InvalidSetting
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import PublishListError, parse_publish_list
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import parse_publish_list
 
-DEFAULT_PORT = 1688
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 
 LICENSE_STATUS = {
@@ -198,7 +199,7 @@ def _count(value):
 
 def _port(value):
     port = _int(value, 0)
-    return port if port else DEFAULT_PORT
+    return port if port else KMS_PORT
 
 
 def _machine(value):
@@ -217,7 +218,7 @@ def summarize(state):
     status = _int(product.get("LicenseStatus")) if product else None
     try:
         publish = parse_publish_list(registry.get("DnsDomainPublishList"))
-    except PublishListError:
+    except InvalidValue:
         publish = None
     facts = {
         "computer_name": state.get("computer_name"),
@@ -249,11 +250,3 @@ def summarize(state):
         "firewall_rule_port": _int(firewall.get("rule_port")),
     }
     return facts
-
-
-def check_port(name, value):
-    if value is None:
-        return None
-    if not 1 <= int(value) <= 65535:
-        raise InvalidSetting("%s must be a TCP port 1..65535, got %s" % (name, value))
-    return int(value)

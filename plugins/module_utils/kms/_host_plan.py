@@ -17,11 +17,10 @@ Order of a run, from what Microsoft documents and what slmgr.vbs does:
 
 from __future__ import annotations
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_port
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
-    DEFAULT_PORT,
     LICENSED,
     Plan,
-    check_port,
     check_supported,
     installed_key,
     is_activated_kms_host,
@@ -97,7 +96,7 @@ class _Settings(object):
 
 def _firewall(settings, params, state, facts, port):
     """The rule for a listening port other than 1688 (the built-in SPPSVC-In-TCP covers 1688 only)."""
-    wanted = port if port != DEFAULT_PORT else None
+    wanted = port if port != KMS_PORT else None
     host = facts["computer_name"] or "the host"
     if not params.get("manage_firewall", True):
         if wanted and port != facts["port"]:
@@ -125,7 +124,7 @@ def _firewall(settings, params, state, facts, port):
 
 def _settings(params, state, facts):
     """Every host setting that differs from FACTS (checked input; nothing is added to a plan)."""
-    port = check_port("port", params.get("port"))
+    port = None if params.get("port") is None else check_port(params["port"], "port")
     activation_interval = check_interval("activation_interval", params.get("activation_interval"))
     renewal_interval = check_interval("renewal_interval", params.get("renewal_interval"))
     publish = params.get("publish_domains")

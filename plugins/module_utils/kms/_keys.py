@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
 
 
 class KmsError(KmsOpsError):
@@ -27,7 +27,7 @@ class InvalidConfirmationId(KmsError):
     """A telephone-activation Confirmation ID does not have the right format."""
 
 
-class InvalidSetting(KmsError):
+class InvalidSetting(KmsError, InvalidValue):
     """An option value is outside what Windows accepts."""
 
 

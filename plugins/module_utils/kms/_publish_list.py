@@ -8,90 +8,74 @@ Priority and weight are optional; missing ones mean 0 (the SRV defaults Windows 
 
 ``parse_publish_list`` accepts the value as a list of lines (as read from the registry) or as
 one text with one entry per line; ``format_publish_list`` returns the canonical lines
-``domain,priority,weight`` to write. Domains are compared case-insensitively, without the
-trailing dot; order is kept (it is the order the user gave).
+``domain,priority,weight`` to write. Domains, priorities and weights are checked by
+``common._primitives`` (a domain is compared lower-case, without the trailing dot, and must
+still be a name with ``_vlmcs._tcp.`` in front); order is kept (it is the order the user gave).
+Every error names the option and the user's index: ``publish_domains[2].weight``.
 """
 
 from __future__ import annotations
 
-import re
-
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_uint16, normalize_domain
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError
 
-
-class PublishListError(KmsError):
-    """A DnsDomainPublishList entry is malformed."""
-
-
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+REGISTRY_VALUE = "DnsDomainPublishList"
+ENTRY_KEYS = ("domain", "priority", "weight")
 
 
-def normalize_domain(domain):
-    if not isinstance(domain, str):
-        raise PublishListError("a publish-list domain must be a string, got %r" % (domain,))
-    text = domain.strip().rstrip(".").lower()
-    if not text or len(text) > 253:
-        raise PublishListError("invalid domain %r in the publish list" % (domain,))
-    for label in text.split("."):
-        if not _LABEL_RE.match(label):
-            raise PublishListError("invalid domain %r in the publish list (label %r)" % (domain, label))
-    return text
+class PublishListError(KmsError, InvalidValue):
+    """A DnsDomainPublishList entry is malformed (its shape; the parts raise InvalidValue)."""
 
 
-def _number(value, what, domain):
+def _number(value, option):
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return 0
-    if isinstance(value, bool):
-        raise PublishListError("%s of %s must be an integer 0..65535" % (what, domain))
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise PublishListError("%s of %s must be an integer 0..65535, got %r" % (what, domain, value))
-    if not 0 <= number <= 65535:
-        raise PublishListError("%s of %s must be an integer 0..65535, got %r" % (what, domain, value))
-    return number
+    return check_uint16(value, option)
 
 
-def normalize_entry(entry):
+def _entry(domain, priority, weight, option):
+    domain = normalize_domain(domain, f"{option}.domain", service=True)
+    return {
+        "domain": domain,
+        "priority": _number(priority, f"{option}.priority"),
+        "weight": _number(weight, f"{option}.weight"),
+    }
+
+
+def _parse_line(line, option):
+    parts = [part.strip() for part in line.split(",")]
+    if len(parts) > 3:
+        raise PublishListError(f"{line!r} has more than three fields (domain,priority,weight)", option)
+    parts += [None] * (3 - len(parts))
+    return _entry(parts[0], parts[1], parts[2], option)
+
+
+def normalize_entry(entry, option):
     """One entry (dict with domain, optional priority/weight, or a 'domain,prio,weight' string)."""
     if isinstance(entry, str):
-        return _parse_line(entry)
+        return _parse_line(entry, option)
     if not isinstance(entry, dict) or "domain" not in entry:
-        raise PublishListError("a publish-list entry must be a mapping with 'domain', got %r" % (entry,))
-    unknown = set(entry) - {"domain", "priority", "weight"}
+        raise PublishListError(f"must be a mapping with 'domain', got {entry!r}", option)
+    unknown = set(entry) - set(ENTRY_KEYS)
     if unknown:
-        raise PublishListError("unknown keys in publish-list entry: %s" % ", ".join(sorted(unknown)))
-    domain = normalize_domain(entry["domain"])
-    return {
-        "domain": domain,
-        "priority": _number(entry.get("priority"), "priority", domain),
-        "weight": _number(entry.get("weight"), "weight", domain),
-    }
-
-
-def _parse_line(line):
-    parts = [p.strip() for p in line.split(",")]
-    if len(parts) > 3:
-        raise PublishListError("publish-list line %r has more than three fields (domain,priority,weight)" % line)
-    domain = normalize_domain(parts[0])
-    return {
-        "domain": domain,
-        "priority": _number(parts[1] if len(parts) > 1 else None, "priority", domain),
-        "weight": _number(parts[2] if len(parts) > 2 else None, "weight", domain),
-    }
+        raise PublishListError(f"unknown keys {', '.join(sorted(unknown))}; use {', '.join(ENTRY_KEYS)}", option)
+    return _entry(entry["domain"], entry.get("priority"), entry.get("weight"), option)
 
 
 def _dedupe(entries):
-    seen = set()
-    for entry in entries:
+    seen = {}
+    for option, entry in entries:
         if entry["domain"] in seen:
-            raise PublishListError("domain %s appears more than once in the publish list" % entry["domain"])
-        seen.add(entry["domain"])
-    return entries
+            raise PublishListError(f"domain {entry['domain']} is already listed at {seen[entry['domain']]} "
+                                   "(one value per domain)", option)
+        seen[entry["domain"]] = option
+    return [entry for _option, entry in entries]
 
 
-def parse_publish_list(text_or_lines):
-    """Parse the registry value. None or empty -> []. Blank lines are ignored."""
+def parse_publish_list(text_or_lines, option=REGISTRY_VALUE):
+    """Parse the registry value. None or empty -> []. Blank lines are ignored (but counted in
+    the index an error names)."""
     if text_or_lines is None:
         return []
     if isinstance(text_or_lines, str):
@@ -99,24 +83,26 @@ def parse_publish_list(text_or_lines):
     else:
         lines = list(text_or_lines)
     entries = []
-    for line in lines:
+    for index, line in enumerate(lines):
+        where = f"{option}[{index}]"
         if line is None:
             continue
         if not isinstance(line, str):
-            raise PublishListError("publish-list lines must be strings, got %r" % (line,))
+            raise PublishListError(f"lines must be text, got {line!r}", where)
         if not line.strip():
             continue
-        entries.append(_parse_line(line))
+        entries.append((where, _parse_line(line, where)))
     return _dedupe(entries)
 
 
-def normalize_publish_list(entries):
+def normalize_publish_list(entries, option="publish_domains"):
     """Canonical list of dicts from user input (dicts or 'domain,prio,weight' strings)."""
     if entries is None:
         return []
-    return _dedupe([normalize_entry(e) for e in entries])
+    return _dedupe([(f"{option}[{index}]", normalize_entry(entry, f"{option}[{index}]"))
+                    for index, entry in enumerate(entries)])
 
 
-def format_publish_list(entries):
+def format_publish_list(entries, option="publish_domains"):
     """The REG_MULTI_SZ lines ``domain,priority,weight`` for a list of entries."""
-    return ["%s,%d,%d" % (e["domain"], e["priority"], e["weight"]) for e in normalize_publish_list(entries)]
+    return ["%s,%d,%d" % (e["domain"], e["priority"], e["weight"]) for e in normalize_publish_list(entries, option)]

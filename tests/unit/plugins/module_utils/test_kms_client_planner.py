@@ -14,6 +14,7 @@ from _kms_fixtures import (
     state,
     steps,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, parse_kms_host, plan_client
@@ -127,7 +128,7 @@ def test_parse_kms_host_forms(text, expected):
 @pytest.mark.parametrize("text", ["2001:db8::10", "[2001:db8::10", "[not-v6]:1688", "kms01:", "kms01:70000",
                                   "bad host", "", "[2001:db8::10]:x"])
 def test_parse_kms_host_refuses_malformed_values(text):
-    with pytest.raises(InvalidSetting):
+    with pytest.raises(InvalidValue, match="^kms_host"):
         parse_kms_host(text)
 
 
@@ -156,7 +157,7 @@ def test_lookup_domain_is_set_and_cleared():
 
 
 def test_malformed_lookup_domain_is_refused():
-    with pytest.raises(InvalidSetting):
+    with pytest.raises(InvalidValue, match=r"^kms_domain: 'bad\.\.domain' is not a valid domain name"):
         plan_client(client_params(kms_domain="bad..domain"), state())
 
 

@@ -20,6 +20,7 @@ from _kms_fixtures import (
     state,
     steps,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows, summarize
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
@@ -212,7 +213,7 @@ def test_planning_does_not_modify_the_state():
     ("renewal_interval", 100000), ("port", 0), ("port", 65536),
 ])
 def test_out_of_range_settings_are_refused(option, value):
-    with pytest.raises(InvalidSetting):
+    with pytest.raises(InvalidValue, match="^" + option):
         plan_host(host_params(**{option: value}), kms_host_state())
 
 

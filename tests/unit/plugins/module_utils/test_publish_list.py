@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
     PublishListError,
     format_publish_list,
@@ -58,20 +59,22 @@ def test_user_entries_may_be_strings():
     assert normalize_publish_list(["a.example.com,1,2"]) == [{"domain": "a.example.com", "priority": 1, "weight": 2}]
 
 
-@pytest.mark.parametrize("bad", [
-    ["example.com,70000,0"],
-    ["example.com,-1"],
-    ["example.com,x,0"],
-    ["example.com,1,2,3"],
-    ["bad..domain"],
-    ["-bad.example.com"],
-    ["a.example.com", "A.example.com."],
+@pytest.mark.parametrize("bad, option", [
+    (["example.com,70000,0"], "DnsDomainPublishList[0].priority"),
+    (["example.com,-1"], "DnsDomainPublishList[0].priority"),
+    (["a.example.com", "example.com,0,x"], "DnsDomainPublishList[1].weight"),
+    (["example.com,1,2,3"], "DnsDomainPublishList[0]"),
+    (["bad..domain"], "DnsDomainPublishList[0].domain"),
+    (["-bad.example.com"], "DnsDomainPublishList[0].domain"),
+    (["a.example.com", "", "A.example.com."], "DnsDomainPublishList[2]"),
 ])
-def test_malformed_publish_list_is_refused(bad):
-    with pytest.raises(PublishListError):
+def test_malformed_publish_list_is_refused_naming_the_line(bad, option):
+    with pytest.raises(InvalidValue) as error:
         parse_publish_list(bad)
+    assert error.value.option == option
+    assert str(error.value).startswith(option + ": ")
 
 
 def test_unknown_keys_in_an_entry_are_refused():
-    with pytest.raises(PublishListError, match="unknown keys"):
+    with pytest.raises(PublishListError, match=r"^publish_domains\[0\]: unknown keys prio"):
         normalize_publish_list([{"domain": "example.com", "prio": 1}])

@@ -19,11 +19,11 @@ class KmsError(KmsOpsError):
     """Base of every error raised by the KMS (Windows side) helpers."""
 
 
-class InvalidProductKey(KmsError):
+class InvalidProductKey(KmsError, InvalidValue):
     """A product key does not have the product key format."""
 
 
-class InvalidConfirmationId(KmsError):
+class InvalidConfirmationId(KmsError, InvalidValue):
     """A telephone-activation Confirmation ID does not have the right format."""
 
 
@@ -52,22 +52,23 @@ _KEY_RE = re.compile(r"^[%sN]{5}(?:-[%sN]{5}){4}$" % (KEY_ALPHABET, KEY_ALPHABET
 CONFIRMATION_ID_DIGITS = 48
 
 
-def normalize_product_key(key):
-    """Return the key in canonical form (upper case, dashes) or raise InvalidProductKey.
+def normalize_product_key(key, option="product_key"):
+    """Return the key in canonical form (upper case, dashes) or raise InvalidProductKey naming
+    OPTION (never the key itself).
 
     Accepts surrounding white space, lower case, and the 25 characters without dashes.
     """
     if not isinstance(key, str):
-        raise InvalidProductKey("the product key must be a string")
+        raise InvalidProductKey("the product key must be a string", option)
     text = key.strip().upper().replace(" ", "")
     if "-" not in text and len(text) == 25:
         text = "-".join(text[i:i + 5] for i in range(0, 25, 5))
     if not _KEY_RE.match(text):
         raise InvalidProductKey(
             "the product key does not have the product key format: five groups of five characters "
-            "from %s (plus at most one N), separated by '-'" % KEY_ALPHABET)
+            "from %s (plus at most one N), separated by '-'" % KEY_ALPHABET, option)
     if text.count("N") > 1:
-        raise InvalidProductKey("the product key contains more than one 'N'; product keys contain at most one")
+        raise InvalidProductKey("the product key contains more than one 'N'; product keys contain at most one", option)
     return text
 
 
@@ -98,17 +99,19 @@ def key_fingerprint(key):
     return "sha256:" + digest[:32]
 
 
-def normalize_confirmation_id(value):
-    """Return the 48 digits of a Confirmation ID or raise InvalidConfirmationId.
+def normalize_confirmation_id(value, option="confirmation_id"):
+    """Return the 48 digits of a Confirmation ID or raise InvalidConfirmationId naming OPTION.
 
     Groups may be separated by '-' or white space.
     """
     if value is None:
-        raise InvalidConfirmationId("no Confirmation ID given")
+        raise InvalidConfirmationId("no Confirmation ID given", option)
     text = re.sub(r"[\s-]", "", str(value))
     if not text.isdigit() or not text.isascii():
-        raise InvalidConfirmationId("the Confirmation ID must contain only digits (groups may be separated by '-' or spaces)")
+        raise InvalidConfirmationId("the Confirmation ID must contain only digits (groups may be separated by '-' or "
+                                    "spaces)", option)
     if len(text) != CONFIRMATION_ID_DIGITS:
         raise InvalidConfirmationId(
-            "the Confirmation ID must have %d digits (8 groups of 6); got %d" % (CONFIRMATION_ID_DIGITS, len(text)))
+            "the Confirmation ID must have %d digits (8 groups of 6); got %d" % (CONFIRMATION_ID_DIGITS, len(text)),
+            option)
     return text

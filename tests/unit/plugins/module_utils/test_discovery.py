@@ -386,3 +386,32 @@ def test_seeded_order_does_not_depend_on_the_answer_order():
         rotated = records[shift:] + records[:shift]
         assert disc.rfc2782_order(rotated, seed=99) == reference
     assert disc.rfc2782_order(list(reversed(records)), seed=99) == reference
+
+
+# -- issue 11: bad inputs are refused before any query, naming the option -----------------------
+
+class NoDns:
+    """A client that fails the test if discover() queries anything."""
+
+    def srv(self, domain):
+        raise AssertionError("queried %s although the input is bad" % domain)
+
+    addresses = srv
+
+
+@pytest.mark.parametrize("domains, kwargs, option", [
+    (["site.example", "a..b"], {}, "domains[1]"),
+    (["a" * 64 + ".example"], {}, "domains[0]"),
+    ([".".join(["a" * 63] * 4)], {}, "domains[0]"),
+    ([".".join(["a" * 63] * 3 + ["b" * 50, "example"])], {}, "domains[0]"),  # over 255 with _vlmcs._tcp.
+    (["site.example"], {"dns_port": 0}, "dns_port"),
+    (["site.example"], {"dns_port": 70000}, "dns_port"),
+    (["site.example"], {"timeout": 0}, "timeout"),
+    (["site.example"], {"timeout": -1}, "timeout"),
+    (["site.example"], {"timeout": float("inf")}, "timeout"),
+])
+def test_bad_discovery_input_names_the_option_and_queries_nothing(domains, kwargs, option):
+    with pytest.raises(InvalidValue) as error:
+        disc.discover(domains, client=NoDns(), **kwargs)
+    assert error.value.option == option
+    assert str(error.value).startswith(option + ": ")

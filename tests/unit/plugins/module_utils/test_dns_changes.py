@@ -14,6 +14,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import (
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._module import make_transport
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 
 ZONE = dns.name.from_text("corp.example.")
@@ -142,3 +143,109 @@ def test_publish_input_errors_name_the_place(mutate, option):
 def test_prune_with_absent_is_rejected():
     with pytest.raises(InvalidInput, match="prune: works with state=present only"):
         publish_changes(publish_params(prune=True, state="absent"))
+
+
+# -- issue 11: bad input is refused before anything is sent, naming the option ------------------
+
+def test_empty_name_is_an_error_and_at_sign_is_the_apex():
+    with pytest.raises(InvalidValue) as error:
+        record_changes(record_params(zone="corp.example", name="", type="TXT", values=["x"]))
+    assert error.value.option == "name"
+    changes, _zone = record_changes(record_params(zone="corp.example", name="@", type="TXT", values=["x"]))
+    assert changes[0].name == ZONE
+    with pytest.raises(InvalidInput, match="name: '@' .* needs the zone option"):
+        record_changes(record_params(name="@"))
+
+
+@pytest.mark.parametrize("extra, option", [
+    ({"name": "a*b.corp.example", "type": "A", "values": ["192.0.2.1"]}, "name"),
+    ({"name": "a*b.corp.example", "type": "TXT", "values": ["x"]}, "name"),
+    ({"name": "kms_1.corp.example", "type": "A", "values": ["192.0.2.1"]}, "name"),
+    ({"name": "_vlmcs._tcp.corp.example", "type": "SRV", "values": ["0 0 1688 *.corp.example"]}, "values[0].target"),
+    ({"name": "corp.example", "type": "MX", "values": ["10 mail_1.corp.example"]}, "values[0].exchange"),
+    ({"name": "corp.example", "type": "NS", "values": ["ns_1.corp.example"]}, "values[0]"),
+])
+def test_host_names_are_checked_as_bind_check_names_does(extra, option):
+    with pytest.raises(InvalidValue) as error:
+        record_changes(record_params(**extra))
+    assert error.value.option == option
+
+
+def test_wildcard_owner_of_an_address_record_is_accepted():
+    changes, _zone = record_changes(record_params(name="*.corp.example", type="A", values=["192.0.2.1"]))
+    assert changes[0].name == name("*.corp.example.")
+
+
+def test_ipv4_mapped_address_is_not_an_aaaa_value():
+    with pytest.raises(InvalidValue, match=r"^values\[0\]: '::ffff:1.2.3.4' is an IPv4-mapped IPv6 address"):
+        record_changes(record_params(name="kms1.corp.example", type="AAAA", values=["::ffff:1.2.3.4"]))
+
+
+def _publish_error(data):
+    with pytest.raises(InvalidValue) as error:
+        publish_changes(publish_params(hosts=data))
+    assert str(error.value).startswith(error.value.option + ": ")
+    return error.value
+
+
+@pytest.mark.parametrize("value", ["1_0", "\u0661\u0660", True, "10.0", "0x1"])
+def test_publish_priority_must_be_plain_ascii_digits(value):
+    data = hosts()
+    data[0]["publish"][0]["priority"] = value
+    assert _publish_error(data).option == "hosts[0].publish[0].priority"
+
+
+def test_publish_port_zero_is_refused():
+    data = hosts()
+    data[1]["port"] = 0
+    assert _publish_error(data).option == "hosts[1].port"
+
+
+def test_publish_same_domain_twice_for_one_host_is_refused():
+    data = hosts()
+    data[0]["publish"].append({"domain": "Corp.Example.", "priority": 5})
+    error = _publish_error(data)
+    assert error.option == "hosts[0].publish[2].domain"
+    assert "listed twice for this host (first at hosts[0].publish[0].domain)" in str(error)
+
+
+def test_publish_domain_too_long_with_the_service_label_is_refused():
+    data = hosts()
+    data[0]["publish"][1]["domain"] = ".".join(["a" * 63] * 3 + ["b" * 50, "example"])
+    assert _publish_error(data).option == "hosts[0].publish[1].domain"
+
+
+@pytest.mark.parametrize("addresses, index, fragment", [
+    (["10.0.0.8", "fe80::1%eth0"], 1, "zone index"),
+    (["2001:db8::1", "10.0.0.8", "::ffff:1.2.3.4"], 2, "IPv4-mapped"),
+    (["2001:db8::1", "10.0.0.8", "10.0.0.300"], 2, "not a valid"),
+])
+def test_publish_address_errors_give_the_users_index(addresses, index, fragment):
+    data = hosts()
+    data[1]["addresses"] = addresses
+    error = _publish_error(data)
+    assert error.option == f"hosts[1].addresses[{index}]"
+    assert fragment in str(error)
+
+
+def test_publish_entries_are_checked_once_and_build_srv_values_directly():
+    changes, _zone = publish_changes(publish_params(hosts=[
+        {"name": "kms1.corp.example", "port": "1700", "publish": ["corp.example", {"domain": "b.corp.example",
+                                                                                   "priority": "10"}]}]))
+    after = apply(changes, {})
+    assert after[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts() == ["0 0 1700 kms1.corp.example."]
+    assert after[("_vlmcs._tcp.b.corp.example.", "SRV")].sorted_texts() == ["10 0 1700 kms1.corp.example."]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("timeout", float("inf")), ("timeout", 1e300), ("timeout", 0), ("timeout", -1),
+    ("server_port", 0), ("server_port", 70000),
+])
+def test_connection_options_are_checked_before_anything_is_built(field, value):
+    params = {"server": "127.0.0.1", "server_port": 53, "protocol": "tcp", "timeout": 10.0,
+              "key_name": "k", "key_secret": "c2VjcmV0", "key_algorithm": "hmac-sha256", "key_file": None,
+              "allow_unsigned": False}
+    params[field] = value
+    with pytest.raises(InvalidValue) as error:
+        make_transport(params)
+    assert error.value.option == field

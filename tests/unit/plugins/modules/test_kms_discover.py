@@ -73,5 +73,45 @@ def test_module_without_dnspython_names_the_library(monkeypatch, capsys):
     assert "dnspython" in result["msg"]
 
 
-def test_module_and_library_share_one_implementation():
-    assert kms_discover.discover is _discovery.discover
+class OneZone:
+    """Stands in for the DNS client: one domain with two SRV values and their addresses."""
+
+    def __init__(self, nameservers=None, port=53, timeout=5.0):
+        pass
+
+    def srv(self, domain):
+        return ([{"priority": 0, "weight": 60, "port": 1688, "target": "kms1." + domain},
+                 {"priority": 0, "weight": 40, "port": 1688, "target": "kms2." + domain}], "ok", None)
+
+    def addresses(self, target):
+        return (["192.0.2.1"] if target.startswith("kms1") else ["192.0.2.2"]), None
+
+
+def test_module_result_is_what_the_library_computes(monkeypatch, capsys):
+    # the module must add nothing of its own: same input, same seed, same answer as discover()
+    monkeypatch.setattr(_discovery, "DnsClient", OneZone)
+    for seed in range(6):
+        result = run_module(monkeypatch, capsys, {"domains": ["site.example"], "seed": seed})
+        expected = _discovery.discover(["site.example"], seed=seed, client=OneZone())
+        assert {key: result[key] for key in expected} == expected
+        assert result["changed"] is False
+
+
+@pytest.mark.parametrize("args, option", [
+    ({"domains": ["a..b"]}, "domains[0]"),
+    ({"domains": ["site.example", "a" * 64 + ".example"]}, "domains[1]"),
+    ({"domains": [".".join(["a" * 63] * 4)]}, "domains[0]"),
+    ({"domains": ["site.example"], "dns_port": 0}, "dns_port"),
+    ({"domains": ["site.example"], "dns_port": 70000}, "dns_port"),
+    ({"domains": ["site.example"], "timeout": 0}, "timeout"),
+    ({"domains": ["site.example"], "timeout": -1}, "timeout"),
+])
+def test_module_fails_on_bad_input_naming_the_option_without_a_query(monkeypatch, capsys, args, option):
+    def no_client(*_args, **_kwargs):
+        raise AssertionError("a DNS client was made although the input is bad")
+
+    monkeypatch.setattr(_discovery, "DnsClient", no_client)
+    result = run_module(monkeypatch, capsys, args)
+    assert result["failed"] is True
+    assert result["msg"].startswith(option + ": ")
+    assert result["option"] == option

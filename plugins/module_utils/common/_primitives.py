@@ -87,6 +87,9 @@ def check_timeout(value, option):
 def _text(value, option, what):
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue(f"must be a non-empty {what}, got {value!r}", option)
+    if not value.isascii():
+        raise InvalidValue(f"{value!r} is not a valid {what}: only ASCII letters, digits, '-', '_' and '.' "
+                           "(write an internationalized name in its xn-- form)", option)
     return value.strip()
 
 
@@ -96,7 +99,7 @@ def _labels(text, value, option, what):
     if "" in labels:
         raise InvalidValue(f"{value!r} is not a valid {what} (empty label)", option)
     for label in labels:
-        if len(label.encode("utf-8")) > MAX_LABEL_OCTETS:
+        if len(label) > MAX_LABEL_OCTETS:
             raise InvalidValue(f"{value!r} is not a valid {what} (label {label[:20]!r}... is longer than "
                                f"{MAX_LABEL_OCTETS} octets)", option)
     if wire_length(text) > MAX_NAME_OCTETS:
@@ -105,10 +108,10 @@ def _labels(text, value, option, what):
 
 
 def wire_length(text):
-    """Octets of a name (text without trailing dot; '' is the root) in wire form."""
+    """Octets of an ASCII name (text without trailing dot; '' is the root) in wire form."""
     if not text:
         return 1
-    return sum(len(label.encode("utf-8")) + 1 for label in text.split(".")) + 1
+    return sum(len(label) + 1 for label in text.split(".")) + 1
 
 
 def check_name(value, option, origin=None, what="domain name"):

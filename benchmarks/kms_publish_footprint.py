@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
 from ansible_run import (  # noqa: E402 pylint: disable=wrong-import-position
-    ansible_env, build_collection, json_tasks, tool)
+    ansible_env, json_tasks, make_tree, tool)
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 KEY = "admin"
@@ -258,7 +258,7 @@ def main():
     work = tempfile.mkdtemp(prefix="kmsops-bench-")
     named = NamedServer(sites=sites, statistics=True).start()
     try:
-        collections = build_collection(work)
+        collections = make_tree(os.path.join(work, "collections"), "install")
         bench = Bench(named, collections, work)
 
         def load_of(domain_count, host_count):

@@ -4,7 +4,7 @@
 
 ansible-test runs unit tests from an ``ansible_collections/kmsops/kms`` tree; a plain
 ``pytest tests/unit`` from the repository root does not have one, so we build a tiny tree of
-symlinks in a temporary directory and put it on ``sys.path``.
+symlinks in a temporary directory (``collection_tree.py``, ``link``) and put it on ``sys.path``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import os
 import sys
 import tempfile
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from collection_tree import make_tree  # noqa: E402 pylint: disable=wrong-import-position
 
 
 def _ensure_collection_importable():
@@ -22,11 +24,7 @@ def _ensure_collection_importable():
         return
     except ImportError:
         pass
-    root = tempfile.mkdtemp(prefix="kmsops-units-")
-    ns = os.path.join(root, "ansible_collections", "kmsops")
-    os.makedirs(ns)
-    os.symlink(_REPO, os.path.join(ns, "kms"))
-    sys.path.insert(0, root)
+    sys.path.insert(0, make_tree(tempfile.mkdtemp(prefix="kmsops-units-"), "link"))
     # ansible-core ships its own ansible_collections namespace; drop any cached copy
     for mod in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
         del sys.modules[mod]

@@ -74,15 +74,8 @@ stage() {
 }
 
 copy_tree() {
-    # the collection as Galaxy would see it: tracked and new files, nothing ignored
-    local dest="$1/ansible_collections/kmsops/kms"
-    rm -rf "$1" && mkdir -p "$dest"
-    local file
-    # files deleted in the work tree are still listed by git ls-files -c: keep those that exist
-    git ls-files -co --exclude-standard -z \
-        | while IFS= read -r -d '' file; do if [ -e "$file" ]; then printf '%s\0' "$file"; fi; done \
-        | tar --null -T - -cf - | tar -C "$dest" -xf -
-    echo "$dest"
+    # the collection as Galaxy would see it: tracked and new files, nothing ignored; prints its path
+    rm -rf "$1" && python3 tests/collection_tree.py copy "$1"
 }
 
 run_sanity() {
@@ -106,8 +99,8 @@ run_sanity() {
 run_lint() {
     # lint this working tree, never a copy of the collection installed elsewhere (~/.ansible)
     local colls="$BUILD/lint-collections"
-    rm -rf "$colls" && mkdir -p "$colls/ansible_collections/kmsops" "$BUILD/lint-home"
-    ln -s "$ROOT" "$colls/ansible_collections/kmsops/kms"
+    rm -rf "$colls" && mkdir -p "$BUILD/lint-home"
+    python3 tests/collection_tree.py link "$colls" >/dev/null
     HOME="$BUILD/lint-home" ANSIBLE_COLLECTIONS_PATH="$colls" ansible-lint --profile production
 }
 

@@ -1,6 +1,7 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Build the collection as a user installs it, and run ansible-playbook against it.
+"""Run ansible-playbook against the collection as a user installs it (made by
+``tests/collection_tree.py``, ``install``).
 
 Shared by the integration fixtures (conftest.py) and the benchmark (benchmarks/).
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from collection_tree import REPO, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+
 BIN = os.path.dirname(sys.executable)
 
 
@@ -20,23 +23,6 @@ def tool(name):
     """NAME from the virtual environment of this Python when it is there, else from PATH."""
     path = os.path.join(BIN, name)
     return path if os.path.exists(path) else name
-
-
-def build_collection(work):
-    """Build the collection tarball with ansible-galaxy and install it under WORK.
-
-    Returns the collections path to give ANSIBLE_COLLECTIONS_PATH."""
-    subprocess.run(
-        [tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", work, REPO],
-        check=True, capture_output=True, text=True,
-    )
-    tarball = [name for name in os.listdir(work) if name.endswith(".tar.gz")][0]
-    path = os.path.join(work, "collections")
-    subprocess.run(
-        [tool("ansible-galaxy"), "collection", "install", "--force", "-p", path, os.path.join(work, tarball)],
-        check=True, capture_output=True, text=True,
-    )
-    return path
 
 
 def ansible_env(collections, json_output=True, extra=None):

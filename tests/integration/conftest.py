@@ -25,7 +25,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # REPO and _tool are imported from here by other test modules
-from ansible_run import REPO, ansible_env, build_collection  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from ansible_run import REPO, ansible_env, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from ansible_run import tool as _tool  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
@@ -51,7 +51,7 @@ def site(named):
 def collection():
     """Build the collection tarball and install it; yield the collections path."""
     work = tempfile.mkdtemp(prefix="kmsops-coll-")
-    path = build_collection(work)
+    path = make_tree(os.path.join(work, "collections"), "install")
     yield path
     shutil.rmtree(work, ignore_errors=True)
 

@@ -3,8 +3,9 @@
 """Run kms_host / kms_client / kms_info through ansible-playbook against localhost, with the
 test double fake_kms_licensing.py standing in for the PowerShell executor.
 
-The collection is copied to a temporary ansible_collections tree (the repository is never
-touched) and the double replaces plugins/modules/kms_licensing.py in the copy only.
+The collection is copied to a temporary ansible_collections tree (``collection_tree.py``,
+``copy``: the repository is never touched) and the double replaces
+plugins/modules/kms_licensing.py in the copy only.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from __future__ import annotations
 import copy
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from collection_tree import collection_path, make_tree  # noqa: E402 pylint: disable=wrong-import-position
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
 BIN = os.path.dirname(sys.executable)
 
 # Format-valid keys that are not KMS client setup keys: stand-ins for KMS host keys.
@@ -31,15 +36,12 @@ CONFIRMATION_ID = "123456-234567-345678-456789-567890-678901-789012-890123"
 
 @pytest.fixture(scope="session")
 def collection_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kmsops-windows")
-    dest = root / "ansible_collections" / "kmsops" / "kms"
-    shutil.copytree(REPO, str(dest), symlinks=True,
-                    ignore=shutil.ignore_patterns(".venv", ".git", ".build", "__pycache__", "output", ".pytest_cache"))
-    modules = dest / "plugins" / "modules"
+    root = make_tree(str(tmp_path_factory.mktemp("kmsops-windows")), "copy")
+    modules = pathlib.Path(collection_path(root)) / "plugins" / "modules"
     # the double replaces the executor (Ansible would otherwise pick the .ps1 and look for powershell)
     os.unlink(str(modules / "kms_licensing.ps1"))
     shutil.copy(os.path.join(HERE, "fake_kms_licensing.py"), str(modules / "kms_licensing.py"))
-    return str(root)
+    return root
 
 
 def server_state(**service):

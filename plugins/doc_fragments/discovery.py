@@ -17,7 +17,7 @@ options:
     elements: str
   dns_port:
     description:
-      - Port of the DNS servers.
+      - Port of the DNS servers, 1 to 65535.
     type: int
     default: 53
   probe:
@@ -31,7 +31,7 @@ options:
     default: false
   timeout:
     description:
-      - Seconds allowed for each DNS query and for each TCP connect.
+      - Seconds allowed for each DNS query and for each TCP connect; more than 0 and at most 3600.
     type: float
     default: 5.0
   seed:

@@ -19,7 +19,7 @@ options:
     required: true
   server_port:
     description:
-      - The port of O(server).
+      - The port of O(server), 1 to 65535.
     type: int
     default: 53
   protocol:
@@ -31,7 +31,7 @@ options:
     default: tcp
   timeout:
     description:
-      - Seconds to wait for a connection or an answer.
+      - Seconds to wait for a connection or an answer; more than 0 and at most 3600.
     type: float
     default: 10.0
   key_name:

@@ -37,7 +37,10 @@ options:
     description:
       - The owner name of the RRset.
       - Absolute when it ends with a dot, when it already lies inside O(zone), or when O(zone) is
-        omitted; otherwise relative to O(zone). V(@) is the zone apex.
+        omitted; otherwise relative to O(zone). V(@) is the zone apex (an empty name is an error).
+      - The owner of A, AAAA and MX records must be a host name as BIND's C(check-names) wants it
+        (letters, digits and C(-) per label; a leading C(*) label is allowed); so must the target of
+        SRV, MX and NS values. This is checked before anything is sent.
     type: str
     required: true
   type:

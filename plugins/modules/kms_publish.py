@@ -44,7 +44,9 @@ options:
     required: true
     suboptions:
       name:
-        description: Fully qualified name of the KMS host; the SRV target and the owner of its A/AAAA records.
+        description:
+          - Fully qualified name of the KMS host; the SRV target and the owner of its A/AAAA records.
+          - Letters, digits and C(-) per label, as BIND's C(check-names) wants a host name.
         type: str
         required: true
       addresses:
@@ -56,7 +58,7 @@ options:
         elements: str
         default: []
       port:
-        description: TCP port the KMS host listens on.
+        description: TCP port the KMS host listens on, 1 to 65535.
         type: int
         default: 1688
       publish:
@@ -64,6 +66,7 @@ options:
           - Domains to publish the host in (C(_vlmcs._tcp.<domain>)), with the SRV priority (lower
             is tried first) and weight (share of the load inside one priority).
           - Defaults to the host's own domain with priority 0 and weight 0, as a Windows KMS host does.
+          - A host has one SRV value per domain: listing a domain twice is an error.
         type: list
         elements: dict
         suboptions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (
     ReportError,
     build_model,
@@ -18,7 +19,7 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (
 def kms_report_plan(groups, hostvars, setup_var="_kms_report_setup"):
     try:
         return build_plan(groups, hostvars, setup_var=setup_var)
-    except ReportError as exc:
+    except KmsOpsError as exc:
         raise AnsibleFilterError("kms_report_plan: %s" % exc) from None
 
 

@@ -26,7 +26,7 @@ holding it.
 from __future__ import annotations
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import DEFAULT_KMS_PORT, SERVICE
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, check_port
 
 TOPOLOGIES = (
     ("kms_core_sites", "core"),
@@ -173,12 +173,7 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
         raise ReportError("is not set for site %s: the report asks that server" % name,
                           SITE_VARIABLES["dns_server"][0])
     dns_port, variable = site_setting(host_vars, "dns_port")
-    try:
-        dns_port = int(dns_port)
-        if not 1 <= dns_port <= 65535:
-            raise ValueError(dns_port)
-    except (TypeError, ValueError):
-        raise ReportError("%r of site %s is not a port number (1-65535)" % (dns_port, name), variable) from None
+    dns_port = check_port(dns_port, "%s of site %s" % (variable, name))
     nameservers = setting("discovery_nameservers")
     nameservers = _as_list(nameservers) or [str(dns_server)]
     update_host = setting("dns_update_host")
@@ -300,7 +295,7 @@ def cleanup_task(site, domain, keep, foreign):
         for target, values in by_target.items():
             lines += [
                 "      - name: %s" % target,
-                "        port: %d" % int(values[0].get("port") or DEFAULT_KMS_PORT),
+                "        port: %d" % int(values[0].get("port") or KMS_PORT),
                 "        publish:",
             ]
             lines += ["          - {domain: %s, priority: %d, weight: %d}"
@@ -352,7 +347,7 @@ def _site_model(site, result, known):
             "order": order,
             "target": target,
             "domain": normalize_name(cand.get("domain")),
-            "port": int(cand.get("port") or DEFAULT_KMS_PORT),
+            "port": int(cand.get("port") or KMS_PORT),
             "priority": int(cand.get("priority") or 0),
             "weight": int(cand.get("weight") or 0),
             "share": _share(cand, raw),

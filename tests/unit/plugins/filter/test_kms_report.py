@@ -22,6 +22,7 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: 
     kms_report_model,
     kms_report_plan,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import parse_hosts  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # noqa: E402
     ReportError,
@@ -145,7 +146,7 @@ def test_missing_dns_server_is_an_error_naming_the_variable():
 def test_bad_dns_port_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     hostvars["kms.br.test"]["kms_dns_port"] = 70000
-    with pytest.raises(ReportError, match="kms_dns_port: 70000 of site br is not a port number"):
+    with pytest.raises(InvalidValue, match="^kms_dns_port of site br: must be an integer from 1 to 65535, got 70000"):
         build_plan(sample.GROUPS, hostvars)
 
 

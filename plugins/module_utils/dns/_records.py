@@ -10,6 +10,8 @@ values (SRV/CNAME/PTR/MX/NS targets) are always absolute: ``kms1.corp.example`` 
 
 from __future__ import annotations
 
+import ipaddress
+
 try:
     import dns.name
     import dns.rdata

@@ -21,7 +21,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     order_batches,
     remove,
     servfail_message,
-    summarize,
+    plan_report,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value, parse_values
 
@@ -223,7 +223,7 @@ def test_results_and_diff_sort_srv_values_by_priority_weight_port_target():
              "3 3 1688 c.corp.example.", "3 3 80 c.corp.example.", "3 3 80 B.corp.example."]
     values = [parse_value("SRV", text, "v") for text in texts]
     plan = ZonePlan(ZONE, [item(RRset(owner, "SRV"), merge(values, 3600))])
-    records, diff, _changed = summarize([plan])
+    records, diff, _changed = plan_report([plan])
     expected = ["3 0 1688 b.corp.example.", "3 3 80 B.corp.example.", "3 3 80 c.corp.example.",
                 "3 3 1688 c.corp.example.", "3 20 1688 a.corp.example.", "10 0 1688 a.corp.example."]
     assert records[0]["after"]["values"] == expected

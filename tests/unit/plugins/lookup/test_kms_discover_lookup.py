@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import yaml
@@ -12,6 +14,7 @@ from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleLookupError
 
 from ansible_collections.kmsops.kms.plugins.doc_fragments import discovery
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery
 from ansible_collections.kmsops.kms.plugins.lookup import kms_discover
 
 
@@ -90,3 +93,18 @@ def test_lookup_rejects_a_keyword_it_does_not_know(lookup, monkeypatch, keyword)
     with pytest.raises(AnsibleLookupError, match=f"unknown keyword\\(s\\) {keyword}; the lookup takes "
                                                  "dns_port, domains, nameservers, probe, seed, timeout"):
         lookup.run(["a.example"], variables={}, **{keyword: "x"})
+
+
+@pytest.mark.parametrize("terms, options, option", [
+    (["site.example", "a..b"], {}, "domains[1]"),
+    ([], {"domains": ["a" * 64 + ".example"]}, "domains[0]"),
+    (["site.example"], {"dns_port": 0}, "dns_port"),
+    (["site.example"], {"timeout": -1}, "timeout"),
+])
+def test_lookup_refuses_bad_input_naming_the_option_before_any_query(lookup, monkeypatch, terms, options, option):
+    def no_client(*_args, **_kwargs):
+        raise AssertionError("a DNS client was made although the input is bad")
+
+    monkeypatch.setattr(_discovery, "DnsClient", no_client)
+    with pytest.raises(AnsibleLookupError, match="^kms_discover: " + re.escape(option) + ": "):
+        lookup.run(terms, variables={}, **options)

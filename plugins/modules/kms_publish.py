@@ -66,7 +66,7 @@ options:
           - Domains to publish the host in (C(_vlmcs._tcp.<domain>)), with the SRV priority (lower
             is tried first) and weight (share of the load inside one priority).
           - Defaults to the host's own domain with priority 0 and weight 0, as a Windows KMS host does.
-          - A host has one SRV value per domain: listing a domain twice is an error.
+          - A host has one SRV value per domain, so listing a domain twice is an error.
         type: list
         elements: dict
         suboptions:

@@ -22,7 +22,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from collection_tree import collection_path, make_tree  # noqa: E402 pylint: disable=wrong-import-position
+# REPO is imported from here by the tests
+from collection_tree import REPO, collection_path, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)

@@ -16,13 +16,11 @@ site's zone.
 
 from __future__ import annotations
 
-import ipaddress
-
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_address, check_uint16
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError, partial_key
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import granted_extra_hosts
 
-DEFAULT_KMS_PORT = 1688
 # What differs by topology: only a branch office has a fallback site; an isolated network has no
 # route to Microsoft, so its KMS hosts are activated by telephone unless told otherwise.
 TOPOLOGIES = ("core", "branch", "isolated")
@@ -44,16 +42,12 @@ def _text(value, variable):
     return value.strip()
 
 
-def _number(value, variable, low, high):
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise SitePlanError(f"must be an integer from {low} to {high}, got {value!r}", variable)
+def _number(value, variable, low):
+    """A 16-bit number from LOW (common._primitives.check_uint16), as a SitePlanError."""
     try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise SitePlanError(f"must be an integer from {low} to {high}, got {value!r}", variable) from None
-    if not low <= number <= high:
-        raise SitePlanError(f"must be from {low} to {high}, got {number}", variable)
-    return number
+        return check_uint16(value, variable, minimum=low)
+    except InvalidValue as exc:
+        raise SitePlanError(exc.message, variable) from None
 
 
 def _text_list(value, variable, allow_empty=True):
@@ -102,15 +96,14 @@ def _kms_host(hostvars, host):
         raise SitePlanError(f"must be a list of IPv4/IPv6 addresses, got {addresses!r}", option)
     for address in addresses:
         try:
-            ipaddress.ip_address(str(address).strip())
-        except ValueError:
-            raise SitePlanError(f"{address!r} is not an IPv4 or IPv6 address", option) from None
+            check_address(str(address), option)
+        except InvalidValue as exc:
+            raise SitePlanError(exc.message, option) from None
     return {
         "name": fqdn,
         "addresses": [str(address).strip() for address in addresses],
-        "port": _number(_var(hostvars, host, "kms_host_port", DEFAULT_KMS_PORT),
-                        _host_option("kms_host_port", host), 1, 65535),
-        "weight": _number(_var(hostvars, host, "kms_host_weight", 0), _host_option("kms_host_weight", host), 0, 65535),
+        "port": _number(_var(hostvars, host, "kms_host_port", KMS_PORT), _host_option("kms_host_port", host), 1),
+        "weight": _number(_var(hostvars, host, "kms_host_weight", 0), _host_option("kms_host_weight", host), 0),
     }
 
 
@@ -156,7 +149,7 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, topology="core"
         raise SitePlanError(f"must be one of {', '.join(ACTIVATIONS)}, got {activation!r}", "kms_activation")
     site = _text(site, "kms_site_group")
     domains = _text_list(domains, "kms_site_domains", allow_empty=False)
-    priority = _number(priority, "kms_site_priority", 0, 65535)
+    priority = _number(priority, "kms_site_priority", 0)
     kms_group = _group(groups, _text(kms_hosts_group, "kms_hosts_group"), "kms_hosts_group")
     clients = set(groups.get(_text(clients_group, "kms_clients_group"), None) or [])
     site_hosts = _group(groups, site, "kms_site_group")
@@ -170,7 +163,7 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, topology="core"
             raise SitePlanError(f"only a branch office publishes a fallback site; site {site} is a {topology} "
                                 "site (leave kms_fallback_site unset)", "kms_fallback_site")
         fallback_hosts = _group(groups, _text(fallback_site, "kms_fallback_site"), "kms_fallback_site")
-        published.append((fallback_hosts, _number(fallback_priority, "kms_fallback_priority", 0, 65535), False))
+        published.append((fallback_hosts, _number(fallback_priority, "kms_fallback_priority", 0), False))
 
     if discovery_domains is None:
         discovery_domains = [client_kms_domain] if client_kms_domain else domains

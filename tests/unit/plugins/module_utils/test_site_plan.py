@@ -178,7 +178,9 @@ def test_bad_site_settings_name_the_inventory_variable(change, variable, message
     ("kms_host_port", 0, "from 1 to 65535"),
     ("kms_host_weight", 65536, "from 0 to 65535"),
     ("kms_host_addresses", "192.0.2.10", "list of IPv4/IPv6 addresses"),
-    ("kms_host_addresses", ["192.0.2.300"], "not an IPv4 or IPv6 address"),
+    ("kms_host_addresses", ["192.0.2.300"], "not a valid IPv4 or IPv6 address"),
+    ("kms_host_addresses", ["::ffff:192.0.2.1"], "IPv4-mapped"),
+    ("kms_host_port", "1_0", "integer from 1 to 65535"),
     ("kms_host_fqdn", 5, "non-empty text"),
 ])
 def test_bad_kms_host_variables_name_the_variable_and_the_host(variable, value, message):

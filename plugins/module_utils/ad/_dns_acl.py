@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import normalize_domain
 
 # SDDL access rights of directory objects (MS-DTYP 2.5.1.1): two letters each
 DIRECTORY_RIGHTS = ("RP", "WP", "CC", "DC", "LC", "SW", "LO", "DT", "CR", "RC", "SD", "WD", "WO", "GA", "GR", "GW", "GX")
@@ -19,19 +20,22 @@ DEFAULT_RIGHTS = "RPWPLCRCSDDT"
 # Authenticated Users may create child objects (new names) in the zone: Samba's and Windows' default
 ZONE_CREATE_ACE = "(A;;CC;;;AU)"
 PARTITIONS = ("DomainDnsZones", "ForestDnsZones")
-_LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 
 class ADRightsError(KmsOpsError):
     """A bad option of the ad_dns_rights module, or what the directory refused."""
 
 
+def _domain(text, option):
+    """common._primitives.normalize_domain, as an ADRightsError."""
+    try:
+        return normalize_domain(text, option)
+    except InvalidValue as exc:
+        raise ADRightsError(exc.message, option) from None
+
+
 def normalize_zone(zone):
-    zone = (zone or "").strip().rstrip(".").lower()
-    labels = zone.split(".")
-    if not zone or not all(_LABEL.match(label) for label in labels):
-        raise ADRightsError(f"{zone!r} is not a DNS zone name", "zone")
-    return zone
+    return _domain(zone, "zone")
 
 
 def relative_node(node, zone):
@@ -44,10 +48,7 @@ def relative_node(node, zone):
         if not absolute.endswith("." + zone):
             raise ADRightsError(f"{node!r} is not inside zone {zone}", "nodes")
         text = absolute[: -len(zone) - 1]
-    text = text.lower()
-    if not text or not all(_LABEL.match(label) for label in text.split(".")):
-        raise ADRightsError(f"{node!r} is not a DNS name relative to zone {zone}", "nodes")
-    return text
+    return _domain(text, "nodes")
 
 
 def zone_dn(zone, domain_dn, partition="DomainDnsZones"):

@@ -44,8 +44,9 @@ def test_nodes_relative_to_the_zone(node, relative):
 @pytest.mark.parametrize("node, message", [
     ("lab.example.", "apex"),
     ("kms1.other.example.", "not inside"),
-    ("", "not a DNS name"),
-    ("bad name", "not a DNS name"),
+    ("", "must be a non-empty domain name"),
+    ("bad name", "not a valid domain name"),
+    ("a" * 64, "longer than 63 octets"),
 ])
 def test_bad_nodes_name_nodes(node, message):
     with pytest.raises(ADRightsError, match=message) as error:

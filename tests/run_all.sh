@@ -16,7 +16,8 @@
 #   sanity       ansible-test sanity on a copy of the tree (pslint, and validate-modules of the one .ps1
 #                module, left out: they need pwsh, which cannot be installed here)
 #   lint         ansible-lint --profile production
-#   docs         ansible-doc renders every module and plugin
+#   docs         ansible-doc renders every module, plugin and role; antsibull-docs
+#                lint-collection-docs --plugin-docs (plugins, roles, docs/docsite); antsibull-changelog lint
 #   galaxy       pytest tests/galaxy: ansible-galaxy collection build (no development files),
 #                the tarball installed into an empty collections path runs a play from there
 #                against a real named on loopback, galaxy-importer accepts the tarball (offline)
@@ -109,7 +110,9 @@ run_docs() {
     copy_tree "$BUILD/docs" >/dev/null
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/docs"
     for kind in module lookup filter role; do
-        for plugin in $(ansible-doc -t "$kind" -l kmsops.kms 2>/dev/null | awk '{print $1}'); do
+        # names from the JSON listing (the text listing of roles is YAML, not one name per line)
+        for plugin in $(ansible-doc -t "$kind" -l kmsops.kms --json 2>/dev/null \
+                | python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin))))'); do
             if ansible-doc -t "$kind" "$plugin" >/dev/null 2>"$BUILD/doc-error.txt"; then
                 echo "rendered: $kind $plugin"
             else
@@ -117,6 +120,9 @@ run_docs() {
             fi
         done
     done
+    # plugin and role docs, docs/docsite (extra-docs.yml, links.yml, the guide) and the changelog
+    (cd "$BUILD/docs/ansible_collections/kmsops/kms" \
+        && antsibull-docs lint-collection-docs --plugin-docs . && antsibull-changelog lint) || ok=1
     unset ANSIBLE_COLLECTIONS_PATH
     return "$ok"
 }

@@ -2,9 +2,10 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 #
-# Remove the embedded lab: its containers and networks (label org.kmsops.lab) and its state
-# directory with the fetched TSIG keys ($KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab). The
-# images stay (tests/containers/build_images.sh reuses them), and so does the Docker engine.
+# Remove the embedded lab: its containers and networks (label org.kmsops.lab, the AD site's of
+# lab/up.sh --ad too) and its state directory with the fetched TSIG keys and the keytab
+# ($KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab). The images stay (tests/containers/build_images.sh
+# reuses them), and so does the Docker engine.
 set -euo pipefail
 
 lab_dir="${KMSOPS_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kmsops-lab}"

@@ -16,7 +16,9 @@
 #      its HTML page in headless Chromium (every site's picture drawn; screenshot kept) and
 #      print the text report.
 # Running it again reuses what exists and converges. `lab/up.sh --report` only runs step 4
-# (after a fail-over by hand, for example). lab/down.sh removes the lab.
+# (after a fail-over by hand, for example). `lab/up.sh --ad` adds the AD-integrated site of
+# lab/inventory-ad (a Samba AD DC holding the zone lab.example, GSS-TSIG updates from a client
+# inside its own network) to every step; give it with --report too. lab/down.sh removes the lab.
 # State ($KMSOPS_LAB_DIR, default ~/.cache/kmsops-lab): fetched TSIG keys, the Ansible logs of
 # each step, report/kms-report.{txt,html,json,png}.
 set -euo pipefail
@@ -25,11 +27,15 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 export KMSOPS_LAB_DIR="${KMSOPS_LAB_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kmsops-lab}"
 
 report_only=false
-case "${1:-}" in
-    --report) report_only=true ;;
-    "") ;;
-    *) echo "usage: $0 [--report]" >&2; exit 2 ;;
-esac
+inventories=(-i lab/inventory)
+check_sites=()
+for arg in "$@"; do
+    case "$arg" in
+        --report) report_only=true ;;
+        --ad) inventories+=(-i lab/inventory-ad); check_sites=(--site ad) ;;
+        *) echo "usage: $0 [--report] [--ad]" >&2; exit 2 ;;
+    esac
+done
 
 started=$SECONDS
 step() { printf '=== lab: %s (%d s)\n' "$*" "$((SECONDS - started))"; }
@@ -55,7 +61,7 @@ playbook() {
     local name="$1" log="$KMSOPS_LAB_DIR/$1.log"
     shift
     step "$name: ansible-playbook $* (log: $log)"
-    if ! ansible-playbook -i lab/inventory "$@" </dev/null 2>&1 | tee "$log" \
+    if ! ansible-playbook "${inventories[@]}" "$@" </dev/null 2>&1 | tee "$log" \
             | sed -u -n 's/^TASK \[\(.*\)\] \**$/    \1/p'; then
         echo "lab: $name failed; the end of $log:" >&2
         tail -n 40 "$log" >&2
@@ -72,7 +78,7 @@ report_dir="$KMSOPS_LAB_DIR/report"
 playbook report kmsops.kms.report -e "kms_report_dir=$report_dir"
 step "checking the HTML report in headless Chromium"
 python "$root/tests/browser/check_report.py" "$report_dir/kms-report.html" \
-    --inventory lab/inventory --screenshot "$report_dir/kms-report.png"
+    --inventory lab/inventory "${check_sites[@]}" --screenshot "$report_dir/kms-report.png"
 step "done; the report (also $report_dir/kms-report.html):"
 echo
 cat "$report_dir/kms-report.txt"

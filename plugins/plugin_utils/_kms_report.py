@@ -25,8 +25,11 @@ holding it.
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, check_port
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
 
 TOPOLOGIES = (
     ("kms_core_sites", "core"),
@@ -36,6 +39,7 @@ TOPOLOGIES = (
 KMS_HOSTS_GROUP = "kms_hosts"
 KMS_CLIENTS_GROUP = "kms_clients"
 DEFAULT_DNS_PORT = 53
+DEFAULT_KEY_ALGORITHM = "hmac-sha256"  # kms_publish's key_algorithm when not given
 
 # setting -> (inventory variable, default when the inventory does not set it): the variables
 # the topology roles share (roles/kms, inventories/README.md) and their defaults
@@ -50,6 +54,11 @@ SITE_VARIABLES = {
     "dns_key_file": ("kms_dns_key_file", None),
     "dns_key_name": ("kms_dns_key_name", None),
     "dns_key_secret": ("kms_dns_key_secret", None),  # only whether it is set is read, never the value
+    "dns_key_algorithm": ("kms_dns_key_algorithm", None),
+    "dns_kerberos_principal": ("kms_dns_kerberos_principal", None),
+    "dns_kerberos_keytab": ("kms_dns_kerberos_keytab", None),
+    "dns_kerberos_ccache": ("kms_dns_kerberos_ccache", None),
+    "dns_verify_reply_signature": ("kms_dns_verify_reply_signature", None),
     "discovery_nameservers": ("kms_discovery_nameservers", None),
     "fallback_site": ("kms_fallback_site", None),
 }
@@ -75,6 +84,10 @@ def _secret_is_set(host_vars):
     # look at whether the variable exists; reading its value could template a vault or a file
     name = SITE_VARIABLES["dns_key_secret"][0]
     return name if name in host_vars else None
+
+
+def _str_or_none(value):
+    return str(value) if value else None
 
 
 def normalize_name(name):
@@ -179,6 +192,13 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
     update_host = setting("dns_update_host")
     key_file = setting("dns_key_file")
     key_name = setting("dns_key_name")
+    key_algorithm = setting("dns_key_algorithm")
+    verify_reply, verify_variable = site_setting(host_vars, "dns_verify_reply_signature")
+    if verify_reply is not None:
+        try:
+            verify_reply = boolean(verify_reply, strict=True)
+        except TypeError:
+            raise ReportError("%r of site %s is not a boolean" % (verify_reply, name), verify_variable) from None
     fallback = setting("fallback_site")
 
     members = list(groups.get(name) or [])
@@ -207,6 +227,13 @@ def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, c
         "key_file": str(key_file) if key_file else None,
         "key_name": str(key_name) if key_name else None,
         "key_secret_variable": _secret_is_set(host_vars) if key_name else None,
+        "key_algorithm": str(key_algorithm).lower() if key_algorithm else None,
+        # GSS-TSIG (Kerberos): the principal and the paths of the keytab and ticket cache on the
+        # DNS-update host, never their content
+        "kerberos_principal": _str_or_none(setting("dns_kerberos_principal")),
+        "kerberos_keytab": _str_or_none(setting("dns_kerberos_keytab")),
+        "kerberos_ccache": _str_or_none(setting("dns_kerberos_ccache")),
+        "verify_reply_signature": verify_reply,
         "fallback_site": str(fallback) if fallback else None,
         "clients": clients,
         "kms_hosts": [{"host": h, "fqdn": kms_host_fqdn(h, hostvars[h])} for h in kms_hosts],
@@ -282,11 +309,20 @@ def cleanup_task(site, domain, keep, foreign):
     ]
     if site["dns_port"] != DEFAULT_DNS_PORT:
         lines.append("    server_port: %d" % site["dns_port"])
-    if site["key_file"]:
+    if site.get("key_algorithm") == GSS_TSIG:
+        lines.append("    key_algorithm: %s" % GSS_TSIG)
+        for option in ("kerberos_principal", "kerberos_keytab", "kerberos_ccache"):
+            if site.get(option):
+                lines.append("    %s: %s" % (option, site[option]))
+    elif site["key_file"]:
         lines.append("    key_file: %s" % site["key_file"])
     elif site["key_name"]:
         lines.append("    key_name: %s" % site["key_name"])
         lines.append('    key_secret: "{{ %s }}"' % (site["key_secret_variable"] or "vault_tsig_secret"))
+    if site.get("key_algorithm") and site["key_algorithm"] not in (GSS_TSIG, DEFAULT_KEY_ALGORITHM):
+        lines.append("    key_algorithm: %s" % site["key_algorithm"])
+    if site.get("verify_reply_signature") is not None:
+        lines.append("    verify_reply_signature: %s" % str(site["verify_reply_signature"]).lower())
     if keep:
         lines += ["    prune: true", "    address_records: false", "    hosts:"]
         by_target = {}

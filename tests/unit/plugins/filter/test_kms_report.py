@@ -278,6 +278,59 @@ def test_task_sends_to_the_site_port_and_lists_two_values_of_one_host():
         {"domain": "br.test", "priority": 0, "weight": 0}, {"domain": "br.test", "priority": 10, "weight": 5}]}]
 
 
+def _ad_site(**settings):
+    """The hq site of the sample as an AD-integrated zone sent GSS-TSIG updates."""
+    hostvars = sample.hostvars()
+    for host in sample.GROUPS["hq"]:
+        hostvars[host].pop("kms_dns_key_file")
+        hostvars[host].update(settings)
+    return _plan(hostvars=hostvars)["sites"][0]
+
+
+def test_task_for_an_ad_zone_signs_with_kerberos_as_the_site_does():
+    site = _ad_site(kms_dns_server="dc1.lab.example", kms_dns_key_algorithm="GSS-TSIG",
+                    kms_dns_kerberos_principal="kmspub@LAB.EXAMPLE",
+                    kms_dns_kerberos_keytab="/etc/kmsops/kmspub.keytab",
+                    kms_dns_verify_reply_signature="false", kms_dns_update_host="lab-ad-client")
+    foreign = [{"target": "rogue.hq.test", "port": 1688}]
+    task = yaml.safe_load(cleanup_task(site, "hq.test", [], foreign))[0]
+    args = task["kmsops.kms.kms_publish"]
+    assert args == {
+        "server": "dc1.lab.example", "key_algorithm": "gss-tsig", "kerberos_principal": "kmspub@LAB.EXAMPLE",
+        "kerberos_keytab": "/etc/kmsops/kmspub.keytab", "verify_reply_signature": False,
+        "state": "absent", "address_records": False,
+        "hosts": [{"name": "rogue.hq.test", "publish": [{"domain": "hq.test"}]}]}
+    assert task["delegate_to"] == "lab-ad-client"
+
+
+def test_task_for_an_ad_zone_with_a_ticket_cache_and_verified_replies():
+    site = _ad_site(kms_dns_key_algorithm="gss-tsig", kms_dns_kerberos_ccache="/tmp/krb5cc_kms",
+                    kms_dns_verify_reply_signature=True)
+    args = yaml.safe_load(cleanup_task(site, "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+    assert args["kerberos_ccache"] == "/tmp/krb5cc_kms" and args["verify_reply_signature"] is True
+    assert "kerberos_keytab" not in args and "kerberos_principal" not in args and "key_file" not in args
+
+
+def test_task_keeps_a_tsig_algorithm_other_than_the_default():
+    hostvars = sample.hostvars()
+    for host in sample.GROUPS["hq"]:
+        hostvars[host]["kms_dns_key_algorithm"] = "hmac-sha512"
+    site = _plan(hostvars=hostvars)["sites"][0]
+    args = yaml.safe_load(cleanup_task(site, "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+    assert args["key_file"] == "/etc/kmsops/hq.key" and args["key_algorithm"] == "hmac-sha512"
+    assert "key_algorithm" not in yaml.safe_load(
+        cleanup_task(_plan()["sites"][0], "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+
+
+def test_verify_reply_signature_that_is_not_a_boolean_is_an_error_naming_the_variable():
+    hostvars = sample.hostvars()
+    for host in sample.GROUPS["hq"]:
+        hostvars[host]["kms_dns_verify_reply_signature"] = "sometimes"
+    with pytest.raises(ReportError) as err:
+        build_plan(sample.GROUPS, hostvars)
+    assert err.value.option == "kms_dns_verify_reply_signature" and "'sometimes'" in str(err.value)
+
+
 def test_secret_is_in_no_model_no_text_and_no_html():
     model = sample.model()
     for text in (json.dumps(model), sample.render("kms-report.txt", model), sample.render("kms-report.html", model)):

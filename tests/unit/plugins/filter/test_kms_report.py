@@ -25,6 +25,7 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import parse_hosts  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # noqa: E402
+    ReportError,
     build_plan,
     cleanup_task,
     site_setting,

@@ -24,6 +24,8 @@ REPORT = {
              "addresses": ["10.78.1.12"], "state": "answers", "selected": False},
         ],
         "flags": [],
+        "picture": {"nodes": [{"x": 10, "texts": [{"text": "kms1.core.lab.test"}]},
+                              {"x": 20, "texts": [{"text": "kms2.core.lab.test"}]}]},
     }],
 }
 
@@ -47,6 +49,7 @@ def test_a_different_draw_and_time_agree(tmp_path):
         cand["order"], cand["selected"] = order, order == 1
     site["selected"] = site["candidates"][0]["target"]
     site["verdict"] = "clients select " + site["selected"]
+    site["picture"]["nodes"].reverse()  # the picture follows the draw
     proc = compare(tmp_path, REPORT, other)
     assert proc.returncode == 0, proc.stdout
     assert "the reports agree (1 site(s)" in proc.stdout

@@ -111,8 +111,12 @@ run_docs() {
     export ANSIBLE_COLLECTIONS_PATH="$BUILD/docs"
     for kind in module lookup filter role; do
         # names from the JSON listing (the text listing of roles is YAML, not one name per line)
-        for plugin in $(ansible-doc -t "$kind" -l kmsops.kms --json 2>/dev/null \
-                | python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin))))'); do
+        local names
+        names="$(ansible-doc -t "$kind" -l kmsops.kms --json 2>/dev/null \
+                | python3 -c 'import json, sys; print("\n".join(sorted(json.load(sys.stdin))))')" || names=""
+        # a listing that finds nothing must fail, not render nothing and pass
+        if [ -z "$names" ]; then echo "FAILED: ansible-doc lists no $kind of kmsops.kms"; ok=1; fi
+        for plugin in $names; do
             if ansible-doc -t "$kind" "$plugin" >/dev/null 2>"$BUILD/doc-error.txt"; then
                 echo "rendered: $kind $plugin"
             else

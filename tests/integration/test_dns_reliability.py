@@ -134,10 +134,15 @@ def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_reru
     assert broken.rc == 2, broken
     assert broken[0]["failed"] is True
     assert broken[0]["msg"].startswith(message), broken[0]["msg"]
-    # the zones whose UPDATE was answered are reported; the one in flight may or may not have landed
-    reported = [zone["zone"] for zone in broken[0]["zones"] if zone["update_sent"]]
+    # the zones whose UPDATE was answered are reported as updated; the one in flight as unknown (it
+    # may or may not have landed). The relay trips on the 25th UPDATE: whether named answers that
+    # one before the signal lands is a race, so 24 or 25 zones are answered, never more.
+    reported = [zone["zone"] for zone in broken[0]["zones"] if zone["state"] == "updated"]
+    unknown = [zone["zone"] for zone in broken[0]["zones"] if zone["state"] == "unknown"]
     assert broken[0]["changed"] is True
-    assert len(reported) == ZONES // 2 - 1
+    assert ZONES // 2 - 1 <= len(reported) <= ZONES // 2, broken[0]["zones"]
+    assert len(unknown) <= 1, unknown
+    assert not set(unknown) & set(reported)
 
     states = zone_states(own_named)
     assert [zone for zone, state in states.items() if state == "partial"] == []

@@ -61,6 +61,7 @@ TSIG_ALGORITHMS = (
     "hmac-sha512-256",
 )
 
+_COMMENT_OR_STRING = re.compile(r'"[^"]*"|(?:#|//)[^\n]*|/\*.*?\*/', re.S)
 _KEY_BLOCK = re.compile(r'key\s+"?([^"\s{]+)"?\s*\{(.*?)\}\s*;', re.S)
 _KEY_ALGORITHM = re.compile(r"algorithm\s+\"?([A-Za-z0-9.-]+)\"?\s*;")
 _KEY_SECRET = re.compile(r'secret\s+"([^"]*)"\s*;')
@@ -94,7 +95,8 @@ def read_key_file(path, key_name=None):
             text = handle.read()
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}", "key_file") from None
-    text = re.sub(r"(#|//)[^\n]*", "", text)
+    # comments (#, //, /* */) go; quoted text stays whole: a base64 secret may hold "//"
+    text = _COMMENT_OR_STRING.sub(lambda match: match.group(0) if match.group(0).startswith('"') else "", text)
     blocks = _KEY_BLOCK.findall(text)
     if not blocks:
         raise InvalidInput(f"{path} holds no key statement of the form "

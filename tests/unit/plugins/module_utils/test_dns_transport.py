@@ -39,6 +39,15 @@ def test_reads_tsig_keygen_output(tmp_path):
     assert read_key_file(str(path)) == ("kms-publisher", "hmac-sha256", SECRET)
 
 
+@pytest.mark.parametrize("secret", ["AB//CD+/EF//GH8=", "//8=", "a//" + "A" * 41])
+def test_secret_holding_comment_marks_is_read_whole(tmp_path, secret):
+    # tsig-keygen's base64 secrets hold "//" now and then; only comments outside quotes go
+    path = tmp_path / "kms.key"
+    path.write_text('# made by hand\n/* block\n comment */ key "k" { // the key\n'
+                    f'  algorithm hmac-sha256; # sha-256\n  secret "{secret}";\n}};\n')
+    assert read_key_file(str(path)) == ("k", "hmac-sha256", secret)
+
+
 def test_key_file_with_several_keys_needs_key_name(tmp_path):
     path = tmp_path / "keys.conf"
     path.write_text(KEYGEN_OUTPUT + "# another\n" + KEYGEN_OUTPUT.replace("kms-publisher", "other")

@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import socket
-import struct
 import threading
+
+from tripwire_proxy import read_message
 
 GROUP = "group/kmsops.kms.dns"
 
@@ -173,23 +174,6 @@ class AnswerDroppingProxy:
         self.stopped = False
         threading.Thread(target=self._accept, daemon=True).start()
 
-    @staticmethod
-    def _read_message(sock):
-        header = b""
-        while len(header) < 2:
-            chunk = sock.recv(2 - len(header))
-            if not chunk:
-                return None
-            header += chunk
-        length = struct.unpack("!H", header)[0]
-        body = b""
-        while len(body) < length:
-            chunk = sock.recv(length - len(body))
-            if not chunk:
-                return None
-            body += chunk
-        return header + body
-
     def _accept(self):
         while not self.stopped:
             try:
@@ -202,12 +186,12 @@ class AnswerDroppingProxy:
         upstream = socket.create_connection((self.named.address, self.named.port))
         try:
             while True:
-                message = self._read_message(client)
+                message = read_message(client)
                 if message is None:
                     return
                 opcode = (message[4] >> 3) & 0xF
                 upstream.sendall(message)
-                answer = self._read_message(upstream)
+                answer = read_message(upstream)
                 if answer is None:
                     return
                 if opcode == 5:

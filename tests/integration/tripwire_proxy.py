@@ -27,6 +27,15 @@ def _read_exactly(sock, count):
     return data
 
 
+def read_message(sock):
+    """One DNS message over TCP with its 2-byte length prefix, or None when the peer closed."""
+    try:
+        length = _read_exactly(sock, 2)
+        return length + _read_exactly(sock, struct.unpack("!H", length)[0])
+    except EOFError:
+        return None
+
+
 class TripwireProxy:
     def __init__(self, upstream_port, after_updates, trip, address="127.0.0.1"):
         self.upstream = (address, upstream_port)

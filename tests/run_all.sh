@@ -42,6 +42,7 @@ if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 # but is ignored by it
 BUILD="${KMSOPS_BUILD_DIR:-${TMPDIR:-/tmp}/kmsops-kms-build}"
 FAILED=()
+SUMMARY=()  # "stage result seconds", printed as a table at the end
 # shellcheck source=tests/setup.sh
 . "$ROOT/tests/setup.sh"
 
@@ -68,10 +69,24 @@ stage() {
     local start=$SECONDS
     if "$@"; then
         log "$name passed in $((SECONDS - start)) s"
+        SUMMARY+=("$name passed $((SECONDS - start))")
     else
         log "$name FAILED after $((SECONDS - start)) s"
         FAILED+=("$name")
+        SUMMARY+=("$name FAILED $((SECONDS - start))")
     fi
+}
+
+summary() {
+    # the time of every stage (and of the set-up), one table at the end
+    local row name result seconds
+    printf '\n=== run_all: time per stage\n'
+    printf '%-12s %-7s %8s\n' stage result seconds
+    for row in "${SUMMARY[@]}"; do
+        read -r name result seconds <<<"$row"
+        printf '%-12s %-7s %8s\n' "$name" "$result" "$seconds"
+    done
+    printf '%-12s %-7s %8s\n' total "" "$SECONDS"
 }
 
 copy_tree() {
@@ -151,7 +166,9 @@ run_molecule() {
 SETUP=()
 if needs_containers; then SETUP+=(containers); fi
 if needs_browser; then SETUP+=(browser); fi
+setup_start=$SECONDS
 kmsops_setup "${SETUP[@]}"
+SUMMARY+=("setup passed $((SECONDS - setup_start))")
 mkdir -p "$BUILD"
 
 for name in "${STAGES[@]}"; do
@@ -169,6 +186,7 @@ for name in "${STAGES[@]}"; do
     esac
 done
 
+summary
 if [ "${#FAILED[@]}" -gt 0 ]; then
     log "FAILED stages: ${FAILED[*]}"
     exit 1

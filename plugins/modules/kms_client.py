@@ -31,8 +31,12 @@ options:
     description:
       - A KMS client setup key (GVLK), or V(auto) for the key of the machine's edition from
         U(https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys).
-      - V(auto) matches the C(EditionID) and build number of the machine (then its caption). An
-        evaluation edition or an edition missing from the table fails with a clear message.
+      - V(auto) matches the C(EditionID) and build number of the machine; when the EditionID
+        matches no row, the caption is compared with the published edition names, and the build
+        must still be one that row covers. An evaluation edition, or an edition and build missing
+        from Microsoft's table, fails with a message asking for O(product_key) - for example
+        Windows Server 23H2 (build 25398), whose caption is the one of the 1809-20H2
+        Semi-Annual Channel rows but for which Microsoft publishes no key in that table.
       - Not changed when omitted. slmgr.vbs C(/ipk).
     type: str
   kms_host:

@@ -184,7 +184,11 @@ def find_gvlk(edition_id=None, build=None, caption=None):
 
     Matching: the EditionID and build number first; when that finds nothing, the OS caption
     (Win32_OperatingSystem.Caption, e.g. "Microsoft Windows Server 2022 Datacenter") compared
-    with the published edition names.
+    with the published edition names, and the build must still be one the entry covers: a
+    caption alone never picks a key. Windows Server 23H2 (build 25398) says "Microsoft Windows
+    Server Datacenter", the name of the 1809-20H2 Semi-Annual Channel rows, but Microsoft's
+    table lists no key for it, so it fails with the "give product_key" message (issue 17
+    point 4). An unknown build never matches.
     """
     eid = _normalize_edition_id(edition_id)
     if eid.endswith("eval"):
@@ -201,10 +205,12 @@ def find_gvlk(edition_id=None, build=None, caption=None):
         if len(found) == 1:
             return found[0]
     cap = _normalize_caption(caption)
-    if cap:
-        found = [e for e in GVLK_TABLE if cap in (n.lower() for n in e.editions)]
+    if cap and build_number is not None:
+        found = [e for e in GVLK_TABLE
+                 if cap in (n.lower() for n in e.editions) and e.matches_build(build_number)]
         if len(found) == 1:
             return found[0]
     raise NoGvlkForEdition(
-        "no KMS client setup key is known for this machine (EditionID %r, build %r, caption %r); "
-        "give product_key explicitly (see %s)" % (edition_id, build, caption, SOURCE_URL))
+        "no KMS client setup key is known for this machine (EditionID %r, build %r, caption %r): Microsoft's "
+        "table lists no key for this edition and build; give product_key explicitly (see %s)"
+        % (edition_id, build, caption, SOURCE_URL))

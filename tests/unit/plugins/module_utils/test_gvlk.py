@@ -77,8 +77,26 @@ def test_auto_picks_the_key_of_the_edition_and_build(edition_id, build, key):
     assert find_gvlk(edition_id, build).key == key
 
 
-def test_auto_falls_back_to_the_caption():
-    assert find_gvlk(None, None, "Microsoft Windows Server 2019 Datacenter").key == "WMDGN-G9PQG-XVVXX-R3X43-63DFG"
+def test_auto_falls_back_to_the_caption_of_a_listed_build():
+    assert find_gvlk(None, 17763, "Microsoft Windows Server 2019 Datacenter").key == "WMDGN-G9PQG-XVVXX-R3X43-63DFG"
+    assert find_gvlk("ServerDatacenterACor", 19042, "Microsoft Windows Server Datacenter").key == (
+        "6NMRW-2C8FM-D24W7-TQWMY-CWH2D")
+
+
+@pytest.mark.parametrize("edition_id, build, caption", [
+    # Windows Server 23H2: the caption of the 1809-20H2 SAC rows, a build Microsoft's table does not list
+    ("ServerDatacenter", 25398, "Microsoft Windows Server Datacenter"),
+    ("ServerStandard", 25398, "Microsoft Windows Server Standard"),
+    (None, 25398, "Microsoft Windows Server Datacenter"),
+    # a caption that names a listed edition, on a build that edition never had
+    (None, 22631, "Microsoft Windows Server 2019 Datacenter"),
+    # no build: a caption alone never picks a key
+    (None, None, "Microsoft Windows Server 2019 Datacenter"),
+])
+def test_auto_caption_fallback_must_match_the_build(edition_id, build, caption):
+    """Issue 17 point 4: no guess by caption on a build the table does not list."""
+    with pytest.raises(NoGvlkForEdition, match="lists no key for this edition and build; give product_key explicitly"):
+        find_gvlk(edition_id, build, caption)
 
 
 def test_auto_refuses_an_evaluation_edition():

@@ -38,6 +38,16 @@ def test_auto_installs_the_key_of_the_edition():
     assert plan.install_key == "NPPR9-FWDCX-D2C8J-H872K-2YT43"
 
 
+def test_auto_on_windows_server_23h2_is_refused_not_guessed_from_the_caption():
+    """Issue 17 point 4: build 25398 is not in Microsoft's table; its caption is the one of the
+    1809-20H2 SAC rows, whose key must not be picked."""
+    from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
+    server_23h2 = {"caption": "Microsoft Windows Server Datacenter", "edition_id": "ServerDatacenterCor",
+                   "build": 25398, "product_type": 3}
+    with pytest.raises(NoGvlkForEdition, match="give product_key explicitly"):
+        plan_client(client_params(product_key="auto"), state(os_info=server_23h2))
+
+
 def test_auto_does_not_reinstall_the_installed_client_key():
     assert plan_client(client_params(product_key="AUTO"), state()).operations == []
 

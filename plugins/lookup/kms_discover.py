@@ -33,6 +33,8 @@ options:
     description:
       - The client's DNS suffix search list, as a keyword (C(domains=[...])), the same option the
         M(kmsops.kms.kms_discover) module takes. An alternative to the terms.
+      - Each is a domain without C(_vlmcs._tcp.), which is put in front of it; a domain whose first
+        label starts with C(_) (C(_vlmcs._tcp.corp.example)) is refused.
     type: list
     elements: str
 notes:

@@ -39,6 +39,8 @@ options:
         suffix first).
       - Defaults to the search list of the host the task runs on (C(search) or C(domain) in
         C(/etc/resolv.conf); the last of the two wins, as in the C library).
+      - Each is a domain without C(_vlmcs._tcp.), which is put in front of it; a domain whose first
+        label starts with C(_) (C(_vlmcs._tcp.corp.example)) is refused.
     type: list
     elements: str
 seealso:

@@ -71,7 +71,10 @@ options:
         elements: dict
         suboptions:
           domain:
-            description: The DNS domain clients search (their DNS suffix).
+            description:
+              - The DNS domain clients search (their DNS suffix), without C(_vlmcs._tcp.), which is put
+                in front of it; a domain whose first label starts with C(_) (C(_vlmcs._tcp.corp.example))
+                is refused.
             type: str
             required: true
           priority:

@@ -231,6 +231,27 @@ def test_lookup_takes_domains_as_a_keyword_and_rejects_unknown_keywords(named, k
     assert "unknown keyword(s) domain; the lookup takes dns_port, domains," in misspelt["msg"]
 
 
+def test_module_and_lookup_refuse_a_domain_given_as_the_service_name(named, kms_net, run_play):
+    # issue 16, point 4: with a record really at _vlmcs._tcp._vlmcs._tcp.<site> (as kms_publish used to
+    # write it), "_vlmcs._tcp.<site>" as a domain used to find it; now it is refused before any query
+    site = kms_net.site
+    named.nsupdate("admin", f"update add _vlmcs._tcp._vlmcs._tcp.{site}. 3600 SRV 0 0 1688 kms1.{site}.")
+    assert named.dig(f"_vlmcs._tcp._vlmcs._tcp.{site}", "SRV") == [f"0 0 1688 kms1.{site}."]
+    message = (f"'_vlmcs._tcp.{site}' begins with the service name _vlmcs._tcp: give the domain clients search "
+               f"('{site}')")
+    result = run_play([
+        {"name": "module", "kmsops.kms.kms_discover": options(named, domains=[site, f"_vlmcs._tcp.{site}"]),
+         "ignore_errors": True},
+        {"name": "lookup", "ansible.builtin.debug": {
+            "msg": "{{ lookup('kmsops.kms.kms_discover', '_vlmcs._tcp.%s', nameservers=['%s'], dns_port=%d) }}"
+                   % (site, named.address, named.port)}, "ignore_errors": True},
+    ])
+    module, lookup = result[0], result[1]
+    assert module.get("failed") is True and module["msg"].startswith(f"domains[1]: {message}"), module
+    assert "candidates" not in module
+    assert lookup.get("failed") is True and f"kms_discover: domains[0]: {message}" in lookup["msg"], lookup
+
+
 def test_module_in_check_mode_without_probe_selects_the_first_candidate(named, kms_net, run_play):
     branch = kms_net.branch
     result = run_play([{"name": "Discover", "kmsops.kms.kms_discover":

@@ -180,6 +180,25 @@ def test_publish_errors_are_clear_and_change_nothing(named, site, run_play, dns_
     assert named.serial(site) == serial
 
 
+def test_domain_given_as_the_service_name_is_refused_and_nothing_is_written(named, site, run_play, dns_defaults):
+    # issue 16, point 4: "_vlmcs._tcp.SITE" as a domain used to publish _vlmcs._tcp._vlmcs._tcp.SITE
+    serial = named.serial(site)
+    hosts = [{"name": f"kms1.{site}", "addresses": ["192.0.2.10"],
+              "publish": [{"domain": site}, {"domain": f"_vlmcs._tcp.{site}"}]}]
+    result = run_play([publish(hosts)], module_defaults={GROUP: dns_defaults("admin")})
+    assert result.rc == 2, result
+    assert result[0]["msg"] == (
+        f"hosts[0].publish[1].domain: '_vlmcs._tcp.{site}' begins with the service name _vlmcs._tcp: give the "
+        f"domain clients search ('{site}'); _vlmcs._tcp. is put in front of the domain, so this would be "
+        f"_vlmcs._tcp._vlmcs._tcp.{site}")
+    assert result[0]["changed"] is False
+    # every input is checked before anything is sent: not even the valid domain was written
+    assert named.serial(site) == serial
+    assert named.dig(f"_vlmcs._tcp._vlmcs._tcp.{site}", "SRV") == []
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == []
+    assert named.dig(f"kms1.{site}", "A") == []
+
+
 def test_refused_second_zone_reports_the_zone_already_updated(named, site, run_play, dns_defaults):
     # kms1 may be published in site's zone; the branch zone's policy does not allow kms1.<site>
     # addresses, but its SRV is fine: use a host in the branch zone that is not allowed there

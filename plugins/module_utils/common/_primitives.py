@@ -165,8 +165,12 @@ def check_host_name(value, option, wildcard=False, qualified=False):
 def normalize_domain(value, option, service=False):
     """A domain in canonical form: lower case, no trailing dot.
 
-    SERVICE: the domain must still be a valid name with ``_vlmcs._tcp.`` in front of it (the
-    SRV owner KMS clients look up).
+    SERVICE: a domain where KMS SRV records are published or searched: ``_vlmcs._tcp.`` is put in
+    front of it (the SRV owner KMS clients look up), so it must still be a valid name with that
+    label, and it must not begin with a service label itself (``_vlmcs._tcp.corp.example`` would
+    become ``_vlmcs._tcp._vlmcs._tcp.corp.example``): its first label may not start with ``_``
+    (``_vlmcs``, ``_tcp``, ``_ldap``, ``_msdcs``: RFC 8552 underscored names are attributes of a
+    domain, never a domain clients search).
     """
     text = _text(value, option, "domain name")
     bare = text[:-1] if text.endswith(".") else text
@@ -176,10 +180,29 @@ def normalize_domain(value, option, service=False):
         if not _DOMAIN_LABEL.match(label):
             raise InvalidValue(f"{value!r} is not a valid domain name (label {label!r}: letters, digits, '-', '_', "
                                "not starting or ending with '-')", option)
+    if service:
+        _check_not_a_service_name(value, bare, option)
     if service and wire_length(f"{SERVICE}.{bare}") > MAX_NAME_OCTETS:
         raise InvalidValue(f"{value!r} is too long: {SERVICE}.{bare[:20]}... would be longer than "
                            f"{MAX_NAME_OCTETS} octets", option)
     return bare.lower()
+
+
+def _check_not_a_service_name(value, bare, option):
+    """Refuse a domain whose first label is an underscored service label (``_vlmcs._tcp.x``)."""
+    labels = bare.split(".")
+    if not labels[0].startswith("_"):
+        return
+    rest = list(labels)
+    while rest and rest[0].startswith("_"):
+        rest.pop(0)
+    if ".".join(labels[:2]).lower() == SERVICE:
+        what = f"the service name {SERVICE}"
+    else:
+        what = f"the service label {labels[0]!r}"
+    hint = "give the domain clients search" + (f" ({'.'.join(rest)!r})" if rest else "")
+    raise InvalidValue(f"{value!r} begins with {what}: {hint}; {SERVICE}. is put in front of the domain, "
+                       f"so this would be {SERVICE}.{bare}", option)
 
 
 def service_owner(domain):

@@ -17,7 +17,12 @@ site's zone.
 from __future__ import annotations
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_address, check_uint16
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    KMS_PORT,
+    check_address,
+    check_uint16,
+    normalize_domain,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError, partial_key
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import granted_extra_hosts
 
@@ -60,6 +65,23 @@ def _text_list(value, variable, allow_empty=True):
     if not items and not allow_empty:
         raise SitePlanError("must name at least one", variable)
     return items
+
+
+def _domain_list(value, variable, allow_empty=True):
+    """A list of domains where KMS SRV records go (common._primitives.normalize_domain with
+    service=True: no '_vlmcs._tcp.' in front), kept as written."""
+    items = _text_list(value, variable, allow_empty)
+    for index, item in enumerate(items):
+        _domain(item, f"{variable}[{index}]")
+    return items
+
+
+def _domain(value, variable):
+    try:
+        normalize_domain(value, variable, service=True)
+    except InvalidValue as exc:
+        raise SitePlanError(exc.message, exc.option) from None
+    return value
 
 
 def _domain_key(domain):
@@ -148,7 +170,7 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, topology="core"
     if activation not in ACTIVATIONS:
         raise SitePlanError(f"must be one of {', '.join(ACTIVATIONS)}, got {activation!r}", "kms_activation")
     site = _text(site, "kms_site_group")
-    domains = _text_list(domains, "kms_site_domains", allow_empty=False)
+    domains = _domain_list(domains, "kms_site_domains", allow_empty=False)
     priority = _number(priority, "kms_site_priority", 0)
     kms_group = _group(groups, _text(kms_hosts_group, "kms_hosts_group"), "kms_hosts_group")
     clients = set(groups.get(_text(clients_group, "kms_clients_group"), None) or [])
@@ -165,9 +187,11 @@ def plan_site(host, site, domains, groups, hostvars, play_hosts, topology="core"
         fallback_hosts = _group(groups, _text(fallback_site, "kms_fallback_site"), "kms_fallback_site")
         published.append((fallback_hosts, _number(fallback_priority, "kms_fallback_priority", 0), False))
 
-    if discovery_domains is None:
-        discovery_domains = [client_kms_domain] if client_kms_domain else domains
-    discovery_domains = _text_list(discovery_domains, "kms_discovery_domains")
+    if discovery_domains is None and client_kms_domain:
+        discovery_domains = [_domain(client_kms_domain, "kms_client_kms_domain")]
+    elif discovery_domains is None:
+        discovery_domains = domains
+    discovery_domains = _domain_list(discovery_domains, "kms_discovery_domains")
     searched = {_domain_key(domain) for domain in discovery_domains}
 
     publish_hosts, expected = [], []

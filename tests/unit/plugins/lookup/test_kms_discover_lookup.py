@@ -98,6 +98,7 @@ def test_lookup_rejects_a_keyword_it_does_not_know(lookup, monkeypatch, keyword)
 @pytest.mark.parametrize("terms, options, option", [
     (["site.example", "a..b"], {}, "domains[1]"),
     ([], {"domains": ["a" * 64 + ".example"]}, "domains[0]"),
+    (["_vlmcs._tcp.site.example"], {}, "domains[0]"),
     (["site.example"], {"dns_port": 0}, "dns_port"),
     (["site.example"], {"timeout": -1}, "timeout"),
 ])

@@ -404,6 +404,7 @@ class NoDns:
     (["a" * 64 + ".example"], {}, "domains[0]"),
     ([".".join(["a" * 63] * 4)], {}, "domains[0]"),
     ([".".join(["a" * 63] * 3 + ["b" * 50, "example"])], {}, "domains[0]"),  # over 255 with _vlmcs._tcp.
+    (["site.example", "_vlmcs._tcp.site.example"], {}, "domains[1]"),  # the service name, not the domain
     (["site.example"], {"dns_port": 0}, "dns_port"),
     (["site.example"], {"dns_port": 70000}, "dns_port"),
     (["site.example"], {"timeout": 0}, "timeout"),

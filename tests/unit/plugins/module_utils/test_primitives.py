@@ -126,6 +126,25 @@ def test_domain_valid_alone_but_too_long_for_the_service_label():
     assert service_owner("corp.example") == "_vlmcs._tcp.corp.example."
 
 
+@pytest.mark.parametrize("text, named, rest", [
+    ("_vlmcs._tcp.team.example", "the service name _vlmcs._tcp", "'team.example'"),
+    ("_VLMCS._TCP.Team.Example.", "the service name _vlmcs._tcp", "'Team.Example'"),
+    ("_tcp.team.example", "the service label '_tcp'", "'team.example'"),
+    ("_ldap._tcp.dc._msdcs.corp.example", "the service label '_ldap'", "'dc._msdcs.corp.example'"),
+    ("_vlmcs._tcp", "the service name _vlmcs._tcp", None),
+])
+def test_service_domain_given_as_the_service_name_is_refused_naming_the_option(text, named, rest):
+    # _vlmcs._tcp is put in front of the domain: "_vlmcs._tcp.team.example" would publish and search
+    # _vlmcs._tcp._vlmcs._tcp.team.example, which no client ever asks for
+    error = rejected(normalize_domain, text, "hosts[0].publish[1].domain", service=True)
+    assert str(error).startswith(f"hosts[0].publish[1].domain: {text!r} begins with {named}: "
+                                 "give the domain clients search"), str(error)
+    assert (rest is None and "(" not in str(error)) or f"({rest})" in str(error)
+    assert "_vlmcs._tcp._" in str(error)
+    # not a service domain: the same text is a valid name (an owner, a zone)
+    assert normalize_domain(text, "zone") == text.lower().rstrip(".")
+
+
 @pytest.mark.parametrize("text, version, expected", [
     ("192.0.2.1", 4, "192.0.2.1"), ("2001:DB8::0:1", 6, "2001:db8::1"), (" 192.0.2.1 ", None, "192.0.2.1"),
 ])

@@ -101,6 +101,7 @@ def test_module_result_is_what_the_library_computes(monkeypatch, capsys):
     ({"domains": ["a..b"]}, "domains[0]"),
     ({"domains": ["site.example", "a" * 64 + ".example"]}, "domains[1]"),
     ({"domains": [".".join(["a" * 63] * 4)]}, "domains[0]"),
+    ({"domains": ["site.example", "_VLMCS._TCP.site.example."]}, "domains[1]"),
     ({"domains": ["site.example"], "dns_port": 0}, "dns_port"),
     ({"domains": ["site.example"], "dns_port": 70000}, "dns_port"),
     ({"domains": ["site.example"], "timeout": 0}, "timeout"),

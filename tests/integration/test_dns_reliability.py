@@ -16,7 +16,7 @@ import pytest
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, TSIGError
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import DNSTransport, TSIGSigner
 from named_server import NamedServer
-from tripwire_proxy import TripwireProxy
+from tripwire_proxy import TripwireProxy, UdpOnlyRelay
 
 GROUP = "group/kmsops.kms.dns"
 WRITERS = [f"w{index:02d}" for index in range(1, 21)]
@@ -156,6 +156,38 @@ def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_reru
     assert set(zone_states(own_named).values()) == {"full"}
     again = run_play([fifty_zone_publish(own_named, own_named.port)])
     assert again.rc == 0 and again[0]["changed"] is False, again
+
+
+# -- messages that say what happened -------------------------------------------------------------
+def test_udp_answer_truncated_and_its_tcp_retry_refused_is_reported_as_the_tcp_retry(named, site, run_play,
+                                                                                     dns_defaults):
+    # issue 16, point 5: named truncates the 30-value SRV RRset over UDP (TC); the retry over TCP is
+    # refused by the relay. The message used to say "over udp: connection refused".
+    named.nsupdate("admin", "\n".join(f"update add _vlmcs._tcp.{site}. 3600 SRV 0 0 1688 old{index:02d}.{site}."
+                                      for index in range(30)))
+    relay = UdpOnlyRelay(named.port)
+    try:
+        conn = dict(dns_defaults("kms-publisher"), server_port=relay.port, protocol="udp")
+        serial = named.serial(site)
+        # a small answer fits in UDP: through the relay, the UPDATE of the branch zone works
+        small = run_play([{"kmsops.kms.kms_publish": dict(conn, hosts=[
+            {"name": f"kms1.branch.{site}", "addresses": ["192.0.2.11"], "publish": [{"domain": f"branch.{site}"}]}])}])
+        assert small.rc == 0, small
+        assert small[0]["zones"] == [{"zone": f"branch.{site}.", "changed": True, "update_sent": True, "attempts": 1,
+                                      "state": "updated"}]
+        assert relay.truncated == 0
+        big = run_play([{"kmsops.kms.kms_publish": dict(conn, hosts=[
+            {"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]}])}])
+    finally:
+        relay.close()
+    assert relay.truncated >= 1, "named did not truncate the SRV answer: the test proves nothing"
+    assert big.rc == 2, big
+    assert big[0]["msg"] == (f"server: cannot reach {named.address} port {relay.port} over tcp (retrying a truncated "
+                             "udp answer): connection refused"), big[0]["msg"]
+    assert big[0]["changed"] is False and big[0]["zones"] == []
+    assert named.serial(site) == serial
+    assert named.dig(f"kms1.{site}", "A") == []
+    assert named.dig(f"kms1.branch.{site}", "A") == ["192.0.2.11"]
 
 
 # -- TSIG failures -----------------------------------------------------------------------------

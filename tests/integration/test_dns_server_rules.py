@@ -113,6 +113,9 @@ def test_servfail_over_the_record_limit_names_max_records_per_type(named, site, 
     assert "SERVFAIL" in message
     assert f"_vlmcs._tcp.{site}. SRV would hold 101 records" in message
     assert "max-records-per-type (default 100)" in message
+    # sent and answered SERVFAIL (issue 16, point 5: this used to say update_sent false)
+    assert result[0]["zones"] == [{"zone": f"{site}.", "changed": True, "update_sent": True, "attempts": 1,
+                                   "state": "failed"}]
     assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == []
     hundred = run_play([record(zone=site, name="_vlmcs._tcp", type="SRV", values=values[:100])],
                        module_defaults={GROUP: dns_defaults("admin")})

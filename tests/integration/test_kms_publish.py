@@ -210,7 +210,8 @@ def test_refused_second_zone_reports_the_zone_already_updated(named, site, run_p
     assert result[0]["changed"] is True
     assert result[0]["zones"] == [
         {"zone": f"{site}.", "changed": True, "update_sent": True, "attempts": 1, "state": "updated"},
-        {"zone": f"branch.{site}.", "changed": True, "update_sent": False, "attempts": 1, "state": "failed"}]
+        # sent and answered REFUSED (issue 16, point 5: this used to say update_sent false)
+        {"zone": f"branch.{site}.", "changed": True, "update_sent": True, "attempts": 1, "state": "failed"}]
     assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 0 1688 kms1.{site}."]
     assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == []
 

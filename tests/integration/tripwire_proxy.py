@@ -1,6 +1,7 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A TCP relay in front of the real named that does something to the server at an exact moment.
+"""Relays in front of the real named: a TCP relay that does something to the server at an exact
+moment (TripwireProxy), and a relay that passes UDP and refuses TCP (UdpOnlyRelay).
 
 DNS over TCP passes through unchanged in both directions. The relay counts the UPDATE messages the
 client sends; right after the Nth one has been handed to named it calls ``trip()`` once (the fault
@@ -117,3 +118,47 @@ class TripwireProxy:
                 client.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class UdpOnlyRelay:
+    """A relay in front of the real named that serves UDP only, as behind a firewall that lets DNS
+    over UDP through and refuses TCP.
+
+    Every UDP datagram goes to named and named's answer comes back unchanged (named sets TC itself
+    when the answer does not fit). TCP to the same port is refused: the port is bound and never
+    listens, so a connect gets RST (ECONNREFUSED). It answers nothing itself.
+    """
+
+    def __init__(self, upstream_port, address="127.0.0.1"):
+        self.upstream = (address, upstream_port)
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((address, 0))
+        self.port = self.udp.getsockname()[1]
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind((address, self.port))  # bound, never listening: TCP connects are refused
+        self.truncated = 0  # answers with TC passed on
+        threading.Thread(target=self._relay, daemon=True).start()
+
+    def close(self):
+        for sock in (self.udp, self.tcp):
+            sock.close()
+
+    def _relay(self):
+        while True:
+            try:
+                query, client = self.udp.recvfrom(65535)
+            except OSError:
+                return
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as upstream:
+                upstream.settimeout(5)
+                try:
+                    upstream.sendto(query, self.upstream)
+                    answer = upstream.recvfrom(65535)[0]
+                except OSError:
+                    continue
+            if len(answer) > 2 and answer[2] & 0x02:  # TC
+                self.truncated += 1
+            try:
+                self.udp.sendto(answer, client)
+            except OSError:
+                return

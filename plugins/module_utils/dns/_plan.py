@@ -123,6 +123,9 @@ class ZonePlan:
         self.zone = zone
         self.items = items
         self.attempts = 0
+        # the UPDATE of this zone was written to the network (whatever the answer: NOERROR, REFUSED,
+        # SERVFAIL, or none at all); False in check mode, when nothing changed, and when it failed
+        # before the message went out
         self.update_sent = False
         self.outcome = None  # "unknown", "failed" or "ignored" when the UPDATE did not succeed
 
@@ -279,7 +282,9 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
     KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again.
 
     When the UPDATE fails, the error's ``applied`` holds this zone's plan with its outcome:
-    ``unknown`` when it was sent and no answer came (it may or may not be applied)."""
+    ``unknown`` when it was sent and no answer came (it may or may not be applied), ``failed``
+    otherwise; its ``update_sent`` says whether the message went out (an answer such as REFUSED
+    or SERVFAIL means it did)."""
     for attempt in range(1, max_attempts + 1):
         plan = plan_zone(transport, zone, changes, known if attempt == 1 else None)
         plan.attempts = attempt
@@ -292,15 +297,21 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
             sleep(random.uniform(0, min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1))))
             continue
         except ServerFailure as exc:
-            plan.outcome = "failed"
+            plan.update_sent, plan.outcome = True, "failed"  # SERVFAIL is an answer to the UPDATE
             raise ServerFailure(servfail_message(plan, exc.message), exc.option, applied=[plan]) from None
         except (DNSTimeout, DNSConnectionError) as exc:
-            plan.outcome = "unknown"
+            if not getattr(transport, "message_written", True):
+                # e.g. the reconnect was refused before the message went out: nothing reached the server
+                plan.outcome = "failed"
+                raise type(exc)(f"{exc.message}; the UPDATE of zone {zone} was not sent", exc.option,
+                                applied=[plan]) from None
+            plan.update_sent, plan.outcome = True, "unknown"
             raise type(exc)(f"{exc.message}; the UPDATE of zone {zone} was sent and may or may not have been "
                             "applied (its state is unknown in zones): run again to converge",
                             exc.option, applied=[plan]) from None
         except DNSError as exc:
-            plan.outcome = "failed"
+            # an answer (REFUSED, NOTAUTH, a bad signature) means the UPDATE was sent
+            plan.update_sent, plan.outcome = getattr(transport, "message_written", True), "failed"
             exc.applied = [plan]
             raise
         plan.update_sent = True

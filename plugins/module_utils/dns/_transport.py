@@ -302,9 +302,15 @@ class DNSTransport:
         self._sock = None
         self._prepared = False
         self.messages_sent = 0
+        # whether the message of the last exchange was written to the network (a TCP connection that
+        # was open, or a UDP datagram): then the server may have it, whatever came back or failed
+        self.message_written = False
+        self._tcp_retry = False  # the TCP retry of a truncated UDP answer is under way
 
     # -- plumbing ----------------------------------------------------------------------------
     def _where(self):
+        if self._tcp_retry:
+            return f"{self.server} port {self.port} over tcp (retrying a truncated udp answer)"
         return f"{self.server} port {self.port} over {self.protocol}"
 
     def _connect(self):
@@ -327,13 +333,19 @@ class DNSTransport:
             self._sock = None
 
     def _exchange_once(self, message):
+        self._tcp_retry = False
         if self.protocol == "udp":
+            self.message_written = True
             response = dns.query.udp(message, self.address, timeout=self.timeout, port=self.port)
             if response.flags & dns.flags.TC:
+                # errors of this retry name tcp (see _where), not the udp that was answered
+                self._tcp_retry = True
                 response = dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port)
+                self._tcp_retry = False
             return response
         if self._sock is None:
             self._sock = self._connect()
+        self.message_written = True
         return dns.query.tcp(message, self.address, timeout=self.timeout, port=self.port, sock=self._sock)
 
     def _handled_errors(self):
@@ -357,6 +369,7 @@ class DNSTransport:
 
     def exchange(self, message):
         """Sign, send, receive and verify one message. Map transport and TSIG failures."""
+        self.message_written = False
         if not self._prepared:
             self.signer.prepare(self)
             self._prepared = True

@@ -9,11 +9,19 @@ import dns.name
 import pytest
 
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import publish_changes
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import CNAMEConflict
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
+    CNAMEConflict,
+    DNSConnectionError,
+    DNSTimeout,
+    ServerFailure,
+    TSIGError,
+    UpdateRefused,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     PlannedRRset,
     RRsetChange,
     ZonePlan,
+    apply_zone,
     build_update,
     cname_conflict,
     exclusive,
@@ -204,6 +212,44 @@ def test_zone_states():
     plan.outcome = "unknown"
     assert plan.state == "unknown"
     assert ZonePlan(ZONE, [item(before, remove())]).state == "unchanged"
+
+
+class FailingUpdate:
+    """A transport whose reads find nothing and whose UPDATE fails with ERROR; WRITTEN is what a
+    DNSTransport's message_written says afterwards (the message went out, or not)."""
+
+    def __init__(self, error, written):
+        self.error = error
+        self.written = written
+        self.message_written = None
+
+    def read_rrset(self, owner, rdtype):
+        return RRset(owner, rdtype)
+
+    def send_update(self, update):
+        self.message_written = self.written
+        raise self.error
+
+
+@pytest.mark.parametrize("error, written, update_sent, state, said", [
+    (UpdateRefused("the server REFUSED the update", "key_name"), True, True, "failed", "REFUSED"),
+    (ServerFailure("the update to zone corp.example. failed: SERVFAIL", "server"), True, True, "failed", "SERVFAIL"),
+    (TSIGError("the server rejected the signature (BADSIG)", "key_secret"), True, True, "failed", "BADSIG"),
+    (DNSTimeout("no answer within 2 s", "timeout"), True, True, "unknown", "was sent and may or may not"),
+    (DNSConnectionError("no answer: the server closed the connection", "server"), True, True, "unknown",
+     "was sent and may or may not"),
+    (DNSConnectionError("cannot reach ns1: connection refused", "server"), False, False, "failed",
+     "the UPDATE of zone corp.example. was not sent"),
+])
+def test_update_sent_is_true_whenever_the_update_went_out_whatever_came_back(error, written, update_sent, state, said):
+    # issue 16, point 5: a zone answered REFUSED or SERVFAIL, and an unknown one, used to say update_sent=false
+    _before, values = srv_owner_rrset(1)
+    change = RRsetChange(name("_vlmcs._tcp.corp.example."), "SRV", merge(values, 3600), "hosts[0]")
+    with pytest.raises(type(error)) as raised:
+        apply_zone(FailingUpdate(error, written), ZONE, [change], check_mode=False)
+    plan = raised.value.applied[-1]
+    assert (plan.update_sent, plan.state) == (update_sent, state)
+    assert said in str(raised.value)
 
 
 @pytest.mark.parametrize("count,likely", [(101, "101 records: BIND 9.18.28"), (40, "sets it to 39 or less")])

@@ -6,7 +6,12 @@
 #
 #   kmsops/debian:bookworm      base image: debootstrap --variant=minbase + docker import
 #   kmsops/<dir>:latest         one image per tests/containers/<dir>/Dockerfile, FROM the base
-#                               (bind, client, kmshost-standin)
+#                               (bind, client, kmshost-standin, samba-ad)
+#
+# With KMSOPS_DEBIAN_SUITE=trixie (Debian 13: BIND 9.20, Samba 4.22, Python 3.13) the same
+# images are built on a trixie base: kmsops/debian:trixie and kmsops/<dir>:trixie. The
+# Dockerfiles name the bookworm base; for another suite their FROM line is rewritten to that
+# suite's base when the image is built (the bookworm images and their hashes stay as they are).
 #
 # Usage: tests/containers/build_images.sh [--force] [--list] [IMAGE...]
 #   IMAGE      directory names under tests/containers (default: all); the base image is built
@@ -20,13 +25,16 @@
 # rebuilt, so an edited Dockerfile takes effect on the next run without --force.
 #
 # Environment: KMSOPS_DEBIAN_SUITE (bookworm), KMSOPS_DEBIAN_MIRROR (debootstrap's default),
-# KMSOPS_BASE_IMAGE (kmsops/debian:bookworm), DEBOOTSTRAP_TMPDIR (/var/tmp).
+# KMSOPS_BASE_IMAGE (kmsops/debian:<suite>), DEBOOTSTRAP_TMPDIR (/var/tmp).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 SUITE="${KMSOPS_DEBIAN_SUITE:-bookworm}"
 MIRROR="${KMSOPS_DEBIAN_MIRROR:-}"
 BASE_IMAGE="${KMSOPS_BASE_IMAGE:-kmsops/debian:${SUITE}}"
+# the tag of the images built FROM the base: latest for bookworm (what every test names), the
+# suite's name otherwise
+if [ "$SUITE" = bookworm ]; then TAG=latest; else TAG="$SUITE"; fi
 BASE_INCLUDE="python3,python3-apt,procps"
 LABEL="org.kmsops.context-hash"
 
@@ -60,6 +68,8 @@ context_hash() {
     base_id="$(docker image inspect --format '{{ .Id }}' "$BASE_IMAGE")"
     {
         printf 'base=%s\n' "$base_id"
+        # (a bookworm image keeps the hash it had before other suites were added)
+        [ "$SUITE" = bookworm ] || printf 'suite=%s\n' "$SUITE"
         (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
         # file modes matter too (the entrypoint must stay executable)
         (cd "$dir" && find . -type f -printf '%m %p\n' | LC_ALL=C sort)
@@ -110,7 +120,7 @@ build_base() {
 }
 
 build_role_image() {
-    local force="$2" dir="$HERE/$1" image="kmsops/$1:latest" want have started
+    local force="$2" dir="$HERE/$1" image="kmsops/$1:$TAG" want have started
     if [ ! -f "$dir/Dockerfile" ]; then
         log "no Dockerfile in $dir"
         return 1
@@ -124,7 +134,9 @@ build_role_image() {
     started="$(date +%s)"
     log "building $image from $dir"
     local output
-    if ! output="$(docker build --label "$LABEL=$want" --tag "$image" "$dir" 2>&1)"; then
+    # the Dockerfile, FROM this suite's base image
+    if ! output="$(sed "s|^FROM kmsops/debian:bookworm\$|FROM $BASE_IMAGE|" "$dir/Dockerfile" \
+                   | docker build --label "$LABEL=$want" --tag "$image" --file - "$dir" 2>&1)"; then
         printf '%s\n' "$output" >&2
         log "building $image failed"
         return 1
@@ -146,11 +158,11 @@ main() {
             --force) force=1 ;;
             --list)
                 echo "$BASE_IMAGE"
-                all_images | sed 's|^|kmsops/|; s|$|:latest|'
+                all_images | sed "s|^|kmsops/|; s|\$|:$TAG|"
                 return 0
                 ;;
             -h | --help)
-                sed -n '5,22p' "${BASH_SOURCE[0]}"
+                sed -n '5,28p' "${BASH_SOURCE[0]}"
                 return 0
                 ;;
             -*)

@@ -71,8 +71,11 @@ def require_docker_engine(*tools):
             pytest.fail(f"{name} is missing on the controller: apt-get install bind9-dnsutils")
 
 
-def build_image(directory):
-    """Build kmsops/DIRECTORY (and its base) unless an up-to-date image exists; return its name."""
-    proc = subprocess.run([BUILD_IMAGES, directory], capture_output=True, text=True, check=False, timeout=900)
+def build_image(directory, suite="bookworm"):
+    """Build kmsops/DIRECTORY for Debian SUITE (and its base) unless an up-to-date image exists;
+    return its name: kmsops/DIRECTORY:latest for bookworm, kmsops/DIRECTORY:SUITE otherwise."""
+    env = dict(os.environ, KMSOPS_DEBIAN_SUITE=suite)
+    proc = subprocess.run([BUILD_IMAGES, directory], capture_output=True, text=True, check=False, timeout=900,
+                          env=env)
     assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
-    return f"kmsops/{directory}:latest"
+    return f"kmsops/{directory}:{'latest' if suite == 'bookworm' else suite}"

@@ -32,7 +32,7 @@ attributes:
     support: none
   platform:
     platforms: posix
-    details: A Samba AD DC (tested with Samba 4.17, Debian 12).
+    details: A Samba AD DC (tested with Samba 4.17, Debian 12, and Samba 4.22, Debian 13).
 options:
   zone:
     description: The AD-integrated zone, for example C(ad.example.com).

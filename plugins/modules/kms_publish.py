@@ -145,7 +145,7 @@ EXAMPLES = r"""
     key_algorithm: gss-tsig
     kerberos_principal: kmspub@AD.EXAMPLE.COM
     kerberos_keytab: /etc/kmsops/kmspub.keytab
-    # verify_reply_signature: false   # only for a Samba 4.17 DC, see the option
+    # verify_reply_signature: false   # only for a Samba 4.17 DC (not 4.22), see the option
     hosts:
       - name: kms1.ad.example.com
         addresses: [192.0.2.10]

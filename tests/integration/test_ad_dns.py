@@ -38,10 +38,23 @@ KEYTAB = "/tmp/kmspub.keytab"
 READY_TIMEOUT = 240
 
 
-@pytest.fixture(scope="module")
-def samba_image():
+# the Debian releases whose Samba the tests run against (tests/containers/build_images.sh builds
+# kmsops/samba-ad on each): Samba 4.17 on Debian 12, Samba 4.22 on Debian 13
+SUITES = {"bookworm": "4.17", "trixie": "4.22"}
+# what differs between them, as measured by these tests:
+# the rcode of an update the zone's ACL denies: of a name that exists, of a new name
+DENIED_RCODE = {"4.17": {"change": "SERVFAIL", "create": "SERVFAIL"},
+                "4.22": {"change": "REFUSED", "create": "SERVFAIL"}}
+# whether replies to signed requests verify as RFC 8945 requires: Samba 4.17 signs every reply
+# without the request MAC's length prefix (verify_reply_signature must be false there); Samba 4.22
+# signs replies that report success right, but not the REFUSED reply to a denied update
+STRICT_SUCCESS_VERIFIES = {"4.17": False, "4.22": True}
+
+
+@pytest.fixture(scope="module", params=list(SUITES), ids=[f"samba-{v}" for v in SUITES.values()])
+def samba_image(request):
     require_docker_engine("dig")
-    return build_image("samba-ad")
+    return build_image("samba-ad", suite=request.param), SUITES[request.param]
 
 
 def _address(name):
@@ -53,7 +66,9 @@ def _address(name):
 
 @pytest.fixture(scope="module")
 def lab(samba_image, tmp_path_factory):
-    """The DC and the client containers; yields their names and the DC's address."""
+    """The DC and the client containers; yields their names, the DC's address and Samba version
+    ("samba": 4.17 or 4.22, the key of the tables above)."""
+    samba_image, samba = samba_image
     suffix = uuid.uuid4().hex[:8]
     dc_name, client_name = f"kmsops-test-ad-dc-{suffix}", f"kmsops-test-ad-client-{suffix}"
     try:
@@ -71,6 +86,8 @@ def lab(samba_image, tmp_path_factory):
             assert time.monotonic() - started < READY_TIMEOUT, "the Samba DC is not ready after %d s" % READY_TIMEOUT
             time.sleep(1)
         start_seconds = time.monotonic() - started
+        version = _docker("exec", dc_name, "samba", "--version").stdout.strip()
+        assert version.startswith(f"Version {samba}."), version
         address = _address(dc_name)
         _docker("run", "--detach", "--name", client_name, "--hostname", "client1",
                 "--add-host", f"{DC}:{address}", "--add-host", f"alias.{ZONE}:{address}",
@@ -79,7 +96,7 @@ def lab(samba_image, tmp_path_factory):
         _docker("cp", f"{dc_name}:/export/kmspub.keytab", str(keytab))
         _docker("cp", str(keytab), f"{client_name}:{KEYTAB}")
         yield {"dc": dc_name, "client": client_name, "address": address, "keytab": keytab.read_bytes(),
-               "start_seconds": start_seconds}
+               "start_seconds": start_seconds, "version": version, "samba": samba}
     finally:
         _docker("rm", "--force", dc_name, client_name, check=False)
 
@@ -176,8 +193,13 @@ def branch_rights(lab, play):
     return result[0], result[1], result[2]
 
 
+def ace_rights(text):
+    """The rights of an SDDL access mask as a set of its two-letter codes."""
+    return {text[i:i + 2] for i in range(0, len(text), 2)}
+
+
 def test_dc_starts_and_zones_take_only_secure_updates(lab):
-    print(f"Samba DC started and ready in {lab['start_seconds']:.1f} s")
+    print(f"Samba DC ({lab['version']}) started and ready in {lab['start_seconds']:.1f} s")
     zoneinfo = _docker("exec", lab["dc"], "samba-tool", "dns", "zoneinfo", "127.0.0.1", ZONE,
                        "-U", "administrator", f"--password={ADMIN_PASSWORD}").stdout
     assert re.search(r"fAllowUpdate\s*:\s*DNS_ZONE_UPDATE_SECURE", zoneinfo), zoneinfo
@@ -196,7 +218,9 @@ def test_ad_dns_rights_grants_the_branch_zone_once(branch_rights, lab):
     assert again["changed"] is False and again["zone_create_restricted"] is False, again
     sddl = _docker("exec", lab["dc"], "samba-tool", "dsacl", "get", "--objectdn",
                    f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example").stdout
-    assert f"(A;;RPWPLCRCSDDT;;;{applied['group_sid']})" in sddl, sddl
+    # the group's ACE with exactly these rights (Samba 4.22 lists them in another order than 4.17)
+    rights = [ace_rights(ace) for ace in re.findall(r"\(A;;([A-Z]+);;;" + re.escape(applied["group_sid"]) + r"\)", sddl)]
+    assert rights == [{"RP", "WP", "LC", "RC", "SD", "DT"}], sddl
     # the node exists without records: nothing answers yet
     assert dig(lab, f"_vlmcs._tcp.{BRANCH}", "SRV") == []
 
@@ -286,27 +310,50 @@ def test_non_member_cannot_publish(lab, play):
     result = play([publish([{"name": f"kms1.{ZONE}", "addresses": ["192.0.2.66"],
                              "publish": [{"domain": ZONE, "priority": 9}]}])])
     failed = result[0]
+    denied = DENIED_RCODE[lab["samba"]]
     assert failed.get("failed") is True and failed.get("changed") is False, result
-    assert "SERVFAIL" in failed["msg"] and "ACL" in failed["msg"] and "kmsother@LAB.EXAMPLE" in failed["msg"], failed
+    assert f"answered {denied['change']} " in failed["msg"], failed
+    assert "ACL" in failed["msg"] and "kmsother@LAB.EXAMPLE" in failed["msg"], failed
     assert failed["option"] == "kerberos_principal"
     # nor can it create a name of its own: the zone no longer lets authenticated users create names
     created = play([{"name": "new name", "ignore_errors": True, "kmsops.kms.dns_record": {
         "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
         "name": f"rogue.{ZONE}", "type": "A", "values": ["192.0.2.66"]}}])
-    assert created[0].get("failed") is True and "SERVFAIL" in created[0]["msg"], created
+    assert created[0].get("failed") is True and f"answered {denied['create']} " in created[0]["msg"], created
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == before
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
     assert dig(lab, f"rogue.{ZONE}", "A") == []
 
 
-def test_strict_reply_verification_fails_on_samba_and_writes_nothing(lab, play):
+def test_strict_reply_verification_by_samba_version(lab, play):
+    """Strict verification (the default) fails on Samba 4.17's replies and writes nothing; on
+    Samba 4.22 it holds for replies that report success, but the reply to a denied update does not
+    verify: the task fails on the signature (not on the ACL) and nothing is written."""
     kinit(lab, "kmspub")
     before = dig(lab, f"kms1.{ZONE}", "A")
     result = play([publish([dict(KMS1, addresses=["192.0.2.77"])], verify_reply_signature=True)])
-    failed = result[0]
-    assert failed.get("failed") is True and failed["option"] == "verify_reply_signature", result
-    assert "does not verify" in failed["msg"] and "Samba 4.17" in failed["msg"], failed
-    # the first signed message is a read: nothing was sent that changes the zone
+    print(f"Samba {lab['samba']}: strict reply verification -> {result[0].get('msg') or 'verified'}")
+    if not STRICT_SUCCESS_VERIFIES[lab["samba"]]:
+        failed = result[0]
+        assert failed.get("failed") is True and failed["option"] == "verify_reply_signature", result
+        assert "does not verify" in failed["msg"] and "Samba 4.17" in failed["msg"], failed
+        # the first signed message is a read: nothing was sent that changes the zone
+        assert dig(lab, f"kms1.{ZONE}", "A") == before
+        return
+    applied = result[0]
+    assert applied.get("changed") is True and not applied.get("failed"), result
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.77"]
+    # the REFUSED reply to a denied update does not verify: a signature error, nothing written
+    kinit(lab, "kmsother")
+    denied = play([publish([dict(KMS1, addresses=["192.0.2.78"])], verify_reply_signature=True)])
+    print(f"Samba {lab['samba']}: strict, denied update -> {denied[0].get('msg')}")
+    assert denied[0].get("failed") is True and denied[0]["option"] == "verify_reply_signature", denied
+    assert "does not verify" in denied[0]["msg"], denied
+    assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.77"]
+    # back to what the next test expects, strict again
+    kinit(lab, "kmspub")
+    restored = play([publish([dict(KMS1, addresses=before)], verify_reply_signature=True)])
+    assert restored[0].get("changed") is True and not restored[0].get("failed"), restored
     assert dig(lab, f"kms1.{ZONE}", "A") == before
 
 

@@ -6,16 +6,18 @@
 ``prepare`` once before its first message (TKEY negotiation over TCP, RFC 3645 section 4), then
 ``sign`` for every message; the one security context is reused for the whole module run.
 
-Two things differ from the RFCs on Samba 4.17's internal DNS (see docs/samba-ad.md):
+Two things differ from the RFCs on Samba's internal DNS (see docs/samba-ad.md):
 
 * the key name must be a single label (``<uuid>.``): Samba re-encodes the TSIG record
   uncompressed to find it, and a compressed multi-label name is rejected (BADSIG);
-* Samba signs replies to signed requests without the two-byte length of the request MAC that
-  RFC 8945 section 4.3.3 puts in front of it. Strict verification (the default) therefore fails
-  on Samba's replies. With ``verify_reply_signature=false`` a reply is also accepted when its
-  signature verifies in Samba's layout, and an *error* reply (non-zero rcode) is accepted even when
-  it verifies in neither layout (Samba signs those differently again): an unverified reply can
-  make a task fail, never make it report success.
+* Samba 4.17 (Debian 12) signs replies to signed requests without the two-byte length of the
+  request MAC that RFC 8945 section 4.3.3 puts in front of it. Strict verification (the default)
+  therefore fails on its replies. Samba 4.22 (Debian 13) signs the replies that report success as
+  RFC 8945 requires, but its REFUSED reply to an update the zone's ACL denies does not verify
+  (tests/integration/test_ad_dns.py runs against both). With ``verify_reply_signature=false`` a
+  reply is also accepted when its signature verifies in Samba 4.17's layout, and an *error* reply
+  (non-zero rcode) is accepted even when it verifies in neither layout (Samba signs those
+  differently again): an unverified reply can make a task fail, never make it report success.
 
 Everything about Kerberos failures is turned into one error naming the option to fix; the
 explanation itself (``explain_gss_failure``) is plain text matching, unit-tested without gssapi.
@@ -245,11 +247,13 @@ class GSSTSIGSigner:
         self.acting_as = principal or "the ticket cache's principal"
 
     @property
-    def servfail_hint(self):
-        return ("an AD-integrated zone answers SERVFAIL when the account may not change a name, so this "
-                f"is most likely the zone's ACL: give {self.acting_as} (or a group it is in) rights on "
-                "these names (see the kmsops.kms.ad_dns_rights module); the server said no more than "
-                "SERVFAIL")
+    def denied_hint(self):
+        """What SERVFAIL or REFUSED to a signed update most likely means on an AD-integrated zone."""
+        return ("an AD-integrated zone answers SERVFAIL or REFUSED when the account may not change or "
+                "create a name (Samba 4.17: SERVFAIL; Samba 4.22: REFUSED for a name that exists, SERVFAIL "
+                "for a new one), so this is most likely the zone's ACL: give "
+                f"{self.acting_as} (or a group it is in) rights on these names (see the "
+                "kmsops.kms.ad_dns_rights module)")
 
     def describe(self):
         return f"signed with GSS-TSIG as {self.acting_as}"
@@ -360,8 +364,10 @@ class GSSTSIGSigner:
             if self.strict:
                 return TSIGError(
                     f"the signature of the reply from {where} does not verify. Samba 4.17's internal "
-                    "DNS signs its replies without the request MAC's length prefix that RFC 8945 "
-                    "requires; if this server is such a Samba DC, set verify_reply_signature=false. "
+                    "DNS (Debian 12) signs its replies without the request MAC's length prefix that "
+                    "RFC 8945 requires, and Samba 4.22's REFUSED reply to an update the zone's ACL denies "
+                    "does not verify either; if this server is such a Samba DC, set "
+                    "verify_reply_signature=false. "
                     "When this happens after an update, the update may have been applied: read the "
                     "records back", "verify_reply_signature")
             return TSIGError(

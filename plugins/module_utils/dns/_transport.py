@@ -236,17 +236,21 @@ def translate_exchange_error(exc, where, timeout, key_name):
     return DNSError(f"bad answer from {where}: {exc}", "server")
 
 
-def check_update_response(response, zone, signer_description, servfail_hint=None):
+def check_update_response(response, zone, signer_description, denied_hint=None):
     """Map the rcode of an UPDATE response; raise PrerequisiteFailed when the RRsets changed.
 
-    SERVFAIL_HINT: what the signer knows SERVFAIL most likely means (AD answers SERVFAIL when
-    the zone's ACL denies the change), added to the message."""
+    DENIED_HINT: what the signer knows SERVFAIL or REFUSED most likely means (an AD-integrated
+    zone answers one of them, depending on the server, when its ACL denies the change), added to
+    the message, which then names the principal as the option to fix."""
     rcode = response.rcode()
     text = dns.rcode.to_text(rcode)
     if rcode == dns.rcode.NOERROR:
         return response
     if text in _PREREQ_RCODES:
         raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
+    if rcode in (dns.rcode.REFUSED, dns.rcode.SERVFAIL) and denied_hint:
+        raise UpdateRefused(f"the server answered {text} to the update of zone {zone} {signer_description}: "
+                            f"{denied_hint}; the server said no more than {text}", "kerberos_principal")
     if rcode == dns.rcode.REFUSED:
         # BIND refuses for several reasons and does not say which in the answer; name them all
         raise UpdateRefused(f"the server REFUSED the update to zone {zone} {signer_description}. "
@@ -254,9 +258,6 @@ def check_update_response(response, zone, signer_description, servfail_hint=None
                             "let this key change these records; a name or SRV/MX target breaks its "
                             "check-names rules (e.g. '*' or '_' in a host name); or the zone does not "
                             "accept dynamic updates", "key_name")
-    if rcode == dns.rcode.SERVFAIL and servfail_hint:
-        raise UpdateRefused(f"the server answered SERVFAIL to the update of zone {zone} {signer_description}: "
-                            f"{servfail_hint}", "kerberos_principal")
     if rcode == dns.rcode.SERVFAIL:
         raise ServerFailure(f"the update to zone {zone} failed: SERVFAIL", "server")
     if rcode == dns.rcode.NOTZONE:
@@ -474,4 +475,4 @@ class DNSTransport:
         self._check_notauth(response, "update")
         zone = update.zone[0].name if update.zone else "?"
         return check_update_response(response, zone, self.signer.describe(),
-                                     getattr(self.signer, "servfail_hint", None))
+                                     getattr(self.signer, "denied_hint", None))

@@ -153,11 +153,23 @@ def test_gss_options_are_in_the_argument_spec_with_safe_defaults():
         assert option in spec
 
 
-def test_servfail_with_a_hint_says_acl_without_claiming_more():
+@pytest.mark.parametrize("rcode", [dns.rcode.SERVFAIL, dns.rcode.REFUSED])
+def test_denial_with_a_hint_says_acl_without_claiming_more(rcode):
+    # Samba 4.17 answers SERVFAIL when the zone's ACL denies a change, Samba 4.22 REFUSED
     response = dns.message.make_response(dns.message.make_query("x.lab.example.", "A"))
-    response.set_rcode(dns.rcode.SERVFAIL)
-    hint = "most likely the zone's ACL; the server said no more than SERVFAIL"
+    response.set_rcode(rcode)
+    hint = "most likely the zone's ACL"
     with pytest.raises(UpdateRefused) as error:
         check_update_response(response, "lab.example.", "signed with GSS-TSIG as kmsother@LAB.EXAMPLE", hint)
+    text = dns.rcode.to_text(rcode)
     assert error.value.option == "kerberos_principal"
-    assert "SERVFAIL" in str(error.value) and "kmsother@LAB.EXAMPLE" in str(error.value) and hint in str(error.value)
+    assert f"answered {text} " in str(error.value) and "kmsother@LAB.EXAMPLE" in str(error.value)
+    assert hint in str(error.value) and str(error.value).endswith(f"the server said no more than {text}")
+
+
+def test_refused_without_a_hint_names_the_key_and_every_cause():
+    response = dns.message.make_response(dns.message.make_query("x.corp.example.", "A"))
+    response.set_rcode(dns.rcode.REFUSED)
+    with pytest.raises(UpdateRefused) as error:
+        check_update_response(response, "corp.example.", "signed with key k")
+    assert error.value.option == "key_name" and "update-policy" in str(error.value)

@@ -16,6 +16,7 @@ class ActionModule(KmsActionBase):
     def kms_run(self, params, task_vars):
         state, _applied = self.execute(task_vars)
         plan = plan_client(params, state)
+        self.warnings.extend(plan.warnings)
         applied = []
         facts = summarize(state)
         if plan.changed and not self.check_mode:

@@ -29,8 +29,14 @@ attributes:
   bypass_host_loop:
     support: none
 requirements:
-  - Windows 7 / Windows Server 2008 R2 (build 7600) or later; older builds are refused with a clear
-    message. The KMS lookup-domain methods (O(kmsops.kms.kms_client#module:kms_domain)) need
-    Windows 8 / Windows Server 2012 (build 9200).
-  - PowerShell 5.1 (Windows Management Framework 5.1, which does not install on Vista / Server 2008).
+  - "Supported: Windows Server 2016 / Windows 10 (build 14393 / 10240) and later, with PowerShell 5.1
+    and the .NET Framework 4 - what ansible-core itself supports on a managed Windows host (its
+    Windows guide)."
+  - "May work, not supported: Windows 7 / Windows Server 2008 R2 (build 7600) to Windows 8.1 / Windows
+    Server 2012 R2 with Windows Management Framework 5.1 and .NET Framework 4 installed; the task
+    warns. The KMS lookup-domain methods (O(kmsops.kms.kms_client#module:kms_domain)) need Windows 8
+    / Windows Server 2012 (build 9200)."
+  - "Refused with a clear message (read on the host before anything is planned): builds older than
+    7600, PowerShell older than 5.1, no .NET Framework 4 (WMF 5.1 does not install on Vista / Server
+    2008)."
 """

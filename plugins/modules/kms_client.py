@@ -38,6 +38,13 @@ options:
         Windows Server 23H2 (build 25398), whose caption is the one of the 1809-20H2
         Semi-Annual Channel rows but for which Microsoft publishes no key in that table.
       - Not changed when omitted. slmgr.vbs C(/ipk).
+      - "After installing a key the task restarts the Software Protection service (C(sppsvc)), as
+        Microsoft's \"Slmgr.vbs options for obtaining volume activation information\" asks for
+        C(/ipk): to prevent instability in the license service, the system or the Software
+        Protection Service should be restarted."
+      - Installing a client key also deletes the C(KeyManagementServiceVersion) registry value
+        (native and under C(Wow6432Node)) when it is set, as slmgr.vbs C(/ipk) does after installing
+        a key that is not a KMS host key (unless another product, such as Office, has a KMS host key).
     type: str
   kms_host:
     description:
@@ -45,7 +52,9 @@ options:
         written in brackets (V([2001:db8::10]:1688)). Without a port the default 1688 is set.
       - An IPv6 address is set on Windows in its bracketed form (C([2001:db8::10])), as slmgr.vbs
         does and Microsoft documents (C([hostname]:port)); the port is set apart.
-      - slmgr.vbs C(/skms).
+      - slmgr.vbs C(/skms). A fixed host makes O(kms_domain) ineffective (Microsoft, slmgr.vbs options page,
+        C(/skms-domain) - it has no effect if the specific single KMS host is set with C(/skms)); the
+        task warns when both are set.
     type: str
   dns_discovery:
     description:
@@ -70,6 +79,24 @@ options:
         below its threshold).
     type: bool
     default: false
+  clear_product_overrides:
+    description:
+      - "Per-product KMS settings: slmgr.vbs C(/skms <name[:port]> <Activation ID>) and
+        C(/skms-domain <FQDN> <Activation ID>) set the KMS host, port and lookup domain on one
+        product (C(SoftwareLicensingProduct)), and slmgr.vbs C(/dlv) reads them from there. A
+        product value that contradicts O(kms_host), O(dns_discovery) or O(kms_domain) would pin the
+        product to another host."
+      - V(true) clears such a value on the product with its C(ClearKeyManagementServiceMachine),
+        C(ClearKeyManagementServicePort) or C(ClearKeyManagementServiceLookupDomain) method (what
+        slmgr.vbs C(/ckms <Activation ID>) and C(/ckms-domain <Activation ID>) call) before anything
+        else. V(false) fails instead, naming the slmgr.vbs command that would clear it; nothing is
+        changed.
+      - A product value equal to what the task asks for is left alone (Windows may report the
+        machine-wide value on the product too). After applying, the task fails when a product
+        still reports a contradicting value, so O(dns_discovery=true) is never reported while a
+        product pins a host.
+    type: bool
+    default: true
   allow_unlisted_key:
     description:
       - Accept a O(product_key) that is not in the collection's table of KMS client setup keys
@@ -129,6 +156,20 @@ kms_port:
   type: int
 kms_domain:
   description: The lookup domain, or null.
+  returned: success
+  type: str
+product_kms_host:
+  description:
+    - The KMS host the Windows product reports (C(SoftwareLicensingProduct.KeyManagementServiceMachine),
+      what slmgr.vbs C(/dlv) shows as the registered KMS machine), or null.
+  returned: success
+  type: str
+product_kms_port:
+  description: The KMS port the Windows product reports, or null when it reports none (0).
+  returned: success
+  type: int
+product_kms_domain:
+  description: The KMS lookup domain the Windows product reports, or null.
   returned: success
   type: str
 host_caching:

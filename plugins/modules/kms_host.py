@@ -121,8 +121,13 @@ options:
         C(DnsDomainPublishList) registry value (one C(domain,priority,weight) line each). An
         empty list removes the value.
       - The Software Protection service (C(sppsvc)) is restarted when the list changes.
-      - Microsoft ("Registry Settings for Volume Activation") - the host's home domain is always
-        published, so it need not be in the list.
+      - "Microsoft contradicts itself on the host's own domain: \"Registry Settings for Volume
+        Activation\" says of C(DnsDomainPublishList) that the KMS home domain is always used, so it
+        need not be listed; \"Deploy KMS Activation\" says that setting this value suspends the
+        default behaviour of publishing in the domain of the Primary DNS Suffix. What is safe under
+        both: the host's own domain (its primary DNS suffix, read on the host) is added to the list
+        that is written (priority 0, weight 0) unless it is listed already or
+        O(publish_own_domain=false)."
     type: list
     elements: dict
     suboptions:
@@ -138,6 +143,15 @@ options:
         description: SRV weight (0..65535) inside one priority.
         type: int
         default: 0
+  publish_own_domain:
+    description:
+      - When O(publish_domains) is written, also publish in the host's own domain (its primary DNS
+        suffix), priority 0 and weight 0, unless the list names it already. See O(publish_domains) for
+        why (two Microsoft pages disagree on whether the list replaces the home domain).
+      - V(false) writes exactly the list given (the host may then not publish in its own domain).
+      - A host without a primary DNS suffix gets a warning and the list as given.
+    type: bool
+    default: true
   low_priority:
     description:
       - V(true) runs the KMS service at low priority (slmgr.vbs C(/cpri)), V(false) at normal

@@ -51,7 +51,10 @@ os:
   returned: always
   type: dict
 is_kms_host:
-  description: Whether a KMS host key is installed.
+  description:
+    - Whether Windows is a KMS host - the product-level C(IsKeyManagementServiceMachine) of the Windows
+      product (application ID 55c92734-d682-4d71-983e-d6ec3f16059f), which slmgr.vbs reads too; not the
+      service-level flag, which is also 1 on a machine that is a KMS host for Office only.
   returned: always
   type: bool
 partial_product_key:
@@ -140,16 +143,42 @@ host_caching:
 last_kms_host:
   description:
     - The KMS host the machine last found through DNS (C(DiscoveredKeyManagementServiceMachineName)
-      of its Windows licensing product, what C(slmgr /dlv) shows as "KMS machine name from DNS"),
-      or null when it found none.
+      of its Windows licensing product), as C(slmgr /dlv) shows it as "KMS machine name from DNS" -
+      only when no KMS host is registered. With a fixed KMS host (machine-wide or on the product)
+      slmgr shows the registered one instead and this is null, since a client with a fixed host
+      does not use discovery and the discovered value may be stale.
+    - Null too when the name is empty or the port is 0 (slmgr shows "not available").
   returned: always
   type: str
   sample: kms1.corp.example
 last_kms_port:
-  description: The port of that KMS host (C(DiscoveredKeyManagementServiceMachinePort)), or null.
+  description: The port of that KMS host (C(DiscoveredKeyManagementServiceMachinePort)), null under the same rules.
   returned: always
   type: int
   sample: 1688
+last_kms_ip:
+  description:
+    - C(DiscoveredKeyManagementServiceMachineIpAddress) of the Windows product, the address of the KMS host the
+      client last used (slmgr /dlv shows it as "KMS machine IP address" whether the host is fixed or
+      discovered), or null where Windows reports none (it is not on Microsoft's class page; Windows 7 may lack it).
+  returned: always
+  type: str
+  sample: 192.0.2.10
+product_kms_host:
+  description:
+    - The KMS host the Windows product reports (C(SoftwareLicensingProduct.KeyManagementServiceMachine)), what
+      slmgr /dlv shows as "Registered KMS machine name"; it may be set for this product alone (slmgr.vbs
+      C(/skms <name> <Activation ID>)). Null when none.
+  returned: always
+  type: str
+product_kms_port:
+  description: C(KeyManagementServicePort) of the Windows product, null when 0.
+  returned: always
+  type: int
+product_kms_domain:
+  description: C(KeyManagementServiceLookupDomain) of the Windows product, or null.
+  returned: always
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -21,6 +21,9 @@ $spec = @{
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $regPath = 'HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform'
+# the 32-bit view, where slmgr.vbs /ipk also writes KeyManagementServiceVersion
+$regPath32 = 'HKLM:\SOFTWARE\Wow6432Node\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform'
+$regPaths = @{ native = $regPath; wow6432 = $regPath32 }
 $windowsAppId = '55c92734-d682-4d71-983e-d6ec3f16059f'
 $serviceMethods = @(
     'InstallProductKey', 'RefreshLicenseStatus',
@@ -31,9 +34,12 @@ $serviceMethods = @(
     'SetKeyManagementServiceLookupDomain', 'ClearKeyManagementServiceLookupDomain',
     'DisableKeyManagementServiceHostCaching', 'EnableKeyManagementServiceLowPriority'
 )
-$productMethods = @('Activate', 'DepositOfflineConfirmationId')
-$registryNames = @('DnsDomainPublishList', 'EnableKmsLowPriority', 'DisableDnsPublishing')
-$registryWritable = @('DnsDomainPublishList')
+$productMethods = @(
+    'Activate', 'DepositOfflineConfirmationId',
+    'ClearKeyManagementServiceMachine', 'ClearKeyManagementServicePort', 'ClearKeyManagementServiceLookupDomain'
+)
+$registryNames = @('DnsDomainPublishList', 'EnableKmsLowPriority', 'DisableDnsPublishing', 'KeyManagementServiceVersion')
+$registryWritable = @('DnsDomainPublishList', 'KeyManagementServiceVersion')
 $fwRule = 'kmsops-kms-KMS-In-TCP'
 $serviceProperties = @(
     'Version', 'IsKeyManagementServiceMachine', 'KeyManagementServiceCurrentCount', 'RequiredClientCount',
@@ -45,8 +51,11 @@ $serviceProperties = @(
 $productProperties = @(
     'ID', 'Name', 'Description', 'LicenseStatus', 'PartialProductKey', 'ProductKeyID', 'LicenseFamily',
     'OfflineInstallationId', 'GracePeriodRemaining', 'LicenseIsAddon',
-    'DiscoveredKeyManagementServiceMachineName', 'DiscoveredKeyManagementServiceMachinePort'
+    'DiscoveredKeyManagementServiceMachineName', 'DiscoveredKeyManagementServiceMachinePort',
+    'DiscoveredKeyManagementServiceMachineIpAddress', 'IsKeyManagementServiceMachine',
+    'KeyManagementServiceMachine', 'KeyManagementServicePort', 'KeyManagementServiceLookupDomain'
 )
+$otherProductProperties = @('ApplicationID', 'Name', 'Description', 'IsKeyManagementServiceMachine')
 
 Function Get-LicensingState {
     $os = Get-CimInstance -ClassName Win32_OperatingSystem
@@ -66,9 +75,21 @@ Function Get-LicensingState {
         if ($rule) { $firewall.rule_port = [int]($rule | Get-NetFirewallPortFilter).LocalPort }
     }
     catch { $firewall.error = $_.Exception.Message }
+    $otherFilter = "ApplicationID<>'$windowsAppId' AND PartialProductKey IS NOT NULL"
+    $otherProducts = @(Get-CimInstance -ClassName SoftwareLicensingProduct -Filter $otherFilter | ForEach-Object {
+            $item = @{}
+            foreach ($p in $otherProductProperties) { $item[$p] = $_.$p }
+            $item
+        })
     $reg = Get-ItemProperty -LiteralPath $regPath -ErrorAction SilentlyContinue
     $registry = @{}
     foreach ($n in $registryNames) { $registry[$n] = if ($reg) { $reg.$n } else { $null } }
+    $reg32 = Get-ItemProperty -LiteralPath $regPath32 -ErrorAction SilentlyContinue
+    $registry32 = @{
+        present = Test-Path -LiteralPath $regPath32
+        KeyManagementServiceVersion = if ($reg32) { $reg32.KeyManagementServiceVersion } else { $null }
+    }
+    $ndp = Get-ItemProperty -LiteralPath 'HKLM:\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full' -ErrorAction SilentlyContinue
     @{
         computer_name = $env:COMPUTERNAME
         os = @{
@@ -76,10 +97,15 @@ Function Get-LicensingState {
             edition_id = $cv.EditionID
             build = [int]$os.BuildNumber
             product_type = [int]$os.ProductType
+            powershell_version = $PSVersionTable.PSVersion.ToString()
+            dotnet4_version = if ($ndp) { $ndp.Version } else { $null }
         }
+        dns_domain = [System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties().DomainName
         service = $service
         products = $products
+        other_products = $otherProducts
         registry = $registry
+        registry_wow6432 = $registry32
         firewall = $firewall
     }
 }
@@ -95,6 +121,12 @@ Function Get-MethodArgument($op) {
         }
     }
     $arguments
+}
+
+Function Get-RegistryPath($op) {
+    $view = if ($op.view) { [string]$op.view } else { 'native' }
+    if (-not $regPaths.ContainsKey($view)) { throw "registry view '$view' is not allowed" }
+    $regPaths[$view]
 }
 
 Function Invoke-Operation($op) {
@@ -115,12 +147,13 @@ Function Invoke-Operation($op) {
         }
         'registry_set' {
             if ($op.name -notin $registryWritable) { throw "registry value '$($op.name)' is not allowed" }
+            $path = Get-RegistryPath $op
             $value = if ($op.type -eq 'MultiString') { [string[]]@($op.value) } else { $op.value }
-            $null = New-ItemProperty -LiteralPath $regPath -Name $op.name -PropertyType $op.type -Value $value -Force
+            $null = New-ItemProperty -LiteralPath $path -Name $op.name -PropertyType $op.type -Value $value -Force
         }
         'registry_remove' {
             if ($op.name -notin $registryWritable) { throw "registry value '$($op.name)' is not allowed" }
-            Remove-ItemProperty -LiteralPath $regPath -Name $op.name -ErrorAction SilentlyContinue
+            Remove-ItemProperty -LiteralPath (Get-RegistryPath $op) -Name $op.name -ErrorAction SilentlyContinue
         }
         'restart_service' {
             if ($op.name -ne 'sppsvc') { throw "only sppsvc may be restarted" }

@@ -461,8 +461,10 @@ def _windows_row(host, site_of, kms_group, info, known, site_status):
     status = info.get("license_status") or "Unknown"
     row["status"] = status
     row["grace"] = _grace_text(info.get("grace_period_remaining")) if status != LICENSED else "-"
-    last = normalize_name(info.get("last_kms_host")) or None
-    fixed = normalize_name(info.get("kms_host")) or None
+    fixed = normalize_name(info.get("kms_host") or info.get("product_kms_host")) or None
+    # slmgr /dlv shows the host found in DNS only while no KMS host is registered: with a fixed
+    # host the discovered value is stale and never makes the client "activated by" that host
+    last = None if fixed else normalize_name(info.get("last_kms_host")) or None
     row["last_kms_host"] = last or "-"
     row["fixed_kms_host"] = fixed or "-"
     row["activated"] = status == LICENSED

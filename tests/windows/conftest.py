@@ -49,7 +49,9 @@ def server_state(**service):
     state = {
         "computer_name": "WIN01",
         "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "edition_id": "ServerDatacenter",
-               "build": 20348, "product_type": 3},
+               "build": 20348, "product_type": 3, "powershell_version": "5.1.20348.2849",
+               "dotnet4_version": "4.8.04161"},
+        "dns_domain": "corp.example",
         "service": {
             "Version": "10.0.20348.1", "IsKeyManagementServiceMachine": 0, "KeyManagementServiceCurrentCount": -1,
             "RequiredClientCount": -1, "KeyManagementServiceListeningPort": 1688,
@@ -63,8 +65,13 @@ def server_state(**service):
             "Description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel", "LicenseStatus": 1,
             "PartialProductKey": "6VM33", "ProductKeyID": "x", "LicenseFamily": "ServerDatacenter",
             "OfflineInstallationId": "", "GracePeriodRemaining": 0, "LicenseIsAddon": False,
+            "IsKeyManagementServiceMachine": 0, "DiscoveredKeyManagementServiceMachineName": "",
+            "DiscoveredKeyManagementServiceMachinePort": 0, "DiscoveredKeyManagementServiceMachineIpAddress": "",
         }],
-        "registry": {"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None},
+        "other_products": [],
+        "registry": {"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None,
+                     "KeyManagementServiceVersion": None},
+        "registry_wow6432": {"present": True, "KeyManagementServiceVersion": None},
         "firewall": {"rule_port": None},
     }
     state["service"].update(service)

@@ -18,6 +18,14 @@ What it models of Windows (what makes the plan's order matter):
 * a licence change (Activate, DepositOfflineConfirmationId) shows in LicenseStatus only after
   RefreshLicenseStatus;
 * a non-host reports KeyManagementServiceCurrentCount as the CIM uint32 4294967295;
+* per-product KMS settings (slmgr.vbs /skms ... <Activation ID>): "product_overrides" maps a
+  product ID to {"machine", "port", "domain"}; a product reports its own value where one is set
+  and the machine-wide one otherwise (what slmgr.vbs /dlv shows), and only the product's Clear*
+  methods remove its own values;
+* the product-level IsKeyManagementServiceMachine is 1 only for a Windows KMS host key, while the
+  service-level one may also be 1 for an Office KMS host ("other_products");
+* registry values under the Wow6432Node view exist only when that key exists
+  ("registry_wow6432": {"present": ...});
 * only the executor's allow-listed methods, registry values and actions exist.
 """
 
@@ -42,6 +50,9 @@ def product_for(key):
         "LicenseStatus": 5, "PartialProductKey": key[-5:], "ProductKeyID": "00000-" + key[-5:],
         "LicenseFamily": "ServerDatacenter", "OfflineInstallationId": INSTALLATION_ID,
         "GracePeriodRemaining": 43200, "LicenseIsAddon": False,
+        "IsKeyManagementServiceMachine": 0 if client else 1,
+        "DiscoveredKeyManagementServiceMachineName": "", "DiscoveredKeyManagementServiceMachinePort": 0,
+        "DiscoveredKeyManagementServiceMachineIpAddress": "",
     }
 
 
@@ -63,8 +74,13 @@ SERVICE_METHODS = (
     "SetKeyManagementServiceLookupDomain", "ClearKeyManagementServiceLookupDomain",
     "DisableKeyManagementServiceHostCaching", "EnableKeyManagementServiceLowPriority",
 )
-PRODUCT_METHODS = ("Activate", "DepositOfflineConfirmationId")
-REGISTRY_WRITABLE = ("DnsDomainPublishList",)
+PRODUCT_METHODS = (
+    "Activate", "DepositOfflineConfirmationId",
+    "ClearKeyManagementServiceMachine", "ClearKeyManagementServicePort", "ClearKeyManagementServiceLookupDomain",
+)
+REGISTRY_WRITABLE = ("DnsDomainPublishList", "KeyManagementServiceVersion")
+PRODUCT_CLEARS = {"ClearKeyManagementServiceMachine": "machine", "ClearKeyManagementServicePort": "port",
+                  "ClearKeyManagementServiceLookupDomain": "domain"}
 
 # Client settings: take effect at once.
 CLIENT_SETTERS = {
@@ -135,7 +151,9 @@ def apply(state, op, params):
         if method not in PRODUCT_METHODS:
             raise RuntimeError("product method '%s' is not allowed" % method)
         product = find_product(state, op["partial_key"])
-        if method == "Activate":
+        if method in PRODUCT_CLEARS:
+            state.setdefault("product_overrides", {}).get(product["ID"], {}).pop(PRODUCT_CLEARS[method], None)
+        elif method == "Activate":
             if state.get("activation_result", 1) != 1:
                 raise RuntimeError("activation failed (0xC004F038)")
             unrefreshed[product["PartialProductKey"]] = 1
@@ -148,7 +166,13 @@ def apply(state, op, params):
     elif action in ("registry_set", "registry_remove"):
         if op["name"] not in REGISTRY_WRITABLE:
             raise RuntimeError("registry value '%s' is not allowed" % op["name"])
-        state["registry"][op["name"]] = op["value"] if action == "registry_set" else None
+        view = op.get("view") or "native"
+        if view not in ("native", "wow6432"):
+            raise RuntimeError("registry view '%s' is not allowed" % view)
+        registry = state["registry"] if view == "native" else state.setdefault("registry_wow6432", {"present": False})
+        if view == "wow6432" and not registry.get("present") and action == "registry_set":
+            raise RuntimeError("simulated: the Wow6432Node SoftwareProtectionPlatform key does not exist")
+        registry[op["name"]] = op["value"] if action == "registry_set" else None
     elif action == "restart_service":
         assert op["name"] == "sppsvc"
         service.update(staged)
@@ -162,6 +186,17 @@ def apply(state, op, params):
         state["firewall"]["rule_port"] = int(op["port"]) if action == "firewall_open" else None
     else:
         raise RuntimeError("unknown action '%s'" % action)
+
+
+def with_product_kms(state, product):
+    """The product as Windows reports it: its own KMS settings where set, else the machine-wide ones."""
+    own = (state.get("product_overrides") or {}).get(product["ID"], {})
+    service = state["service"]
+    product = dict(product)
+    product["KeyManagementServiceMachine"] = own.get("machine", service.get("KeyManagementServiceMachine") or "")
+    product["KeyManagementServicePort"] = own.get("port", service.get("KeyManagementServicePort") or 0)
+    product["KeyManagementServiceLookupDomain"] = own.get("domain", service.get("KeyManagementServiceLookupDomain") or "")
+    return product
 
 
 def main():
@@ -195,7 +230,9 @@ def main():
     with open(path, "w") as handle:
         json.dump(state, handle, indent=2)
     public = {k: v for k, v in state.items()
-              if k in ("computer_name", "os", "service", "products", "registry", "firewall")}
+              if k in ("computer_name", "os", "service", "products", "other_products", "registry",
+                       "registry_wow6432", "dns_domain", "firewall")}
+    public["products"] = [with_product_kms(state, p) for p in state["products"]]
     if failure:
         module.fail_json(msg=failure, applied=applied, soft_failed=soft_failed, state=public, changed=bool(applied))
     module.exit_json(changed=bool(applied), applied=applied, soft_failed=soft_failed, state=public)

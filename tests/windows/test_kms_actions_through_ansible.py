@@ -30,6 +30,8 @@ def steps(operations):
     return [op.get("method") or op.get("name") or op["action"] for op in operations]
 
 
+# issue 17 point 9: KeyManagementServiceVersion written natively and under Wow6432Node
+KMS_VERSION = ["KeyManagementServiceVersion", "KeyManagementServiceVersion"]
 SETTINGS = ["SetKeyManagementServiceListeningPort", "firewall_open", "DisableKeyManagementServiceDnsPublishing",
             "DnsDomainPublishList"]
 
@@ -43,8 +45,8 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     proc, (checked,) = win.run([task], "--check", "--diff")
     assert proc.returncode == 0, proc.stdout
     assert checked["changed"] is True
-    assert steps(checked["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "Activate",
-                                            "RefreshLicenseStatus"]
+    assert steps(checked["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + [
+        "Activate", "RefreshLicenseStatus"]
     assert [t.split(" (")[0] for t in checked["pending_settings"]] == [
         "Set the KMS listening port to 1700", "Allow inbound TCP 1700 in the Windows Firewall",
         "Disable DNS auto-publishing of the SRV record", "Write DnsDomainPublishList"]
@@ -58,16 +60,21 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     proc, (applied,) = win.run([task])
     assert proc.returncode == 0, proc.stdout
     sent = [steps(c["params"]["operations"]) for c in win.executor_calls() if c["params"]["operations"]]
-    assert sent == [["InstallProductKey", "RefreshLicenseStatus", "Activate", "RefreshLicenseStatus"],
+    assert sent == [["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + ["Activate", "RefreshLicenseStatus"],
                     SETTINGS + ["sppsvc"]]
-    assert applied["changed"] is True and len(applied["applied"]) == 9 and applied["pending_settings"] == []
+    assert applied["changed"] is True and len(applied["applied"]) == 11 and applied["pending_settings"] == []
     assert applied["license_status"] == "Licensed" and applied["is_kms_host"] is True
     assert applied["port"] == 1700 and applied["dns_publishing"] is False and applied["firewall_rule_port"] == 1700
-    assert applied["publish_domains"] == [{"domain": "example.com", "priority": 0, "weight": 0}]
+    # issue 17 point 6: the host's own domain (its primary DNS suffix) is written into the list too
+    assert applied["publish_domains"] == [{"domain": "example.com", "priority": 0, "weight": 0},
+                                          {"domain": "corp.example", "priority": 0, "weight": 0}]
     assert applied["ledger"]["hosts"] == 1 and applied["ledger"]["host_activations"] == 1
     state = win.read_state()
     assert state["restarts"] == 1 and state["staged"] == {}
-    assert state["running_publish_list"] == ["example.com,0,0"]
+    assert state["running_publish_list"] == ["example.com,0,0", "corp.example,0,0"]
+    # issue 17 point 9: what slmgr.vbs /ipk writes beside a KMS host key, in both registry views
+    assert state["registry"]["KeyManagementServiceVersion"] == "10.0.20348.1"
+    assert state["registry_wow6432"]["KeyManagementServiceVersion"] == "10.0.20348.1"
 
     proc, (again,) = win.run([task])
     assert proc.returncode == 0
@@ -182,7 +189,10 @@ def test_gvlk_as_host_key_and_bad_settings_are_refused(win):
 
 
 REPLACE_AND_REFRESH = ["Replace the installed key *****-*****-*****-*****-6VM33 with the KMS host key "
-                       "*****-*****-*****-*****-6789B", "Refresh the licence status"]
+                       "*****-*****-*****-*****-6789B", "Refresh the licence status",
+                       "Write KeyManagementServiceVersion 10.0.20348.1 (as slmgr.vbs /ipk does for a KMS host key)",
+                       "Write KeyManagementServiceVersion 10.0.20348.1 under Wow6432Node (as slmgr.vbs /ipk does for "
+                       "a KMS host key)"]
 
 
 @pytest.mark.parametrize("fail_on, applied, ledger_result", [
@@ -211,7 +221,7 @@ def test_settings_on_a_host_that_is_not_activated_stay_pending_and_are_never_sen
     proc, (first, again) = win.run([task, task], "--diff")
     assert proc.returncode == 0, proc.stdout
     assert first["changed"] is True and first.get("failed") is not True
-    assert steps(first["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "sppsvc"]
+    assert steps(first["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + ["sppsvc"]
     assert len(first["pending_settings"]) == 4 and "pending until the host is an activated KMS host" in first["msg"]
     assert first["diff"]["after"]["pending_settings"] == first["pending_settings"]
     assert again["changed"] is False and again["pending_settings"] == first["pending_settings"]
@@ -299,7 +309,12 @@ def test_kms_host_absent_returns_the_machine_to_a_kms_client(win):
                                             {"kmsops.kms.kms_host": {"state": "absent"}},
                                             {"kmsops.kms.kms_info": {}}])
     assert removed["changed"] is True and removed["is_kms_host"] is False
-    assert steps(removed["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", "firewall_remove", "sppsvc"]
+    # issue 17 point 9: the GVLK install deletes KeyManagementServiceVersion in both views, as slmgr.vbs /ipk does
+    assert steps(removed["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + [
+        "firewall_remove", "sppsvc"]
+    assert [op["action"] for op in removed["operations"][2:4]] == ["registry_remove", "registry_remove"]
+    assert win.read_state()["registry"]["KeyManagementServiceVersion"] is None
+    assert win.read_state()["registry_wow6432"]["KeyManagementServiceVersion"] is None
     assert removed["partial_product_key"] == "6VM33" and removed["firewall_rule_port"] is None
     assert "stays in DNS" in removed["msg"] and "kmsops.kms.kms_publish" in removed["msg"]
     assert win.read_state()["restarts"] == restarts + 1

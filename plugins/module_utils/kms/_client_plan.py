@@ -19,7 +19,9 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     Plan,
     check_supported,
     installed_key,
+    product_kms,
     summarize,
+    support_warnings,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import find_gvlk, is_gvlk
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
@@ -29,6 +31,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     mask_key,
     normalize_product_key,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._kms_version import remove_kms_version
 
 
 def parse_kms_host(text):
@@ -59,6 +62,60 @@ def parse_kms_host(text):
     return machine, port
 
 
+OVERRIDE_SOURCE = ("slmgr.vbs /skms <name[:port]> <Activation ID> and /skms-domain <FQDN> <Activation ID> set "
+                   "them on the product; slmgr.vbs /dlv reads them from there")
+
+
+def _machine_text(machine):
+    return "[%s]" % machine if machine and ":" in machine else machine
+
+
+def _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wanted_domain):
+    """Per-product KMS settings (SoftwareLicensingProduct) that contradict what the task asks for:
+    clear them on the product (what slmgr.vbs /ckms <Activation ID> and /ckms-domain <Activation ID>
+    do), or fail naming those commands when clear_product_overrides=false.
+
+    ``wanted_host``: the fixed host after this plan (None for DNS discovery; ``False`` when the task
+    does not manage it); ``wanted_domain``: likewise for the lookup domain. A product value equal to
+    the wanted one is left alone (Windows may report the machine-wide value on the product too)."""
+    clears, commands = [], []
+    for product in state.get("products") or []:
+        partial = (product.get("PartialProductKey") or "").upper()
+        if not partial:
+            continue
+        host, port, domain = product_kms(product)
+        act_id = product.get("ID") or "<Activation ID>"
+        name = product.get("Name") or "Windows"
+        if wanted_host is not False:
+            if host and host != wanted_host:
+                clears.append((partial, "ClearKeyManagementServiceMachine",
+                               "Clear the KMS host %s set on the product %s (slmgr.vbs /ckms %s)"
+                               % (_machine_text(host), name, act_id)))
+                clears.append((partial, "ClearKeyManagementServicePort",
+                               "Clear the KMS port set on the product %s" % name))
+                commands.append("slmgr.vbs /ckms %s (the product %s pins the KMS host %s)"
+                                % (act_id, name, _machine_text(host)))
+            elif port and wanted_host and port != wanted_port:
+                clears.append((partial, "ClearKeyManagementServicePort",
+                               "Clear the KMS port %d set on the product %s" % (port, name)))
+                commands.append("slmgr.vbs /skms %s:%d %s (the product %s sets the KMS port %d)"
+                                % (_machine_text(wanted_host), wanted_port, act_id, name, port))
+        if wanted_domain is not False and domain and domain != wanted_domain:
+            clears.append((partial, "ClearKeyManagementServiceLookupDomain",
+                           "Clear the KMS lookup domain %s set on the product %s (slmgr.vbs /ckms-domain %s)"
+                           % (domain, name, act_id)))
+            commands.append("slmgr.vbs /ckms-domain %s (the product %s sets the lookup domain %s)"
+                            % (act_id, name, domain))
+    if not clears:
+        return
+    if not params.get("clear_product_overrides", True):
+        raise GuardRefused(
+            "per-product KMS settings contradict the task (%s): run %s on %s, or set clear_product_overrides=true"
+            % (OVERRIDE_SOURCE, "; ".join(commands), state.get("computer_name") or "the machine"))
+    for partial, method, title in clears:
+        plan.add(title, "product", partial_key=partial, method=method, args={})
+
+
 def _client_view(facts):
     return {
         "product_key": mask_key(facts["partial_product_key"]),
@@ -67,6 +124,9 @@ def _client_view(facts):
         "kms_port": facts["kms_port"],
         "kms_domain": facts["kms_domain"],
         "host_caching": facts["host_caching"],
+        "product_kms_host": facts["product_kms_host"],
+        "product_kms_port": facts["product_kms_port"],
+        "product_kms_domain": facts["product_kms_domain"],
     }
 
 
@@ -75,9 +135,30 @@ def plan_client(params, state):
     check_supported(state, what="kms_client")
     facts = summarize(state)
     plan = Plan()
+    plan.warnings.extend(support_warnings(state, "kms_client"))
     plan.before = _client_view(facts)
     after = dict(plan.before)
     product, installed_partial, licensed = installed_key(state)
+    if params.get("kms_host") and params.get("dns_discovery"):
+        raise InvalidSetting("kms_host and dns_discovery are mutually exclusive")
+    wanted_host, wanted_port, wanted_domain = False, KMS_PORT, False
+    if params.get("kms_host"):
+        wanted_host, wanted_port = parse_kms_host(params["kms_host"])
+        wanted_port = wanted_port or KMS_PORT
+    elif params.get("dns_discovery"):
+        wanted_host = None
+    if params.get("kms_domain") is not None:
+        check_supported(state, LOOKUP_DOMAIN_MIN_BUILD, "kms_domain (the KMS lookup-domain methods)")
+        wanted_domain = (normalize_domain(params["kms_domain"], "kms_domain", service=True)
+                         if params["kms_domain"].strip() else None)
+    # before any key change: the overrides are set on the product the installed key belongs to
+    _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wanted_domain)
+    for fact, wanted in (("product_kms_host", wanted_host), ("product_kms_domain", wanted_domain)):
+        if wanted is not False and after[fact] and after[fact] != wanted:
+            after[fact] = None
+    if after["product_kms_port"] and (wanted_host is None or (wanted_host and after["product_kms_port"] != wanted_port)):
+        after["product_kms_port"] = None
+    plan.product_wanted = (wanted_host, wanted_domain)
 
     requested = params.get("product_key")
     key = None
@@ -102,12 +183,13 @@ def plan_client(params, state):
         active_partial = key[-5:]
         licensed = False
         after.update(product_key=mask_key(key), license_status="Unlicensed")
+        remove_kms_version(plan, state)
+        # Microsoft's slmgr.vbs options page, /ipk: "To prevent instability in the license service,
+        # the system should be restarted or the Software Protection Service should be restarted."
+        plan.restart()
 
-    if params.get("kms_host") and params.get("dns_discovery"):
-        raise InvalidSetting("kms_host and dns_discovery are mutually exclusive")
     if params.get("kms_host"):
-        machine, port = parse_kms_host(params["kms_host"])
-        port = port or KMS_PORT
+        machine, port = wanted_host, wanted_port
         if machine != facts["kms_host"]:
             # an IPv6 address goes in brackets, as slmgr.vbs /skms passes it ([hostname]:port)
             machine_name = "[%s]" % machine if ":" in machine else machine
@@ -134,9 +216,8 @@ def plan_client(params, state):
 
     kms_domain = params.get("kms_domain")
     if kms_domain is not None:
-        check_supported(state, LOOKUP_DOMAIN_MIN_BUILD, "kms_domain (the KMS lookup-domain methods)")
         if kms_domain.strip():
-            domain = normalize_domain(kms_domain, "kms_domain", service=True)
+            domain = wanted_domain
             if domain != facts["kms_domain"]:
                 plan.add("Set the KMS lookup domain to %s" % domain, "service",
                          method="SetKeyManagementServiceLookupDomain", args={"LookupDomain": domain})
@@ -157,6 +238,12 @@ def plan_client(params, state):
         plan.add_then_refresh("Activate against the KMS host", "product", partial_key=active_partial, method="Activate", args={})
         plan.expect_licensed = True
         after["license_status"] = "Licensed"
+    if after["kms_host"] and after["kms_domain"]:
+        plan.warnings.append(
+            "kms_host %s and kms_domain %s are both set: the fixed KMS host is used and the lookup domain has no "
+            "effect (slmgr.vbs: /skms overrides /skms-domain; Microsoft's slmgr.vbs options page, /skms-domain: "
+            "\"This setting has no effect if the specific single KMS host is set by using the /skms option\")"
+            % (_machine_text(after["kms_host"]), after["kms_domain"]))
     plan.after = after
     return plan
 
@@ -166,4 +253,17 @@ def finish_client(plan, after_state):
     if plan.expect_licensed and facts["license_status_code"] != LICENSED:
         raise ExecutorError("activation was requested but Windows reports licence status %s"
                             % facts["license_status"])
+    wanted_host, wanted_domain = plan.product_wanted
+    wrong = []
+    for product in after_state.get("products") or []:
+        host, _port, domain = product_kms(product)
+        if wanted_host is not False and host and host != wanted_host:
+            wrong.append("the product %s pins the KMS host %s (slmgr.vbs /ckms %s clears it)"
+                         % (product.get("Name") or "Windows", _machine_text(host), product.get("ID")))
+        if wanted_domain is not False and domain and domain != wanted_domain:
+            wrong.append("the product %s sets the lookup domain %s (slmgr.vbs /ckms-domain %s clears it)"
+                         % (product.get("Name") or "Windows", domain, product.get("ID")))
+    if wrong:
+        raise ExecutorError("the changes were applied but Windows still reads back per-product KMS settings that "
+                            "contradict the task: %s" % "; ".join(wrong))
     return facts

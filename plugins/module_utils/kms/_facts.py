@@ -8,7 +8,12 @@ The licensing state is what the Windows executor (``kmsops.kms.kms_licensing``) 
 ``{"computer_name", "os": {caption, edition_id, build, product_type},
    "service": {<SoftwareLicensingService properties>},
    "products": [<SoftwareLicensingProduct of Windows with a key installed>],
+   "other_products": [<ApplicationID, Name, Description, IsKeyManagementServiceMachine of the other
+                       products with a key installed (Office...)>],
    "registry": {<SoftwareProtectionPlatform values>},
+   "registry_wow6432": {"present": <the Wow6432Node SoftwareProtectionPlatform key exists>,
+                        "KeyManagementServiceVersion": <its value>},
+   "dns_domain": <the primary DNS suffix (IPGlobalProperties.DomainName)>,
    "firewall": {"rule_port": <LocalPort of the collection's own rule or None>, "error": <why it
                 could not be read, if so>}}``
 
@@ -19,10 +24,12 @@ An operation is a plain dict the executor applies without deciding anything:
   option of the executor (``product_key`` or ``confirmation_id``), so no secret is ever in an
   operation list;
 * ``{"action": "product", "partial_key": "XXXXX", "method": M, "args": ..., "secret_args": ...}`` -
-  a method of the Windows SoftwareLicensingProduct whose PartialProductKey is ``partial_key``;
+  a method of the Windows SoftwareLicensingProduct whose PartialProductKey is ``partial_key``
+  (Activate, DepositOfflineConfirmationId, and the Clear* methods of a per-product KMS override);
 * ``{"action": "registry_set", "name": N, "type": "MultiString", "value": V}``,
   ``{"action": "registry_remove", "name": N}`` - values under SoftwareProtectionPlatform (only
-  DnsDomainPublishList is written);
+  DnsDomainPublishList and KeyManagementServiceVersion are written); ``"view": "wow6432"`` names
+  the same key under Wow6432Node (where slmgr.vbs /ipk also writes KeyManagementServiceVersion);
 * ``{"action": "restart_service", "name": "sppsvc"}``;
 * ``{"action": "firewall_open", "port": P}``, ``{"action": "firewall_remove"}`` - the inbound TCP
   rule of the collection (one fixed rule name) for a KMS listening port other than 1688.
@@ -61,6 +68,13 @@ UINT32_MINUS_ONE = 4294967295      # -1 as a CIM uint32 (KeyManagementServiceCur
 # Vista / Server 2008 either.
 MIN_BUILD = 7600
 LOOKUP_DOMAIN_MIN_BUILD = 9200
+# What ansible-core itself supports on a managed Windows host (its Windows guide, "Using Ansible
+# and Windows" / "Managing Windows hosts"): Windows Server 2016 / Windows 10 and later, with
+# PowerShell 5.1 and .NET Framework 4. Older builds from MIN_BUILD on may work when WMF 5.1 and
+# .NET 4 are installed, but neither ansible-core nor this collection supports them.
+SUPPORTED_SERVER_BUILD = 14393     # Windows Server 2016
+SUPPORTED_CLIENT_BUILD = 10240     # Windows 10
+MIN_POWERSHELL = (5, 1)
 
 
 class UnsupportedWindows(GuardRefused):
@@ -87,6 +101,7 @@ class Plan(object):
         self.settings_follow = False   # this run activates; the held settings are planned again right after
         self.restart_owed = False      # a change needing the sppsvc restart was made and the restart is not planned yet
         self.verify = {}               # facts the read-back must show after this plan (setting -> value)
+        self.product_wanted = (False, False)   # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
 
     @property
     def changed(self):
@@ -169,18 +184,57 @@ def is_azure_edition(state):
     return edition.startswith("serverturbine") or "azure edition" in str(os_info.get("caption") or "").lower()
 
 
+def is_windows_kms_host(product):
+    """Whether the Windows product is a KMS host: its own IsKeyManagementServiceMachine (what
+    slmgr.vbs reads from SoftwareLicensingProduct before /sprt, /sai, /sdns...), or, when Windows
+    does not report that property, a VOLUME_KMS channel. Never the service-level flag, which is 1
+    on a machine that is a KMS host for Office only."""
+    if not product:
+        return False
+    flag = _int(product.get("IsKeyManagementServiceMachine"))
+    if flag is not None:
+        return flag == 1
+    return is_kms_host_product(product)
+
+
 def is_activated_kms_host(state):
-    """IsKeyManagementServiceMachine is 1 and the installed KMS host key is licensed: only then
-    does Windows accept the KMS host settings (slmgr.vbs checks the same before /sprt, /sai...)."""
+    """The Windows product is a KMS host (product-level IsKeyManagementServiceMachine 1) with its KMS
+    host key licensed: only then does Windows accept the KMS host settings (slmgr.vbs checks the
+    product's IsKeyManagementServiceMachine before /sprt, /sai...)."""
     product, _partial, licensed = installed_key(state)
-    service = state.get("service") or {}
-    return (_int(service.get("IsKeyManagementServiceMachine"), 0) == 1 and is_kms_host_product(product)
-            and licensed)
+    return is_windows_kms_host(product) and is_kms_host_product(product) and licensed
+
+
+def other_kms_host_products(state):
+    """Products of other applications (Office...) that carry a KMS host key."""
+    return [p for p in (state.get("other_products") or []) if is_kms_host_product(p)]
+
+
+def _version(text):
+    parts = []
+    for part in str(text or "").split(".")[:2]:
+        number = _int(part)
+        if number is None:
+            return None
+        parts.append(number)
+    return tuple(parts) if parts else None
 
 
 def check_supported(state, min_build=MIN_BUILD, what="kmsops.kms"):
-    """Refuse Windows builds older than MIN_BUILD (or a higher minimum for one feature)."""
+    """Refuse what cannot work: Windows builds older than MIN_BUILD (or a higher minimum for one
+    feature), PowerShell older than 5.1, no .NET Framework 4 (what ansible-core needs)."""
     os_info = state.get("os") or {}
+    who = state.get("computer_name") or "this machine"
+    if min_build == MIN_BUILD:
+        powershell = _version(os_info.get("powershell_version"))
+        if "powershell_version" in os_info and (powershell is None or powershell < MIN_POWERSHELL):
+            raise UnsupportedWindows(
+                "%s needs PowerShell 5.1 or later (Windows Management Framework 5.1), as ansible-core does; %s "
+                "has PowerShell %s" % (what, who, os_info.get("powershell_version") or "of an unknown version"))
+        if "dotnet4_version" in os_info and not os_info.get("dotnet4_version"):
+            raise UnsupportedWindows(
+                "%s needs the .NET Framework 4 (as ansible-core does); %s has no .NET Framework 4 "
+                "(HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full)" % (what, who))
     build = _int(os_info.get("build"))
     if build is not None and build < min_build:
         names = {MIN_BUILD: "Windows 7 / Windows Server 2008 R2 (build 7600)",
@@ -189,6 +243,21 @@ def check_supported(state, min_build=MIN_BUILD, what="kmsops.kms"):
             "%s needs %s or later; %s is %s (build %d)"
             % (what, names.get(min_build, "build %d" % min_build), state.get("computer_name") or "this machine",
                os_info.get("caption") or "Windows", build))
+
+
+def support_warnings(state, what="kmsops.kms"):
+    """Windows that may work but is not supported (older than Windows Server 2016 / Windows 10)."""
+    os_info = state.get("os") or {}
+    build = _int(os_info.get("build"))
+    if build is None:
+        return []
+    floor = SUPPORTED_CLIENT_BUILD if is_client_edition(state) else SUPPORTED_SERVER_BUILD
+    if build >= floor:
+        return []
+    return ["%s runs %s (build %d): %s supports Windows Server 2016 / Windows 10 and later (what ansible-core "
+            "supports); older Windows from Windows 7 / Server 2008 R2 on may work with PowerShell 5.1 and "
+            ".NET Framework 4 but is not tested" % (state.get("computer_name") or "this machine",
+                                                    os_info.get("caption") or "Windows", build, what)]
 
 
 def _count(value):
@@ -203,10 +272,33 @@ def _port(value):
 
 
 def _machine(value):
-    text = (value or "").strip()
+    text = str(value or "").strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     return text.lower() or None
+
+
+def _discovered(product, fixed):
+    """The KMS host found in DNS as slmgr.vbs /dlv shows it: only when no KMS host is registered
+    (a fixed one, machine-wide or on the product), and "not available" when the name is empty or
+    the port is 0 (slmgr.vbs DisplayKMSClientInformation)."""
+    if not product or fixed:
+        return None, None
+    name = _machine(product.get("DiscoveredKeyManagementServiceMachineName"))
+    port = _int(product.get("DiscoveredKeyManagementServiceMachinePort"), 0)
+    if not name or not port:
+        return None, None
+    return name, port
+
+
+def product_kms(product):
+    """The KMS client settings of a product (slmgr.vbs /skms ... <Activation ID> sets them, /dlv
+    reads them from the product): machine, port (None for 0) and lookup domain, None when unset."""
+    if not product:
+        return None, None, None
+    domain = str(product.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None
+    return (_machine(product.get("KeyManagementServiceMachine")),
+            _int(product.get("KeyManagementServicePort"), 0) or None, domain)
 
 
 def summarize(state):
@@ -220,10 +312,12 @@ def summarize(state):
         publish = parse_publish_list(registry.get("DnsDomainPublishList"))
     except InvalidValue:
         publish = None
+    product_host, product_port, product_domain = product_kms(product)
+    last_host, last_port = _discovered(product, product_host or _machine(service.get("KeyManagementServiceMachine")))
     facts = {
         "computer_name": state.get("computer_name"),
         "os": dict(state.get("os") or {}),
-        "is_kms_host": is_kms_host_product(product) or _int(service.get("IsKeyManagementServiceMachine"), 0) == 1,
+        "is_kms_host": is_windows_kms_host(product),
         "partial_product_key": product.get("PartialProductKey") if product else None,
         "product_name": product.get("Name") if product else None,
         "product_description": product.get("Description") if product else None,
@@ -244,9 +338,15 @@ def summarize(state):
         "kms_port": _port(service.get("KeyManagementServicePort")),
         "kms_domain": (service.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None,
         "host_caching": _bool(service.get("KeyManagementServiceHostCaching")),
-        # what slmgr /dlv shows as "KMS machine name from DNS": the KMS host last found in DNS
-        "last_kms_host": _machine(product.get("DiscoveredKeyManagementServiceMachineName")) if product else None,
-        "last_kms_port": (_int(product.get("DiscoveredKeyManagementServiceMachinePort")) or None) if product else None,
+        "product_kms_host": product_host,
+        "product_kms_port": product_port,
+        "product_kms_domain": product_domain,
+        # what slmgr /dlv shows as "KMS machine name from DNS": the KMS host last found in DNS,
+        # only when no KMS host is registered (then it shows "Registered KMS machine name")
+        "last_kms_host": last_host,
+        "last_kms_port": last_port,
+        "last_kms_ip": str(product.get("DiscoveredKeyManagementServiceMachineIpAddress") or "").strip() or None
+        if product else None,
         "firewall_rule_port": _int(firewall.get("rule_port")),
     }
     return facts

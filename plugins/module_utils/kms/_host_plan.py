@@ -17,7 +17,8 @@ Order of a run, from what Microsoft documents and what slmgr.vbs does:
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_port
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_port, normalize_domain
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     LICENSED,
     Plan,
@@ -28,6 +29,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     is_client_edition,
     is_kms_host_product,
     summarize,
+    support_warnings,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import find_gvlk, is_gvlk
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
@@ -38,6 +40,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     normalize_confirmation_id,
     normalize_product_key,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._kms_version import plan_kms_version, remove_kms_version
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
     format_publish_list,
     normalize_publish_list,
@@ -122,6 +125,33 @@ def _firewall(settings, params, state, facts, port):
                         hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host))
 
 
+def own_domain(state):
+    """The host's primary DNS suffix (what the executor reads), normalized, or None."""
+    text = str(state.get("dns_domain") or "").strip()
+    if not text:
+        return None
+    try:
+        return normalize_domain(text, "the host's primary DNS suffix", service=True)
+    except InvalidValue:
+        return None
+
+
+def _add_own_domain(settings, publish, state):
+    """Microsoft contradicts itself on whether a DnsDomainPublishList stops the host publishing in
+    its own domain ("Registry Settings for Volume Activation": the home domain is always used;
+    "Deploy KMS Activation": setting the value suspends publishing in the primary DNS suffix). Safe
+    under both: the own domain is in the list that is written (priority 0, weight 0, the Windows
+    defaults) unless the user lists it or sets publish_own_domain=false."""
+    own = own_domain(state)
+    if own is None:
+        settings.warnings.append(
+            "publish_own_domain: %s reports no primary DNS suffix, so no own domain was added to "
+            "DnsDomainPublishList" % (state.get("computer_name") or "the host"))
+        return
+    if own not in [entry["domain"] for entry in publish]:
+        publish.append({"domain": own, "priority": 0, "weight": 0})
+
+
 def _settings(params, state, facts):
     """Every host setting that differs from FACTS (checked input; nothing is added to a plan)."""
     port = None if params.get("port") is None else check_port(params["port"], "port")
@@ -130,6 +160,8 @@ def _settings(params, state, facts):
     publish = params.get("publish_domains")
     publish = normalize_publish_list(publish) if publish is not None else None
     settings = _Settings()
+    if publish and params.get("publish_own_domain", True):
+        _add_own_domain(settings, publish, state)
     if port is not None:
         if port != facts["port"]:
             settings.change("port", port, "Set the KMS listening port to %d" % port, "service",
@@ -176,6 +208,7 @@ def _plan_absent(plan, params, state, facts, product, installed_partial):
                           % (mask_key(installed_partial), entry.editions[0]), "service",
                           method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
     plan.install_key = entry.key
+    remove_kms_version(plan, state)
     plan.after.update(kms_host_key=None, license_status="Unknown")
     plan.verify["partial_product_key"] = entry.key[-5:]
     if params.get("manage_firewall", True) and facts["firewall_rule_port"] is not None:
@@ -195,6 +228,8 @@ def plan_host(params, state, restart_owed=False):
     check_supported(state, what="kms_host")
     facts = summarize(state)
     plan = Plan()
+    if not restart_owed:    # the follow-up plan of the same run does not repeat the warning
+        plan.warnings.extend(support_warnings(state, "kms_host"))
     plan.before = _host_view(facts)
     plan.after = dict(plan.before)
     product, installed_partial, licensed = installed_key(state)
@@ -239,10 +274,15 @@ def plan_host(params, state, restart_owed=False):
         plan.add_then_refresh(title, "service", method="InstallProductKey", args={},
                               secret_args={"ProductKey": "product_key"})
         plan.install_key = key
-        plan.restart_owed = True          # slmgr.vbs recommends restarting sppsvc after /ipk
+        # Microsoft's slmgr.vbs options page, /ipk: "To prevent instability in the license service,
+        # the system should be restarted or the Software Protection Service should be restarted."
+        plan.restart_owed = True
         licensed = False
         plan.after.update(kms_host_key=mask_key(key), license_status="Unlicensed")
+        plan_kms_version(plan, state, force=True)
 
+    elif is_kms_host_product(product):
+        plan_kms_version(plan, state, force=False)
     if not licensed:
         _plan_activation(plan, key, activation, confirmation_id, product)
 

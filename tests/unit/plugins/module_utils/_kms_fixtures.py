@@ -28,6 +28,11 @@ def product(partial, licensed=True, kms_host=False, iid=INSTALLATION_ID):
         "ProductKeyID": "00000-00000-00000-" + partial, "LicenseFamily": "ServerDatacenter",
         "OfflineInstallationId": iid, "GracePeriodRemaining": 0 if licensed else 43200,
         "LicenseIsAddon": False,
+        # product-level values (slmgr.vbs /dlv reads them from the product)
+        "IsKeyManagementServiceMachine": 1 if kms_host else 0,
+        "KeyManagementServiceMachine": "", "KeyManagementServicePort": 0, "KeyManagementServiceLookupDomain": "",
+        "DiscoveredKeyManagementServiceMachineName": "", "DiscoveredKeyManagementServiceMachinePort": 0,
+        "DiscoveredKeyManagementServiceMachineIpAddress": "",
     }
 
 
@@ -58,6 +63,8 @@ def kms_host_state(key=HOST_KEY, licensed=True, **service):
     service.setdefault("IsKeyManagementServiceMachine", 1)
     service.setdefault("KeyManagementServiceCurrentCount", 3)
     service.setdefault("RequiredClientCount", 5)
+    # what slmgr.vbs /ipk leaves beside a KMS host key (issue 17 point 9)
+    service["registry"] = dict({"KeyManagementServiceVersion": "10.0.20348.1"}, **service.get("registry", {}))
     return state(products=[product(key[-5:], licensed=licensed, kms_host=True)], **service)
 
 

@@ -19,7 +19,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import Unsup
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, parse_kms_host, plan_client
 
-INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
+# issue 17 point 10: the sppsvc restart Microsoft's slmgr.vbs page asks for after /ipk
+INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"), ("restart_service", "sppsvc")]
 
 
 def test_converged_client_plans_no_operations():
@@ -182,7 +183,7 @@ def test_activate_runs_after_key_and_settings():
     plan = plan_client(client_params(product_key="auto", kms_host="kms01", activate=True), current)
     assert steps(plan) == INSTALL + [("service", "SetKeyManagementServiceMachine"), ("product", "Activate"),
                                      ("service", "RefreshLicenseStatus")]
-    assert plan.operations[3]["partial_key"] == "2YT43"
+    assert plan.operations[4]["partial_key"] == "2YT43"
 
 
 def test_activate_on_a_licensed_client_is_no_change():

@@ -32,7 +32,11 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 
-INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")]
+INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"),
+           # issue 17 point 9: what slmgr.vbs /ipk writes after installing a KMS host key
+           ("registry_set", "KeyManagementServiceVersion")]
+# a key that is not a KMS host key: slmgr.vbs /ipk deletes the value
+INSTALL_GVLK = INSTALL[:2] + [("registry_remove", "KeyManagementServiceVersion")]
 ACTIVATE = [("product", "Activate"), ("service", "RefreshLicenseStatus")]
 RESTART = [("restart_service", "sppsvc")]
 
@@ -53,7 +57,7 @@ def test_fresh_server_installs_the_key_activates_online_then_restarts_once():
     plan = plan_host(host_params(), state())
     assert steps(plan) == INSTALL + ACTIVATE + RESTART
     assert plan.install_key == HOST_KEY
-    assert plan.operations[2]["partial_key"] == HOST_KEY[-5:]
+    assert plan.operations[3]["partial_key"] == HOST_KEY[-5:]
     assert plan.activation == "online" and plan.activation_key == HOST_KEY
 
 
@@ -239,7 +243,7 @@ def test_kms_host_key_on_a_client_edition_is_refused():
 
 def test_kms_host_key_on_a_client_edition_is_allowed_when_forced():
     plan = plan_host(host_params(allow_client_edition=True), state(os_info=WINDOWS_11))
-    assert steps(plan)[:2] == INSTALL
+    assert steps(plan)[:3] == INSTALL
 
 
 # --- telephone activation across two runs -------------------------------------------------
@@ -317,7 +321,7 @@ def test_online_activation_is_verified_after_apply():
 def test_absent_turns_a_kms_host_back_into_a_kms_client_with_ipk_gvlk_and_a_restart():
     """Point 6: /ipk <GVLK> and a restart, no /upk; the user is told the SRV value stays in DNS."""
     plan = plan_host(host_params(state="absent", product_key=None), kms_host_state())
-    assert steps(plan) == INSTALL + RESTART
+    assert steps(plan) == INSTALL_GVLK + RESTART
     assert "UninstallProductKey" not in json.dumps(plan.operations)
     assert plan.install_key == GVLK_2022_DC
     assert plan.after["kms_host_key"] is None
@@ -327,7 +331,7 @@ def test_absent_turns_a_kms_host_back_into_a_kms_client_with_ipk_gvlk_and_a_rest
 
 def test_absent_also_removes_the_collections_firewall_rule():
     plan = plan_host(host_params(state="absent", product_key=None), kms_host_state(firewall={"rule_port": 1700}))
-    assert steps(plan) == INSTALL + [("firewall_remove", None)] + RESTART
+    assert steps(plan) == INSTALL_GVLK + [("firewall_remove", None)] + RESTART
 
 
 def test_absent_on_a_kms_client_changes_nothing():
@@ -354,11 +358,16 @@ def test_read_back_without_the_setting_in_effect_fails_the_task():
     assert finish_host(plan, kms_host_state(KeyManagementServiceListeningPort=1700))["port"] == 1700
 
 
+def _not_a_kms_host_product(current):
+    current["products"][0]["IsKeyManagementServiceMachine"] = 0
+    return current
+
+
 @pytest.mark.parametrize("current, params", [
     (state(), dict(activation="none")),                                   # key only, never activated
     (state(), dict(activation="phone")),                                  # telephone: first run
     (kms_host_state(licensed=False), dict(activation="phone")),           # waiting for the Confirmation ID
-    (kms_host_state(IsKeyManagementServiceMachine=0), {}),                # licensed, but Windows says no KMS host
+    (_not_a_kms_host_product(kms_host_state()), {}),                       # licensed, but Windows says no KMS host
 ])
 def test_host_settings_are_pending_and_never_sent_before_the_host_is_an_activated_kms_host(current, params):
     """Point 2: check mode and diff show them as pending; no setting method is planned."""

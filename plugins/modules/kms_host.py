@@ -14,12 +14,17 @@ description:
     priority, activation and renewal intervals).
   - "Order of a run: the key, the activation, then the host settings (port, firewall rule, DNS
     publishing, publish list, low priority, intervals), then one restart of the Software
-    Protection service (C(sppsvc)) after the last change that needs it (Microsoft: port,
-    publishing, intervals and priority take effect only after the restart; slmgr.vbs also
-    recommends it after C(/ipk)). The state is read back after the restart and the task fails if
-    Windows does not report the settings asked for."
-  - "Windows accepts the host settings only on an activated KMS host (C(IsKeyManagementServiceMachine)
-    is 1 and the host key is licensed; slmgr.vbs checks the same). Before that they are never
+    Protection service (C(sppsvc)) after the last change that needs it. Sources - for a new key,
+    Microsoft's page \"Slmgr.vbs options for obtaining volume activation information\" (C(/ipk) -
+    to prevent instability in the license service, the system or the Software Protection Service
+    should be restarted); for the port, publishing, intervals and priority, slmgr.vbs itself (it
+    prints that a KMS restart is needed for the setting to take effect after C(/sprt), C(/sdns),
+    C(/cdns), C(/sai), C(/sri), C(/spri), C(/cpri)); the collection restarts for a changed publish
+    list too (no Microsoft page says either way). The state is read back after the restart and the task fails
+    if Windows does not report the settings asked for."
+  - "Windows accepts the host settings only on an activated KMS host (the Windows product's
+    C(IsKeyManagementServiceMachine) is 1 and the host key is licensed; slmgr.vbs reads the
+    product's flag before C(/sprt), C(/sai)...). Before that they are never
     sent: they are reported in RV(pending_settings) (check mode and diff show them). When the run
     itself activates the host, they are planned again from the state read after the activation
     and applied in the same run."
@@ -31,6 +36,14 @@ description:
     RV(activation_pending=true); after the Activation Call Center gives the Confirmation ID, the
     second run with O(confirmation_id) deposits it and checks that Windows reports the host as
     licensed."
+  - "After installing a KMS host key the task writes the C(KeyManagementServiceVersion) registry value
+    (REG_SZ, the C(SoftwareLicensingService) version) under C(SoftwareProtectionPlatform), and under
+    C(Wow6432Node) when that key exists, as slmgr.vbs C(/ipk) does (its C(InstallProductKey)); a host that
+    has the key but not the value gets it. O(state=absent) deletes it in both places, as slmgr.vbs C(/ipk)
+    does for a key that is not a KMS host key (unless another product, such as Office, has a KMS host
+    key). Microsoft (\"Registry Settings for Volume Activation\") - the value is set for Microsoft
+    Operations Manager (MOM) 2005 automatic discovery of the KMS and is deleted when the KMS is no
+    longer functional on the computer."
   - "Guards from Microsoft's rules: a KMS host key is refused on a client edition of Windows
     unless O(allow_client_edition=true); a published KMS client setup key (GVLK) is always refused;
     Windows Server Datacenter Azure Edition is always refused (Microsoft does not support it as a
@@ -284,7 +297,7 @@ license_status_code:
   returned: success
   type: int
 is_kms_host:
-  description: Whether a KMS host key is installed.
+  description: Whether Windows is a KMS host (the product-level C(IsKeyManagementServiceMachine) of the Windows product).
   returned: success
   type: bool
 partial_product_key:

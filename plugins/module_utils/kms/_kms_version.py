@@ -9,7 +9,10 @@ SoftwareLicensingService ``Version`` under
 ``HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform`` and under
 ``HKLM\\SOFTWARE\\Wow6432Node\\Microsoft\\Windows NT\\CurrentVersion\\SoftwareProtectionPlatform``
 when that key exists; otherwise it deletes the value in both places (a missing value is no
-error). Microsoft's pages do not document the value; the collection mirrors slmgr.vbs.
+error). Microsoft ("Registry Settings for Volume Activation"): REG_SZ, set for Microsoft
+Operations Manager (MOM) 2005 automatic discovery of the KMS, deleted when the KMS is no longer
+functional on the computer. The page names no Wow6432Node copy and no moment to write it; the
+collection does what slmgr.vbs does.
 """
 
 from __future__ import annotations

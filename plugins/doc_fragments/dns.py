@@ -107,11 +107,14 @@ options:
       - Set V(false) only for a server known to sign its replies wrongly. Samba 4.17's internal DNS
         server (Debian 12) computes the signature of its replies without the two-byte length of the
         request's MAC; strict verification then fails on every reply, even though the update was
-        applied. Samba 4.22 (Debian 13) signs its replies as RFC 8945 requires: keep V(true) there. With V(false) a reply is accepted when its signature verifies in that layout; a
+        applied. With V(false) a reply is accepted when its signature verifies in that layout; a
         reply that reports an error (SERVFAIL, REFUSED, ...) is accepted as an error even when its
         signature verifies in neither layout, because it cannot make the task report a success. A
         reply reporting success that verifies in neither layout is still an error. The reply's
         rcode is always checked.
+      - Samba 4.22 (Debian 13) signs the replies that report success as RFC 8945 requires, so V(true)
+        works there; only its REFUSED reply to an update the zone's ACL denies does not verify, and
+        such a denial then fails as a signature error rather than naming the ACL.
     type: bool
     default: true
 notes:
@@ -124,9 +127,10 @@ notes:
     writer changes the RRset between the read and the update, the server rejects the update, the
     module reads again and plans again (up to 20 times, with random waits of up to a second) and never overwrites the other writer's values.
   - >-
-    Active Directory-integrated zones answer SERVFAIL (Samba 4.17) or REFUSED (Samba 4.22) to an
-    update the zone's ACL denies; with O(key_algorithm=gss-tsig) the error says so, as the most
-    likely cause, and names O(kerberos_principal).
+    Active Directory-integrated zones answer SERVFAIL or REFUSED to an update the zone's ACL denies
+    (Samba 4.17 SERVFAIL; Samba 4.22 REFUSED for a name that exists, SERVFAIL for a new one); with
+    O(key_algorithm=gss-tsig) the error says so, as the most likely cause, and names
+    O(kerberos_principal).
 requirements:
   - dnspython >= 2.3.0 on the host that runs the module
   - gssapi (python-gssapi) on the host that runs the module, only with O(key_algorithm=gss-tsig)

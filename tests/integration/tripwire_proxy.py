@@ -3,9 +3,17 @@
 """Relays in front of the real named: a TCP relay that does something to the server at an exact
 moment (TripwireProxy), and a relay that passes UDP and refuses TCP (UdpOnlyRelay).
 
-DNS over TCP passes through unchanged in both directions. The relay counts the UPDATE messages the
-client sends; right after the Nth one has been handed to named it calls ``trip()`` once (the fault
-tests stop or kill named there), so "in the middle of a run" is the same point on every run.
+DNS over TCP passes through unchanged in both directions, one framed message at a time. The relay
+counts the UPDATE messages the client sends and calls ``trip()`` once (the fault tests stop or kill
+named there) at one of two points of the Nth UPDATE, both the same on every run:
+
+* ``moment="before"``: instead of handing it to named; the message is dropped, so named never has it;
+* ``moment="answered"``: when named's answer to it arrives; the answer is dropped, so named has
+  committed the UPDATE (BIND answers after writing its journal) and the client never learns it.
+
+After the trip the relay passes nothing more and keeps the client's connection open (unless
+``trip()`` closes the relay): a client waiting for its answer times out rather than see the
+connection close and send its UPDATE again. Nothing races the signal: named is idle at both points.
 It answers nothing itself: every answer the client gets comes from named.
 """
 
@@ -37,13 +45,20 @@ def read_message(sock):
         return None
 
 
+MOMENTS = ("before", "answered")
+
+
 class TripwireProxy:
-    def __init__(self, upstream_port, after_updates, trip, address="127.0.0.1"):
+    def __init__(self, upstream_port, after_updates, trip, moment, address="127.0.0.1"):
+        if moment not in MOMENTS:
+            raise ValueError(f"moment must be one of {MOMENTS}")
         self.upstream = (address, upstream_port)
         self.after_updates = after_updates
         self.trip = trip
+        self.moment = moment
         self.updates = 0
         self.tripped = threading.Event()
+        self._awaited = None  # the id of the UPDATE whose answer trips (moment "answered")
         self._lock = threading.Lock()
         self._sockets = []
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -81,20 +96,27 @@ class TripwireProxy:
             threading.Thread(target=self._client_to_server, args=(client, server), daemon=True).start()
             threading.Thread(target=self._server_to_client, args=(client, server), daemon=True).start()
 
+    def _fire(self):
+        self.tripped.set()  # from now on nothing passes, in either direction
+        self.trip()
+
     def _client_to_server(self, client, server):
         try:
             while True:
-                length = _read_exactly(client, 2)
-                message = _read_exactly(client, struct.unpack("!H", length)[0])
-                server.sendall(length + message)
-                if len(message) > 2 and (message[2] >> 3) & 0xF == OPCODE_UPDATE:
+                message = read_message(client)
+                if message is None:
+                    break
+                if len(message) > 4 and (message[4] >> 3) & 0xF == OPCODE_UPDATE:
                     with self._lock:
                         self.updates += 1
-                        fire = self.updates == self.after_updates
-                    if fire:
-                        self.tripped.set()
-                        self.trip()
-        except (EOFError, OSError):
+                        nth = self.updates == self.after_updates
+                        if nth and self.moment == "answered":
+                            self._awaited = message[2:4]
+                    if nth and self.moment == "before":
+                        self._fire()  # named never sees this UPDATE
+                if not self.tripped.is_set():
+                    server.sendall(message)
+        except OSError:
             pass
         finally:
             for sock in (client, server):
@@ -103,14 +125,18 @@ class TripwireProxy:
                 except OSError:
                     pass
 
-    @staticmethod
-    def _server_to_client(client, server):
+    def _server_to_client(self, client, server):
         try:
             while True:
-                data = server.recv(65536)
-                if not data:
+                answer = read_message(server)
+                if answer is None:
                     break
-                client.sendall(data)
+                with self._lock:
+                    awaited = self._awaited is not None and answer[2:4] == self._awaited
+                if awaited:
+                    self._fire()  # named has answered (and committed) this UPDATE; the client never hears it
+                if not self.tripped.is_set():
+                    client.sendall(answer)
         except OSError:
             pass
         finally:

@@ -324,7 +324,8 @@ class DNSTransport:
             raise DNSTimeout(f"no connection to {self._where()} within {self.timeout:g} s", "timeout") from None
         except OSError as exc:
             sock.close()
-            raise DNSConnectionError(f"cannot reach {self._where()}: {exc.strerror or exc}", "server") from None
+            # the same words as a refused exchange ("connection refused")
+            raise translate_exchange_error(exc, self._where(), self.timeout, self.signer.key_name) from None
         sock.setblocking(False)
         return sock
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 try:
     import dns.name
+    import dns.rdataclass
+    import dns.rdatatype
+    import dns.rdtypes.IN.SRV
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
@@ -34,7 +37,6 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     check_owner,
     parse_value,
     parse_values,
-    srv_rdata,
     to_host_name,
     to_name,
 )
@@ -88,7 +90,7 @@ def record_changes(params):
 # -- kms_publish --------------------------------------------------------------------------------
 class PublishedHost:
     """One checked entry of ``hosts``: NAME (dnspython name), A and AAAA rdata, and the SRV
-    values it publishes as [(SRV owner name, SRV rdata, option of the domain)]."""
+    values it publishes as [(domain, SRV owner name, SRV rdata, option of the domain)]."""
 
     __slots__ = ("name", "ipv4", "ipv6", "srv", "option")
 
@@ -100,6 +102,9 @@ class PublishedHost:
         self.option = option
 
 
+_PUBLISH_KEYS = ("domain", "priority", "weight")
+
+
 def _given(value, default):
     """VALUE, or DEFAULT when the option was left out (None)."""
     return default if value is None else value
@@ -108,6 +113,8 @@ def _given(value, default):
 def _mapping(value, keys, option):
     if not isinstance(value, dict):
         raise InvalidInput(f"must be a mapping with {', '.join(keys)}", option)
+    if value.keys() <= frozenset(keys):
+        return value
     unknown = sorted(set(value) - set(keys))
     if unknown:
         raise InvalidInput(f"unknown key(s) {', '.join(unknown)}; use {', '.join(keys)}", option)
@@ -129,8 +136,12 @@ def _addresses(addresses, option):
     return ipv4, ipv6
 
 
-def _publish_entries(publish, name, port, option):
-    """The SRV values of one host: [(owner, rdata, option)], one per domain."""
+def _publish_entries(publish, name, port, option, domains):
+    """The SRV values of one host: [(domain, owner, rdata, option)], one per domain.
+
+    DOMAINS caches, per domain as the user wrote it, its checked form and its SRV owner name: the
+    same domains recur for every host (20 hosts in 500 domains check 500 domains, not 10,000). Only
+    checked domains are cached, so a bad one fails where it first occurs, naming that index."""
     if publish is None:
         # like a Windows KMS host: publish in its own domain
         publish = [{"domain": name.parent().to_text()}]
@@ -143,8 +154,15 @@ def _publish_entries(publish, name, port, option):
         where = f"{option}[{position}]"
         if isinstance(entry, str):
             entry = {"domain": entry}
-        entry = _mapping(entry, ("domain", "priority", "weight"), where)
-        domain = normalize_domain(entry.get("domain"), f"{where}.domain", service=True)
+        entry = _mapping(entry, _PUBLISH_KEYS, where)
+        given = entry.get("domain")
+        known = domains.get(given) if isinstance(given, str) else None
+        if known is None:
+            domain = normalize_domain(given, f"{where}.domain", service=True)
+            known = (domain, dns.name.from_text(service_owner(domain)))
+            if isinstance(given, str):
+                domains[given] = known
+        domain, owner = known
         if domain in seen:
             raise InvalidInput(f"{domain} is listed twice for this host (first at {seen[domain]}); "
                                "a host has one SRV value per domain", f"{where}.domain")
@@ -152,8 +170,10 @@ def _publish_entries(publish, name, port, option):
         key = (check_uint16(_given(entry.get("priority"), 0), f"{where}.priority"),
                check_uint16(_given(entry.get("weight"), 0), f"{where}.weight"))
         if key not in values:
-            values[key] = srv_rdata({"priority": key[0], "weight": key[1], "port": port, "target": name.to_text()})
-        entries.append((dns.name.from_text(service_owner(domain)), values[key], f"{where}.domain"))
+            # the target is the host's own name object (checked by to_host_name, absolute): the
+            # plan's sets and dicts then match SRV targets and address owners by identity
+            values[key] = dns.rdtypes.IN.SRV.SRV(dns.rdataclass.IN, dns.rdatatype.SRV, key[0], key[1], port, name)
+        entries.append((domain, owner, values[key], seen[domain]))
     return entries
 
 
@@ -166,6 +186,7 @@ def parse_hosts(hosts):
         raise InvalidInput("must be a list of mappings with name, addresses, port, publish", "hosts")
     parsed = []
     seen = set()
+    domains = {}  # see _publish_entries
     for index, host in enumerate(hosts):
         option = f"hosts[{index}]"
         host = _mapping(host, ("name", "addresses", "port", "publish"), option)
@@ -175,28 +196,37 @@ def parse_hosts(hosts):
         seen.add(name)
         ipv4, ipv6 = _addresses(_given(host.get("addresses"), []), f"{option}.addresses")
         port = check_port(_given(host.get("port"), KMS_PORT), f"{option}.port")
-        srv = _publish_entries(host.get("publish"), name, port, f"{option}.publish")
+        srv = _publish_entries(host.get("publish"), name, port, f"{option}.publish", domains)
         parsed.append(PublishedHost(name, ipv4, ipv6, srv, option))
     return parsed
 
 
+def target_key(name):
+    """An exact key for a target name compared without case, as dnspython compares names: the
+    labels, lower case. Cheaper than the name itself as a set member (dnspython hashes a name
+    character by character in Python, for every lookup)."""
+    return tuple(map(bytes.lower, name.labels))
+
+
 def _publish_transform(desired, managed_targets, prune, ttl):
-    """The SRV RRset of one domain: our hosts' values become DESIRED; values of other targets are
-    kept (merge), or dropped when PRUNE is on."""
-    desired = frozenset(desired)
+    """The SRV RRset of one domain: our hosts' values become DESIRED (a frozenset); values of other
+    targets are kept (merge), or dropped when PRUNE is on. MANAGED_TARGETS: target_key of our hosts."""
 
     def transform(before):
-        if prune:
-            kept = frozenset()
-        else:
-            kept = frozenset(value for value in before.values if value.target not in managed_targets)
-        return before.replace(ttl=ttl, values=kept | desired)
+        if prune or not before.values:
+            return before.replace(ttl=ttl, values=desired)
+        kept = [value for value in before.values if target_key(value.target) not in managed_targets]
+        return before.replace(ttl=ttl, values=desired.union(kept) if kept else desired)
     return transform
 
 
 def _unpublish_transform(targets):
+    """Drop the values whose target is one of TARGETS (target_key of the hosts withdrawn)."""
     def transform(before):
-        return before.replace(values=frozenset(value for value in before.values if value.target not in targets))
+        kept = [value for value in before.values if target_key(value.target) not in targets]
+        if len(kept) == len(before.values):
+            return before
+        return before.replace(values=kept)
     return transform
 
 
@@ -207,13 +237,15 @@ def publish_changes(params):
     state = params["state"]
     if params.get("prune") and state == "absent":
         raise InvalidInput("works with state=present only", "prune")
-    targets = frozenset(host.name for host in hosts)
-    owners = {}  # SRV owner -> [srv rdata] (insertion order kept for stable output)
-    options = {}
+    targets = frozenset(target_key(host.name) for host in hosts)
+    owners = {}  # checked domain -> (SRV owner, [srv rdata], option); insertion order kept for stable output
     for host in hosts:
-        for owner, rdata, where in host.srv:
-            owners.setdefault(owner, []).append(rdata)
-            options.setdefault(owner, where)
+        for domain, owner, rdata, where in host.srv:
+            known = owners.get(domain)
+            if known is None:
+                owners[domain] = (owner, [rdata], where)
+            else:
+                known[1].append(rdata)
     # Order (defect: a refused address must never leave an SRV value pointing at no address):
     # publishing, a host's addresses go before the SRV values that name it; withdrawing, its SRV
     # values go before its addresses. Same zone: one atomic UPDATE; zones differ: the needed
@@ -221,24 +253,29 @@ def publish_changes(params):
     address_changes = []
     if params.get("address_records", True):
         for host in hosts:
-            host_owners = frozenset(owner for owner, _rdata, _where in host.srv)
             for rdtype, values in (("A", host.ipv4), ("AAAA", host.ipv6)):
                 if state == "present":
                     if values:
                         address_changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl),
                                                            f"{host.option}.name"))
                 elif values or not (host.ipv4 or host.ipv6):
+                    host_owners = frozenset(owner for _domain, owner, _rdata, _where in host.srv)
                     address_changes.append(RRsetChange(host.name, rdtype, remove(values or None),
                                                        f"{host.option}.name", needs=host_owners))
     srv_changes = []
-    for owner, values in owners.items():
+    shared = {}  # the same values in many domains: one set, one transform and one needs for all of them
+    unpublish = _unpublish_transform(targets)
+    for owner, values, where in owners.values():
         if state == "present":
-            transform = _publish_transform(values, targets, params.get("prune"), ttl)
-            needs = frozenset(value.target for value in values)
+            key = tuple(map(id, values))  # the rdata live as long as HOSTS: ids are not reused
+            if key not in shared:
+                desired = frozenset(values)
+                shared[key] = (_publish_transform(desired, targets, params.get("prune"), ttl),
+                               frozenset(value.target for value in desired))
+            transform, needs = shared[key]
         else:
-            transform = _unpublish_transform(targets)
-            needs = frozenset()
-        srv_changes.append(RRsetChange(owner, "SRV", transform, options[owner], needs=needs))
+            transform, needs = unpublish, frozenset()
+        srv_changes.append(RRsetChange(owner, "SRV", transform, where, needs=needs))
     if state == "present":
         return address_changes + srv_changes, None
     return srv_changes + address_changes, None

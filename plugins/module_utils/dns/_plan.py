@@ -32,6 +32,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     ServerFailure,
     UpdateIgnored,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import cached_sort_key
 
 # many writers on one RRset (20 KMS hosts publishing at once) each win within a few rounds when the
 # retries spread out: randomised waits that double from 0.1 s up to 1 s ("full jitter")
@@ -107,14 +108,19 @@ class PlannedRRset:
             compared = self._compared = (self.before, self.after, self.before != self.after)
         return compared[2]
 
-    def result(self, zone):
+    def result(self, zone, cache=None):
+        """The record of this RRset for the module's result. ZONE: the zone's text. CACHE: see
+        RRset.sorted_texts. An unchanged RRset holds what it held: its values are rendered once,
+        from the values planned (often objects shared by many RRsets), and shown as before and after."""
+        changed = self.changed
+        after = self.after.as_dict(cache)
         return {
             "name": self.before.name.to_text(),
             "type": self.before.rdtype,
-            "zone": zone.to_text(),
-            "changed": self.changed,
-            "before": self.before.as_dict(),
-            "after": self.after.as_dict(),
+            "zone": zone,
+            "changed": changed,
+            "before": self.before.as_dict(cache) if changed else after,
+            "after": after,
         }
 
 
@@ -203,15 +209,18 @@ def plan_zone(transport, zone, changes, known=None):
     return ZonePlan(zone, [items[key] for key in order])
 
 
-def build_update(plan):
+def build_update(plan, cache=None):
     """One UPDATE for the zone: for each changed RRset a prerequisite from what was read (in the
-    prerequisite section) and the changes (in the update section)."""
+    prerequisite section) and the changes (in the update section). CACHE: a dict kept across
+    calls, so a value shared by many RRsets is rendered once (see _records.cached_sort_key)."""
+    if cache is None:
+        cache = {}
     update = dns.update.UpdateMessage(plan.zone, dns.rdataclass.IN)
     for item in plan.changed_items:
         before, after = item.before, item.after
         name, rdtype = before.name, before.rdtype
         if before.exists:
-            update.present(name, *_sorted(before.values))
+            update.present(name, *_sorted(before.values, cache))
         else:
             update.absent(name, rdtype)
         # the CNAME rules as prerequisites: a CNAME added meanwhile by someone else makes the
@@ -224,23 +233,24 @@ def build_update(plan):
         if not after.exists:
             update.delete(name, rdtype)
         elif not before.exists:
-            update.add(name, after.ttl, *_sorted(after.values))
+            update.add(name, after.ttl, *_sorted(after.values, cache))
         elif before.ttl != after.ttl:
             # one TTL per RRset: replace the whole RRset (the prerequisite guards its content)
             update.delete(name, rdtype)
-            update.add(name, after.ttl, *_sorted(after.values))
+            update.add(name, after.ttl, *_sorted(after.values, cache))
         else:
             removed = before.values - after.values
             added = after.values - before.values
             if removed:
-                update.delete(name, *_sorted(removed))
+                update.delete(name, *_sorted(removed, cache))
             if added:
-                update.add(name, after.ttl, *_sorted(added))
+                update.add(name, after.ttl, *_sorted(added, cache))
     return update
 
 
-def _sorted(values):
-    return sorted(values, key=lambda rdata: rdata.to_text())
+def _sorted(values, cache):
+    """VALUES in the order of their text (a stable message)."""
+    return sorted(values, key=lambda rdata: cached_sort_key(rdata, cache)[-1])
 
 
 def servfail_message(plan, message):
@@ -276,7 +286,7 @@ def verify_update(transport, plan):
 
 
 def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None,
-               verify=False):
+               verify=False, cache=None):
     """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan.
 
     KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again.
@@ -291,7 +301,7 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
         if check_mode or not plan.changed:
             return plan
         try:
-            transport.send_update(build_update(plan))
+            transport.send_update(build_update(plan, cache))
         except PrerequisiteFailed:
             # someone changed an RRset since we read it: read again and plan again
             sleep(random.uniform(0, min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** (attempt - 1))))
@@ -369,6 +379,9 @@ def order_batches(groups):
     for _holder, zone_changes in pending:
         for change in zone_changes:
             left[change.name] = left.get(change.name, 0) + 1
+    # the names with changes not sent yet: only those can hold a change back. A set keeps the hash
+    # of each name, so intersecting it with a change's NEEDS hashes no name again
+    unsent = set(left)
     batches = []
     while pending:
         partial = None
@@ -379,7 +392,7 @@ def order_batches(groups):
                 for change in ready:
                     inside[change.name] = inside.get(change.name, 0) + 1
                 kept = [change for change in ready
-                        if all(left.get(need, 0) == inside.get(need, 0) for need in change.needs)]
+                        if all(left[need] == inside.get(need, 0) for need in change.needs & unsent)]
                 if len(kept) == len(ready):
                     break
                 ready = kept
@@ -396,6 +409,8 @@ def order_batches(groups):
         batches.append((holder, ready))
         for change in ready:
             left[change.name] -= 1
+            if not left[change.name]:
+                unsent.discard(change.name)
         sent = {id(change) for change in ready}
         rest = [change for change in zone_changes if id(change) not in sent]
         if rest:
@@ -412,10 +427,12 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     error carries ``applied``: the plans of the zones handled before it (their UPDATEs were sent),
     then the failing zone's plan (state ``failed``, or ``unknown`` when the UPDATE got no answer)."""
     plans = []
+    cache = {}  # value texts, see build_update
     groups, known = group_by_zone(transport, changes, zone, zone_option)
     for holder, zone_changes in order_batches(groups):
         try:
-            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify))
+            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify,
+                                    cache=cache))
         except DNSError as exc:
             exc.applied = list(plans) + list(exc.applied)
             raise
@@ -427,12 +444,14 @@ def plan_report(plans):
     records = []
     before_lines = []
     after_lines = []
+    cache = {}
     for plan in plans:
+        zone = plan.zone.to_text()
         for item in plan.items:
-            records.append(item.result(plan.zone))
+            records.append(item.result(zone, cache))
             if item.changed:
-                before_lines += item.before.zone_lines()
-                after_lines += item.after.zone_lines()
+                before_lines += item.before.zone_lines(cache)
+                after_lines += item.after.zone_lines(cache)
     diff = {
         "before": "\n".join(before_lines) + ("\n" if before_lines else ""),
         "after": "\n".join(after_lines) + ("\n" if after_lines else ""),

@@ -119,14 +119,23 @@ def value_sort_key(rdata):
     """Order of values in results and diffs: by value, not by text (SRV ``3 0 ...`` before
     ``10 0 ...``; priority, weight, port, then target; MX by preference; addresses numerically)."""
     text = rdata.to_text()
-    if hasattr(rdata, "priority") and hasattr(rdata, "target"):  # SRV
-        return (rdata.priority, rdata.weight, rdata.port, rdata.target.to_text().lower(), text)
+    if hasattr(rdata, "priority") and hasattr(rdata, "target"):  # SRV: the target is the text's last field
+        return (rdata.priority, rdata.weight, rdata.port, text.rsplit(" ", 1)[-1].lower(), text)
     if hasattr(rdata, "preference") and hasattr(rdata, "exchange"):  # MX
         return (rdata.preference, 0, 0, rdata.exchange.to_text().lower(), text)
     if hasattr(rdata, "address"):  # A, AAAA
         address = ipaddress.ip_address(rdata.address)
         return (address.version, int(address), 0, "", text)
     return (0, 0, 0, text.lower(), text)
+
+
+def cached_sort_key(rdata, cache):
+    """value_sort_key of RDATA, computed once per rdata object while CACHE (a dict) lives: a host's
+    SRV value is one object shared by all the RRsets it is published in."""
+    found = cache.get(id(rdata))
+    if found is None:
+        found = cache[id(rdata)] = (value_sort_key(rdata), rdata)  # the rdata kept: its id stays unique
+    return found[0]
 
 
 class RRset:
@@ -162,16 +171,19 @@ class RRset:
     def __hash__(self):
         return hash((self.name, self.rdtype, self.ttl, self.values))
 
-    def sorted_texts(self):
-        return [value.to_text() for value in sorted(self.values, key=value_sort_key)]
+    def sorted_texts(self, cache=None):
+        """The values as text, in value order. CACHE: a dict kept across calls (see cached_sort_key)."""
+        if cache is None:
+            cache = {}
+        return [key[-1] for key in sorted([cached_sort_key(value, cache) for value in self.values])]
 
-    def as_dict(self):
-        return {"ttl": self.ttl, "values": self.sorted_texts()}
+    def as_dict(self, cache=None):
+        return {"ttl": self.ttl, "values": self.sorted_texts(cache)}
 
-    def zone_lines(self):
+    def zone_lines(self, cache=None):
         """Zone-file lines, for diffs."""
         owner = self.name.to_text()
-        return [f"{owner} {self.ttl} IN {self.rdtype} {text}" for text in self.sorted_texts()]
+        return [f"{owner} {self.ttl} IN {self.rdtype} {text}" for text in self.sorted_texts(cache)]
 
     def __repr__(self):
         return f"RRset({self.name}, {self.rdtype}, {self.ttl}, {self.sorted_texts()})"

@@ -34,15 +34,6 @@ import traceback
 import uuid
 
 try:
-    import gssapi
-    import gssapi.exceptions
-    HAS_GSSAPI = True
-    GSSAPI_IMPORT_ERROR = None
-except ImportError:
-    HAS_GSSAPI = False
-    GSSAPI_IMPORT_ERROR = traceback.format_exc()
-
-try:
     import dns.exception
     import dns.message
     import dns.name
@@ -57,9 +48,36 @@ except ImportError:  # pragma: no cover - reported by the modules with missing_r
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput, TSIGError
 
 GSS_TSIG = "gss-tsig"
+_GSSAPI = {}  # filled by load_gssapi: "module", or "error" (the traceback of the failed import)
 TKEY_MODE_GSSAPI = 3  # RFC 2930 section 2.5, used by RFC 3645
 TKEY_LIFETIME = 3600
 MAX_NEGOTIATION_ROUNDS = 4
+
+
+
+def load_gssapi():
+    """The gssapi module, imported on first use: only GSS-TSIG needs it, so a run signing with a
+    TSIG key never pays for its import. None when it is not installed (gssapi_import_error says why)."""
+    if not _GSSAPI:
+        try:
+            import gssapi  # pylint: disable=import-outside-toplevel
+            import gssapi.exceptions  # noqa: F401 pylint: disable=import-outside-toplevel,unused-import
+        except ImportError:
+            _GSSAPI["error"] = traceback.format_exc()
+        else:
+            _GSSAPI["module"] = gssapi
+    return _GSSAPI.get("module")
+
+
+def gssapi_import_error():
+    """The traceback of the failed gssapi import (after load_gssapi returned None), else None."""
+    return _GSSAPI.get("error")
+
+
+def _gssapi():
+    """The gssapi module; only called once load_gssapi() found it (the modules check that first)."""
+    return _GSSAPI["module"]
+
 
 # (pattern in the Kerberos/GSS-API message, lower case) -> kind of failure. First match wins.
 _FAILURES = (
@@ -209,13 +227,13 @@ class _ReplyVerifier:
     def verify_signature(self, data, mac):
         try:
             return self.context.verify_signature(data, mac)
-        except gssapi.exceptions.GSSError:
+        except _gssapi().exceptions.GSSError:
             if self.strict or not self.requests_signed or len(data) < 2:
                 raise
         # Samba 4.17: the request MAC without its length prefix
         try:
             result = self.context.verify_signature(data[2:], mac)
-        except gssapi.exceptions.GSSError:
+        except _gssapi().exceptions.GSSError:
             pass
         else:
             self.samba_layout_replies += 1
@@ -243,7 +261,7 @@ class GSSTSIGSigner:
         self.key_name = f"{uuid.uuid4()}."
         self._key = None
         self._verifier = None
-        self.errors = (gssapi.exceptions.GSSError,)
+        self.errors = (_gssapi().exceptions.GSSError,)
         self.acting_as = principal or "the ticket cache's principal"
 
     @property
@@ -271,6 +289,7 @@ class GSSTSIGSigner:
             store["client_keytab"] = self.keytab
             # tickets got from the keytab stay in this process, never in the user's cache
             store.setdefault("ccache", f"MEMORY:kmsops-{uuid.uuid4().hex}")
+        gssapi = _gssapi()
         name = gssapi.Name(self.principal, gssapi.NameType.kerberos_principal) if self.principal else None
         if store:
             creds = gssapi.Credentials(name=name, usage="initiate", store=store)
@@ -285,6 +304,7 @@ class GSSTSIGSigner:
         return creds
 
     def _new_context(self):
+        gssapi = _gssapi()
         target = gssapi.Name(f"DNS@{self.server}", gssapi.NameType.hostbased_service)
         flags = (gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity
                  | gssapi.RequirementFlag.replay_detection)
@@ -325,7 +345,7 @@ class GSSTSIGSigner:
             else:
                 raise TSIGError(f"the GSS-TSIG negotiation with {self.server} did not complete in "
                                 f"{MAX_NEGOTIATION_ROUNDS} rounds", "server")
-        except gssapi.exceptions.GSSError as exc:
+        except _gssapi().exceptions.GSSError as exc:
             raise self._fail(exc) from None
         verifier.requests_signed = True
         self._verifier = verifier
@@ -355,7 +375,7 @@ class GSSTSIGSigner:
 
     def explain_error(self, exc, where):
         """An engine error for EXC when it is about GSS-TSIG, else None (the transport decides)."""
-        if isinstance(exc, gssapi.exceptions.GSSError):
+        if isinstance(exc, _gssapi().exceptions.GSSError):
             return self._fail(exc)
         if isinstance(exc, dns.tsig.BadSignature):
             if self._key is None:

@@ -21,8 +21,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import K
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_port, check_timeout
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
     GSS_TSIG,
-    GSSAPI_IMPORT_ERROR,
-    HAS_GSSAPI,
+    gssapi_import_error,
+    load_gssapi,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     TSIG_ALGORITHMS,
@@ -87,10 +87,11 @@ def run_dns_module(module, build, shape, verify=False):
     """
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    if module.params.get("key_algorithm") == GSS_TSIG and not HAS_GSSAPI:
+    # gssapi is imported only here, for GSS-TSIG: a TSIG run does not pay for it
+    if module.params.get("key_algorithm") == GSS_TSIG and load_gssapi() is None:
         module.fail_json(msg="key_algorithm: gss-tsig needs the Python gssapi library. "
                          + missing_required_lib("gssapi (Debian: python3-gssapi)"), option="key_algorithm",
-                         exception=GSSAPI_IMPORT_ERROR)
+                         exception=gssapi_import_error())
     transport = None
     secrets = [module.params.get("key_secret")]
     try:

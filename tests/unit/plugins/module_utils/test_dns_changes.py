@@ -237,6 +237,42 @@ def test_publish_entries_are_checked_once_and_build_srv_values_directly():
     assert after[("_vlmcs._tcp.b.corp.example.", "SRV")].sorted_texts() == ["10 0 1700 kms1.corp.example."]
 
 
+def test_publish_domains_shared_by_hosts_make_one_rrset_each_whatever_their_spelling():
+    data = [{"name": f"kms{index}.corp.example", "publish": [{"domain": spelling, "weight": 10}]}
+            for index, spelling in enumerate(["corp.example", "Corp.Example.", "corp.example"], 1)]
+    data.append({"name": "kms4.corp.example", "publish": [{"domain": "corp.example", "weight": 20}]})
+    changes, _zone = publish_changes(publish_params(hosts=data, address_records=False))
+    assert [(change.name.to_text(), change.option) for change in changes] == [
+        ("_vlmcs._tcp.corp.example.", "hosts[0].publish[0].domain")]
+    assert apply(changes, {})[("_vlmcs._tcp.corp.example.", "SRV")].sorted_texts() == [
+        "0 10 1688 kms1.corp.example.", "0 10 1688 kms2.corp.example.", "0 10 1688 kms3.corp.example.",
+        "0 20 1688 kms4.corp.example."]
+
+
+def test_a_bad_domain_shared_by_hosts_is_named_where_it_first_occurs():
+    data = hosts()
+    for host in data:
+        host["publish"] = [{"domain": "corp.example"}, {"domain": "bad_-.example"}]
+    assert _publish_error(data).option == "hosts[0].publish[1].domain"
+    data[0]["publish"] = [{"domain": "corp.example", "colour": "red"}]
+    error = _publish_error(data)
+    assert error.option == "hosts[0].publish[0]" and "unknown key(s) colour" in str(error)
+
+
+def test_domains_with_the_same_hosts_share_one_value_set_and_transform():
+    domains = [f"d{index}.example" for index in range(50)]
+    data = [{"name": f"kms{index}.d0.example", "publish": [{"domain": domain, "weight": index} for domain in domains]}
+            for index in range(3)]
+    changes, _zone = publish_changes(publish_params(hosts=data, address_records=False))
+    assert len(changes) == 50
+    assert len({id(change.transform) for change in changes}) == 1
+    assert len({id(change.needs) for change in changes}) == 1
+    assert changes[0].needs == {name(f"kms{index}.d0.example.") for index in range(3)}
+    after = apply(changes, {})
+    assert after[("_vlmcs._tcp.d49.example.", "SRV")].sorted_texts() == [
+        "0 0 1688 kms0.d0.example.", "0 1 1688 kms1.d0.example.", "0 2 1688 kms2.d0.example."]
+
+
 @pytest.mark.parametrize("field, value", [
     ("timeout", float("inf")), ("timeout", 1e300), ("timeout", 0), ("timeout", -1),
     ("server_port", 0), ("server_port", 70000),

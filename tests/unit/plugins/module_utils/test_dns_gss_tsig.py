@@ -8,10 +8,15 @@ tests/integration/test_ad_dns.py.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import dns.message
 import dns.rcode
 import pytest
 
+from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput, UpdateRefused
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
     check_gss_options,
@@ -173,3 +178,29 @@ def test_refused_without_a_hint_names_the_key_and_every_cause():
     with pytest.raises(UpdateRefused) as error:
         check_update_response(response, "corp.example.", "signed with key k")
     assert error.value.option == "key_name" and "update-policy" in str(error.value)
+
+
+def test_gssapi_is_imported_only_when_gss_tsig_needs_it(tmp_path):
+    """Importing the DNS modules never imports gssapi (its import is a fixed cost of every TSIG
+    run); load_gssapi imports it on first use. A stand-in gssapi package is put first on the path,
+    so the test sees an eager import even where the real library is installed."""
+    package = tmp_path / "gssapi"
+    package.mkdir()
+    (package / "__init__.py").write_text("STAND_IN = True\n")
+    (package / "exceptions.py").write_text("class GSSError(Exception):\n    pass\n")
+    code = ("import sys\n"
+            "from ansible_collections.kmsops.kms.plugins.modules import dns_record, kms_publish\n"
+            "from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig\n"
+            "print('gssapi' in sys.modules)\n"
+            "print(_gss_tsig.load_gssapi().STAND_IN, 'gssapi.exceptions' in sys.modules)\n")
+    path = os.pathsep.join([str(tmp_path)] + [entry for entry in sys.path if entry])
+    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=path),
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.stdout.split() == ["False", "True", "True"], proc.stderr
+
+
+def test_load_gssapi_reports_why_it_is_missing(monkeypatch):
+    monkeypatch.setattr(_gss_tsig, "_GSSAPI", {})
+    monkeypatch.setitem(sys.modules, "gssapi", None)  # import gssapi raises ImportError
+    assert _gss_tsig.load_gssapi() is None
+    assert "import of gssapi halted" in _gss_tsig.gssapi_import_error()

@@ -107,13 +107,14 @@ def _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wante
             commands.append("slmgr.vbs /ckms-domain %s (the product %s sets the lookup domain %s)"
                             % (act_id, name, domain))
     if not clears:
-        return
+        return []
     if not params.get("clear_product_overrides", True):
         raise GuardRefused(
             "per-product KMS settings contradict the task (%s): run %s on %s, or set clear_product_overrides=true"
             % (OVERRIDE_SOURCE, "; ".join(commands), state.get("computer_name") or "the machine"))
     for partial, method, title in clears:
         plan.add(title, "product", partial_key=partial, method=method, args={})
+    return clears
 
 
 def _client_view(facts):
@@ -152,12 +153,12 @@ def plan_client(params, state):
         wanted_domain = (normalize_domain(params["kms_domain"], "kms_domain", service=True)
                          if params["kms_domain"].strip() else None)
     # before any key change: the overrides are set on the product the installed key belongs to
-    _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wanted_domain)
-    for fact, wanted in (("product_kms_host", wanted_host), ("product_kms_domain", wanted_domain)):
-        if wanted is not False and after[fact] and after[fact] != wanted:
-            after[fact] = None
-    if after["product_kms_port"] and (wanted_host is None or (wanted_host and after["product_kms_port"] != wanted_port)):
-        after["product_kms_port"] = None
+    cleared = _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wanted_domain)
+    facts_of = {"ClearKeyManagementServiceMachine": "product_kms_host", "ClearKeyManagementServicePort": "product_kms_port",
+                "ClearKeyManagementServiceLookupDomain": "product_kms_domain"}
+    for partial, method, _title in cleared:
+        if partial == installed_partial:     # the view shows the OS product
+            after[facts_of[method]] = None
     plan.product_wanted = (wanted_host, wanted_domain)
 
     requested = params.get("product_key")

@@ -24,6 +24,7 @@ def test_dns_discovery_clears_a_host_pinned_on_the_product():
     assert all(op["partial_key"] == GVLK_2022_DC[-5:] for op in plan.operations)
     assert "slmgr.vbs /ckms id-" in plan.operations[0]["title"]
     assert plan.before["product_kms_host"] == "rogue.example" and plan.after["product_kms_host"] is None
+    assert plan.before["product_kms_port"] == 1700 and plan.after["product_kms_port"] is None
 
 
 def test_product_override_is_refused_with_the_slmgr_command_when_not_to_be_cleared():

@@ -211,12 +211,17 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert srv(named, isolated) == [f"0 0 {kms_port} kms1.{isolated}."]
     assert named.dig(f"kms1.{isolated}", "A") == [ISO1]
     assert topology["marker"].exists(), "the isolated site's update was not sent by its update host"
-    # each site published once, by one host of the site, and the isolated update changed its zone
-    published = {host: result for host, result in results[PUBLISH] if not result.get("skipped")}
-    assert sorted(host.split(".", 1)[1] for host in published) == sorted([core, branch, isolated]), published
-    assert all(result["changed"] is True for result in published.values())
-    isolated_publish = [result for host, result in published.items() if host.endswith(isolated)]
-    assert [(zone["zone"].rstrip("."), zone["update_sent"]) for zone in isolated_publish[0]["zones"]] == [
+    # the estate was published once (one task, run once), one kms_publish per DNS server and
+    # update host and signing settings: the core site signs with a secret, the branch with a key
+    # file, the isolated site sends from its own update host
+    published = [result for _host, result in results[PUBLISH] if not result.get("skipped")]
+    assert len(published) == 1, published
+    units = {tuple(item["item"]["domains"]): item for item in published[0]["results"] if "item" in item}
+    assert len(published[0]["results"]) == 3, "one task per unit"
+    assert sorted(units) == sorted([(branch,), (isolated,)])  # the core unit signs with a secret: no_log
+    assert all(item["changed"] is True for item in units.values())
+    assert units[(isolated,)]["item"]["update_host"] == "updater.isolated"
+    assert [(zone["zone"].rstrip("."), zone["update_sent"]) for zone in units[(isolated,)]["zones"]] == [
         (isolated, True)]
 
     # the discovery check ran once per site, from each site's client, and found a reachable host

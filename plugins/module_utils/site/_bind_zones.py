@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The zones and TSIG keys of the dns_bind role, from its variables.
 
-Used by the role through the filters ``bind_zones`` and ``bind_keys`` (plugins/filter/kms_site.py).
+Used by the role through the filters ``bind_zones`` and ``bind_keys`` (plugins/filter/kms_bind.py).
 Names are made absolute once (lower case, no trailing dot) so the templates and tasks agree: a
 name that ends with ``.`` or with the zone's own name is absolute, any other name is relative to
 the zone, as in a BIND zone file. Errors name the role variable (``dns_bind_zones[0].name``).
@@ -10,12 +10,16 @@ the zone, as in a BIND zone file. Errors name the role variable (``dns_bind_zone
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.site._site_plan import SitePlanError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+
+
+class BindZoneError(KmsOpsError):
+    """A dns_bind role value the zone list cannot use; ``option`` names the role variable."""
 
 
 def _text(value, variable):
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
-        raise SitePlanError(f"must be a non-empty text, got {value!r}", variable)
+        raise BindZoneError(f"must be a non-empty text, got {value!r}", variable)
     return str(value).strip()
 
 
@@ -23,7 +27,7 @@ def _list(value, variable):
     if value is None:
         return []
     if isinstance(value, (str, dict)) or not isinstance(value, (list, tuple)):
-        raise SitePlanError(f"must be a list, got {value!r}", variable)
+        raise BindZoneError(f"must be a list, got {value!r}", variable)
     return list(value)
 
 
@@ -52,12 +56,12 @@ def bind_zones(zones, zone_dir, ns="ns1", ns_addresses=(), hostmaster="hostmaste
     for index, zone in enumerate(_list(zones, "dns_bind_zones")):
         where = f"dns_bind_zones[{index}]"
         if not isinstance(zone, dict):
-            raise SitePlanError(f"must be a mapping with at least a name, got {zone!r}", where)
+            raise BindZoneError(f"must be a mapping with at least a name, got {zone!r}", where)
         name = _text(zone.get("name"), f"{where}.name").lower().rstrip(".")
         zone_ns = absolute(_given(zone, "ns", ns), name, f"{where}.ns")
         zone_ttl = _given(zone, "ttl", ttl)
         if isinstance(zone_ttl, bool) or not str(zone_ttl).strip().isdigit():
-            raise SitePlanError(f"must be a number of seconds, got {zone_ttl!r}", f"{where}.ttl")
+            raise BindZoneError(f"must be a number of seconds, got {zone_ttl!r}", f"{where}.ttl")
         result.append({
             "name": name,
             "file": f"{zone_dir}/db.{name}",
@@ -87,13 +91,13 @@ def bind_keys(zones, publisher, algorithm, kms_host_keys=False, extra_keys=()):
     for index, key in enumerate(_list(extra_keys, "dns_bind_extra_keys")):
         where = f"dns_bind_extra_keys[{index}]"
         if not isinstance(key, dict):
-            raise SitePlanError(f"must be a mapping with a name, got {key!r}", where)
+            raise BindZoneError(f"must be a mapping with a name, got {key!r}", where)
         keys.append({"name": _text(key.get("name"), f"{where}.name"),
                      "algorithm": _given(key, "algorithm", algorithm), "role": "extra"})
     seen = {}
     for key in keys:
         if key["name"] in seen:
-            raise SitePlanError(f"the key name {key['name']!r} is used by the {seen[key['name']]} key and by "
+            raise BindZoneError(f"the key name {key['name']!r} is used by the {seen[key['name']]} key and by "
                                 f"a {key['role']} key; each key file needs its own name", "dns_bind_extra_keys"
                                 if key["role"] == "extra" else "dns_bind_publisher_key_name")
         seen[key["name"]] = key["role"]

@@ -93,6 +93,7 @@ TOPOLOGY_LABELS = {"core": "core", "branch": "branch office", "isolated": "isola
 DEFAULT_ACTIVATION = {"core": "online", "branch": "online", "isolated": "phone"}
 ACTIVATIONS = ("online", "phone", "none")
 
+
 class EstateError(KmsOpsError):
     """An inventory the estate model cannot use; ``option`` names the inventory variable."""
 
@@ -489,7 +490,7 @@ def read_estate(groups, hostvars, play_hosts=None):
         "publish": _plan_publish(domains, model_sites),
         "kms_host_names": sorted({_kms_host(hostvars, h, site_of.get(h))["name"] for h in kms_group}),
         "kms_hosts": list(kms_group),
-        "windows_hosts": [h for h in _unique(kms_group + [c for c in _members(groups, clients_group_name)])
+        "windows_hosts": [h for h in _unique(kms_group + _members(groups, clients_group_name))
                           if _os_family(hostvars, h) == "Windows"],
     }
 

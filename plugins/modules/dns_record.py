@@ -41,6 +41,10 @@ options:
       - The owner of A, AAAA and MX records must be a host name as BIND's C(check-names) wants it
         (letters, digits and C(-) per label; a leading C(*) label is allowed); so must the target of
         SRV, MX and NS values. This is checked before anything is sent.
+      - With O(state=absent) these host-name rules do not apply, as what is already in DNS can be
+        removed whatever its name (V(0 0 1688 old_kms.corp.example), a name Windows DNS accepts).
+        The name must still be a well-formed DNS name in presentation form (RFC 1035; any octet
+        written as C(\DDD) or C(\X)), with labels of at most 63 octets.
     type: str
     required: true
   type:
@@ -55,6 +59,7 @@ options:
       - SRV values may also be mappings with C(priority), C(weight), C(port), C(target)
         (C(priority) and C(weight) default to 0).
       - Names inside values are absolute; V(kms1.corp.example) means V(kms1.corp.example.).
+      - With O(state=absent), names inside values may be any name DNS can hold (see O(name)).
       - A TXT value is one string; split into 255-byte chunks when longer. Quote it yourself
         (V("a" "b")) to give several strings.
       - Required with O(state=present). With O(state=absent) only these values are removed;

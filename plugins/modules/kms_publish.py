@@ -47,6 +47,8 @@ options:
         description:
           - Fully qualified name of the KMS host; the SRV target and the owner of its A/AAAA records.
           - Letters, digits and C(-) per label, as BIND's C(check-names) wants a host name.
+          - With O(state=absent), any well-formed DNS name (for example V(old_kms.corp.example)), so
+            that what is already in DNS can be withdrawn whatever its name.
         type: str
         required: true
       addresses:

@@ -57,8 +57,11 @@ class NamedServer:
 
     address = "127.0.0.1"
 
-    def __init__(self, sites=150, workdir=None, statistics=False):
+    def __init__(self, sites=150, workdir=None, statistics=False, check_names=None):
         self.sites = sites
+        # BIND's check-names for primary zones (default: fail). "warn" or "ignore" lets the zones
+        # hold names that are not host names (old_kms.<zone> as an SRV target), as Windows DNS does
+        self.check_names = check_names
         self.statistics = statistics  # open BIND's statistics channel (HTTP/JSON) on loopback
         self.statistics_port = None
         self.workdir = workdir or tempfile.mkdtemp(prefix="kmsops-named-")
@@ -127,7 +130,8 @@ class NamedServer:
             "  notify no;\n"
             "  dnssec-validation no;\n"
             '  session-keyfile none;\n'
-            "};\n"
+            + (f"  check-names primary {self.check_names};\n" if self.check_names else "")
+            + "};\n"
             "controls { };\n"
             f"{statistics}"
             "logging {\n"

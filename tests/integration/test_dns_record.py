@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from conftest import with_site
+from named_server import NamedServer
 
 GROUP = "group/kmsops.kms.dns"
 
@@ -251,3 +252,53 @@ def test_tsig_secret_never_appears_in_verbose_output(named, site, run_play, dns_
     assert "REFUSED" in result.output
     assert secret not in result.output
     assert secret[:-4] not in result.output
+
+
+@pytest.fixture(scope="module")
+def windows_like_named():
+    """A named whose zones hold names that are not host names (check-names warn), as Windows DNS
+    zones do: what such a zone holds must be removable by the collection."""
+    server = NamedServer(sites=2, check_names="warn").start()
+    yield server
+    server.stop()
+
+
+def test_a_value_whose_target_is_not_a_host_name_is_removed_but_never_added(windows_like_named, run_play):
+    named, site = windows_like_named, "site01.example"
+    owner = f"_vlmcs._tcp.{site}"
+    named.nsupdate("admin", "\n".join([
+        "check-names no",
+        f"update add {owner}. 3600 SRV 0 0 1688 old_kms.{site}.",
+        f"update add {owner}. 3600 SRV 5 0 1690 old_kms.{site}.",
+        f"update add {owner}. 3600 SRV 0 0 1688 kms1.{site}.",
+        f"update add old_kms.{site}. 3600 A 127.0.0.9",
+    ]))
+    algorithm, secret = named.keys["admin"]
+    defaults = {GROUP: {"server": named.address, "server_port": named.port, "key_name": "admin",
+                        "key_secret": secret, "key_algorithm": algorithm}}
+    value = f"0 0 1688 old_kms.{site}."
+    serial = named.serial(site)
+
+    added = run_play([srv_task(owner, [f"0 0 1689 old_kms.{site}."])], module_defaults=defaults)
+    assert added.rc != 0 and added[0]["option"] == "values[0].target", added
+    assert "is not a valid host name" in added[0]["msg"]
+    assert named.serial(site) == serial
+
+    checked = run_play([srv_task(owner, [value], state="absent")], check=True, diff=True, module_defaults=defaults)
+    assert checked.rc == 0 and checked[0]["changed"] is True, checked
+    assert checked[0]["diff"]["before"] != checked[0]["diff"]["after"]
+    assert named.serial(site) == serial, "check mode must not send an UPDATE"
+
+    removed = run_play([srv_task(owner, [value], state="absent")], module_defaults=defaults)
+    assert removed.rc == 0 and removed[0]["changed"] is True, removed
+    assert named.dig(owner, "SRV") == sorted([f"0 0 1688 kms1.{site}.", f"5 0 1690 old_kms.{site}."])
+    again = run_play([srv_task(owner, [value], state="absent")], module_defaults=defaults)
+    assert again.rc == 0 and again[0]["changed"] is False, again
+
+    # kms_publish state=absent withdraws such a host too: its SRV values, then its address records
+    withdrawn = run_play([{"name": "kms_publish", "kmsops.kms.kms_publish": {
+        "state": "absent", "hosts": [{"name": f"old_kms.{site}", "publish": [{"domain": site}]}]}}],
+        module_defaults=defaults)
+    assert withdrawn.rc == 0 and withdrawn[0]["changed"] is True, withdrawn
+    assert named.dig(owner, "SRV") == [f"0 0 1688 kms1.{site}."]
+    assert named.dig(f"old_kms.{site}", "A") == []

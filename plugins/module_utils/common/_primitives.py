@@ -18,7 +18,10 @@ Rules, and where they come from:
   ``check-names`` accepts (``dns_name_ishostname``): labels of letters, digits and ``-``, starting
   and ending with a letter or digit; a leading ``*`` label only where a wildcard owner is meant;
 * a *domain* (where SRV records are published or searched) has labels of letters, digits, ``-``
-  and ``_``, not starting or ending with ``-``; it is compared lower-case, without trailing dot.
+  and ``_``, not starting or ending with ``-``; it is compared lower-case, without trailing dot;
+* *any name DNS can hold* (:func:`check_dns_name`): labels of any octets, written in the
+  presentation form of RFC 1035 5.1 (``\\.``, ``\\032``), only the length rules. What is removed
+  because it is already there is checked this way: the host-name rules are for what is added.
 """
 
 from __future__ import annotations
@@ -138,6 +141,68 @@ def check_name(value, option, origin=None, what="domain name"):
     return bare + "."
 
 
+def _dns_labels(text, value, option, what):
+    """The labels of a presentation-form name (no trailing dot), as octet counts; escapes
+    ``\\X`` and ``\\DDD`` (RFC 1035 5.1) are one octet each."""
+    labels, octets, index = [], 0, 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            digits = text[index + 1:index + 4]
+            if len(digits) == 3 and digits.isdigit() and digits.isascii():
+                if int(digits) > 255:
+                    raise InvalidValue(f"{value!r} is not a valid {what} (escape \\{digits} is more than 255)", option)
+                index += 4
+            elif index + 1 < len(text):
+                index += 2
+            else:
+                raise InvalidValue(f"{value!r} is not a valid {what} (it ends with a lone '\\')", option)
+            octets += 1
+            continue
+        if char == ".":
+            labels.append(octets)
+            octets = 0
+        elif not " " < char < "\x7f":
+            raise InvalidValue(f"{value!r} is not a valid {what} (character {char!r}: write it as \\DDD)", option)
+        else:
+            octets += 1
+        index += 1
+    labels.append(octets)
+    if 0 in labels:
+        raise InvalidValue(f"{value!r} is not a valid {what} (empty label)", option)
+    if max(labels) > MAX_LABEL_OCTETS:
+        raise InvalidValue(f"{value!r} is not a valid {what} (a label is longer than {MAX_LABEL_OCTETS} octets)",
+                           option)
+    if sum(labels) + len(labels) + 1 > MAX_NAME_OCTETS:
+        raise InvalidValue(f"{value!r} is not a valid {what} (longer than {MAX_NAME_OCTETS} octets)", option)
+    return labels
+
+
+def _ends_with_dot(text):
+    """True when TEXT ends with an unescaped '.' (``a\\.`` ends with an escaped one)."""
+    backslashes = len(text) - 1 - len(text[:-1].rstrip("\\")) if text.endswith(".") else 0
+    return text.endswith(".") and backslashes % 2 == 0
+
+
+def check_dns_name(value, option, what="name", qualified=False):
+    """Any name DNS can hold, as absolute presentation text with a trailing dot: labels of any
+    octets (``old_kms``, ``{{x}}``, ``a\\032b``), only the length rules of RFC 1035 and a well-formed
+    text (printable ASCII, escapes ``\\X`` / ``\\DDD``). For names that are already in DNS and
+    are being removed; what is added is checked by :func:`check_host_name` / :func:`check_name`.
+    QUALIFIED: at least two labels.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValue(f"must be a non-empty {what}, got {value!r}", option)
+    text = value.strip()
+    if text == ".":
+        raise InvalidValue(f"{value!r} is the root, not a {what}", option)
+    bare = text[:-1] if _ends_with_dot(text) else text
+    labels = _dns_labels(bare, value, option, what)
+    if qualified and len(labels) < 2:
+        raise InvalidValue(f"{value!r} must be a fully qualified {what} (host.domain)", option)
+    return bare + "."
+
+
 def is_host_name(text, wildcard=False):
     """BIND's check-names rule (``dns_name_ishostname``) for an absolute or relative name text."""
     bare = text[:-1] if text.endswith(".") else text
@@ -238,13 +303,14 @@ def check_address(value, option, version=None):
 
 # -- the SRV value ------------------------------------------------------------------------------
 
-def parse_srv(value, option, defaults=False):
+def parse_srv(value, option, defaults=False, any_target=False):
     """One SRV value -> ``{priority, weight, port, target}``.
 
     VALUE is the presentation text ``priority weight port target`` or a mapping with those keys
     (DEFAULTS: priority and weight may be left out and mean 0). The target is a host name
     (BIND check-names) as absolute text with a trailing dot, its case kept, or '.' ("no service
-    here", RFC 2782). The port is 1 to 65535, or 0 with the target '.'.
+    here", RFC 2782); with ANY_TARGET (a value being removed) any name DNS can hold
+    (:func:`check_dns_name`). The port is 1 to 65535, or 0 with the target '.'.
     """
     if isinstance(value, dict):
         unknown = sorted(set(value) - set(SRV_FIELDS))
@@ -266,6 +332,8 @@ def parse_srv(value, option, defaults=False):
     target = fields["target"]
     if isinstance(target, str) and target.strip() == ".":
         target = "."
+    elif any_target:
+        target = check_dns_name(target, f"{option}.target", what="SRV target")
     else:
         target = check_host_name(target, f"{option}.target")
     record = {

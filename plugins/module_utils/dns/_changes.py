@@ -37,6 +37,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import (
     check_owner,
     parse_value,
     parse_values,
+    to_any_host_name,
     to_host_name,
     to_name,
 )
@@ -50,19 +51,20 @@ def check_ttl(ttl, option="ttl"):
     return int(ttl)
 
 
-def record_name(name, zone):
+def record_name(name, zone, removing=False):
     """NAME relative to ZONE, or absolute (ending in '.', already inside ZONE, or no ZONE).
-    '@' is the apex of ZONE; an empty name is an error (it would silently mean the apex)."""
+    '@' is the apex of ZONE; an empty name is an error (it would silently mean the apex).
+    REMOVING: any name DNS can hold (what exists can be removed whatever its name)."""
     if name == "@":
         if zone is None:
             raise InvalidInput("'@' (the zone apex) needs the zone option", "name")
         return zone
     if zone is None or name.endswith("."):
-        return to_name(name, "name")
-    absolute = to_name(name, "name")
+        return to_name(name, "name", removing=removing)
+    absolute = to_name(name, "name", removing=removing)
     if absolute.is_subdomain(zone):
         return absolute
-    return to_name(name, "name", origin=zone)
+    return to_name(name, "name", origin=zone, removing=removing)
 
 
 def record_changes(params):
@@ -71,10 +73,15 @@ def record_changes(params):
     rdtype = params["type"].upper()
     if rdtype not in SUPPORTED_TYPES:
         raise InvalidInput(f"{params['type']!r} is not supported; use one of {', '.join(SUPPORTED_TYPES)}", "type")
-    name = check_owner(record_name(params["name"], zone), rdtype, "name")
+    # what is added must pass the host-name rules; what is removed is already there, so any name
+    # DNS can hold is accepted (a value naming old_kms.corp.example can be removed)
+    removing = params["state"] == "absent"
+    name = record_name(params["name"], zone, removing)
+    if not removing:
+        check_owner(name, rdtype, "name")
     if zone is not None and not name.is_subdomain(zone):
         raise InvalidInput(f"{name} is not inside zone {zone}", "name")
-    values = parse_values(rdtype, params.get("values"), "values")
+    values = parse_values(rdtype, params.get("values"), "values", removing)
     ttl = check_ttl(params.get("ttl"))
     if params["state"] == "present":
         if not values:
@@ -177,9 +184,10 @@ def _publish_entries(publish, name, port, option, domains):
     return entries
 
 
-def parse_hosts(hosts):
+def parse_hosts(hosts, removing=False):
     """Check the ``hosts`` option, the one place it is checked (the argument spec only says it is
-    a list of mappings); every problem names its place, e.g. hosts[1].publish[0].weight."""
+    a list of mappings); every problem names its place, e.g. hosts[1].publish[0].weight.
+    REMOVING (``state: absent``): a host name may be any name DNS can hold, not only a host name."""
     if not hosts:
         raise InvalidInput("needs at least one host", "hosts")
     if not isinstance(hosts, list):
@@ -190,7 +198,7 @@ def parse_hosts(hosts):
     for index, host in enumerate(hosts):
         option = f"hosts[{index}]"
         host = _mapping(host, ("name", "addresses", "port", "publish"), option)
-        name = to_host_name(host.get("name"), f"{option}.name")
+        name = (to_any_host_name if removing else to_host_name)(host.get("name"), f"{option}.name")
         if name in seen:
             raise InvalidInput(f"{name} is listed twice", f"{option}.name")
         seen.add(name)
@@ -232,9 +240,9 @@ def _unpublish_transform(targets):
 
 def publish_changes(params):
     """Checks and changes for ``kms_publish``. Returns ([RRsetChange], None)."""
-    hosts = parse_hosts(params.get("hosts"))
-    ttl = check_ttl(params.get("ttl"))
     state = params["state"]
+    hosts = parse_hosts(params.get("hosts"), removing=state == "absent")
+    ttl = check_ttl(params.get("ttl"))
     if params.get("prune") and state == "absent":
         raise InvalidInput("works with state=present only", "prune")
     targets = frozenset(target_key(host.name) for host in hosts)

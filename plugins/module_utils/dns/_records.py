@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - reported by the modules with missing_r
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
     check_address,
+    check_dns_name,
     check_host_name,
     check_name,
     check_uint16,
@@ -36,10 +37,32 @@ HOST_OWNER_TYPES = ("A", "AAAA", "MX")
 """Types whose owner must be a host name (BIND check-names; a leading '*' label is allowed)."""
 
 
-def to_name(text, option, origin=None):
+def to_name(text, option, origin=None, removing=False):
     """A dnspython name from user text checked by ``check_name`` (see common._primitives).
-    ORIGIN is a dnspython name or None."""
+    ORIGIN is a dnspython name or None. REMOVING (what exists is removed): any name DNS can hold,
+    absolute (``check_dns_name``)."""
+    if removing:
+        checked = check_dns_name(text, option)
+        if origin is not None and not _absolute(text):
+            return _from_text(checked[:-1], option, origin)
+        return _from_text(checked, option)
     return dns.name.from_text(check_name(text, option, None if origin is None else origin.to_text()))
+
+
+def _absolute(text):
+    return text.strip().endswith(".") and not text.strip().endswith("\\.")
+
+
+def _from_text(text, option, origin=None):
+    try:
+        return dns.name.from_text(text, origin=origin or dns.name.root)
+    except (dns.exception.DNSException, ValueError) as exc:
+        raise InvalidInput(f"{text!r} is not a valid name: {exc}", option) from None
+
+
+def to_any_host_name(text, option):
+    """The FQDN of a host that is being removed: any name DNS can hold (``host.domain``)."""
+    return _from_text(check_dns_name(text, option, what="host name", qualified=True), option)
 
 
 def to_host_name(text, option):
@@ -75,11 +98,12 @@ def srv_rdata(record):
                                   record["port"], dns.name.from_text(record["target"]))
 
 
-def parse_value(rdtype, value, option):
-    """Parse one user-given value of type RDTYPE into rdata."""
+def parse_value(rdtype, value, option, removing=False):
+    """Parse one user-given value of type RDTYPE into rdata. REMOVING (a value that exists is
+    removed): names in it may be any name DNS can hold (``check_dns_name``), not only host names."""
     rdtype = rdtype.upper()
     if rdtype == "SRV":
-        return srv_rdata(parse_srv(value, option, defaults=True))
+        return srv_rdata(parse_srv(value, option, defaults=True, any_target=removing))
     if isinstance(value, dict):
         raise InvalidInput(f"a {rdtype} value must be text, not a mapping", option)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and rdtype == "TXT":
@@ -93,23 +117,24 @@ def parse_value(rdtype, value, option):
     if rdtype == "TXT":
         return _rdata(rdtype, _txt_text(value), option)
     if rdtype in ("CNAME", "PTR"):
-        return _rdata(rdtype, check_name(value, option), option)
+        return _rdata(rdtype, (check_dns_name if removing else check_name)(value, option), option)
     if rdtype == "NS":
-        return _rdata(rdtype, check_host_name(value, option), option)
+        return _rdata(rdtype, (check_dns_name if removing else check_host_name)(value, option), option)
     if rdtype == "MX":
         parts = value.split()
         if len(parts) != 2:
             raise InvalidInput(f"{value!r} is not an MX value 'preference exchange'", option)
         preference = check_uint16(parts[0], f"{option}.preference")
-        return _rdata(rdtype, f"{preference} {check_host_name(parts[1], f'{option}.exchange')}", option)
+        exchange = (check_dns_name if removing else check_host_name)(parts[1], f"{option}.exchange")
+        return _rdata(rdtype, f"{preference} {exchange}", option)
     raise InvalidInput(f"record type {rdtype} is not supported; use one of {', '.join(SUPPORTED_TYPES)}", option)
 
 
-def parse_values(rdtype, values, option):
+def parse_values(rdtype, values, option, removing=False):
     """Parse a list of values, dropping duplicates (compared canonically), order kept."""
     parsed = []
     for index, value in enumerate(values or []):
-        rdata = parse_value(rdtype, value, f"{option}[{index}]")
+        rdata = parse_value(rdtype, value, f"{option}[{index}]", removing)
         if rdata not in parsed:
             parsed.append(rdata)
     return parsed

@@ -171,6 +171,65 @@ def test_host_names_are_checked_as_bind_check_names_does(extra, option):
     assert error.value.option == option
 
 
+# what exists can be removed whatever its name: the host-name rules are for what is added
+@pytest.mark.parametrize("extra, removed", [
+    ({"values": ["0 0 1688 old_kms.corp.example."]}, "0 0 1688 old_kms.corp.example."),
+    ({"values": [{"priority": 5, "weight": 1, "port": 1690, "target": "a\\032b.corp.example"}]},
+     "5 1 1690 a\\032b.corp.example."),
+    ({"values": ["0 0 1688 {{7*7}}x.corp.example."]}, "0 0 1688 {{7*7}}x.corp.example."),
+    ({"values": ["0 0 1688 *.corp.example"]}, "0 0 1688 *.corp.example."),
+    ({"name": "corp.example", "type": "MX", "values": ["10 mail_1.corp.example"]}, "10 mail_1.corp.example."),
+    ({"name": "corp.example", "type": "NS", "values": ["ns_1.corp.example"]}, "ns_1.corp.example."),
+    ({"name": "www.corp.example", "type": "CNAME", "values": ["a\\.b.corp.example"]}, "a\\.b.corp.example."),
+    ({"name": "kms_1.corp.example", "type": "A", "values": ["192.0.2.1"]}, "192.0.2.1"),
+])
+def test_absent_removes_a_value_whatever_name_dns_holds(extra, removed):
+    (change,), _zone = record_changes(record_params(state="absent", **extra))
+    rdtype = extra.get("type", "SRV")
+    kept = parse_value(rdtype, "192.0.2.9" if rdtype == "A" else "10 kms1.corp.example" if rdtype == "MX"
+                       else "kms1.corp.example" if rdtype in ("NS", "CNAME") else "0 0 1688 kms1.corp.example", "v")
+    before = RRset(change.name, rdtype, 3600, [parse_value(rdtype, removed, "v", removing=True), kept])
+    assert change.transform(before).values == frozenset([kept])
+    # adding the same value is still refused by the host-name rules
+    if "_" in removed and rdtype != "CNAME":
+        with pytest.raises(InvalidValue):
+            record_changes(record_params(state="present", **extra))
+
+
+@pytest.mark.parametrize("value, problem", [
+    ("0 0 1688 a..corp.example", "empty label"),
+    ("0 0 1688 %s.corp.example" % ("x" * 64), "longer than 63 octets"),
+    ("0 0 1688 a b.corp.example", "four fields"),
+    ({"port": 1688, "target": "a b.corp.example"}, "character ' '"),
+    ({"port": 1688, "target": "a\\300.corp.example"}, "more than 255"),
+    ({"port": 1688, "target": "caf\u00e9.corp.example"}, "write it as \\\\DDD"),
+    ({"port": 1688, "target": "%s.example" % ".".join(["abcdefgh"] * 30)}, "longer than 255 octets"),
+])
+def test_absent_still_needs_a_well_formed_dns_name(value, problem):
+    with pytest.raises(InvalidValue, match=problem) as error:
+        record_changes(record_params(state="absent", values=[value]))
+    assert error.value.option.startswith("values[0]")
+
+
+def test_absent_owner_may_be_any_name_dns_holds_but_well_formed():
+    (change,), _zone = record_changes(record_params(state="absent", name="old_kms.corp.example", type="A", values=None))
+    assert change.name == name("old_kms.corp.example.")
+    with pytest.raises(InvalidValue, match="empty label"):
+        record_changes(record_params(state="absent", name="old..corp.example", type="A", values=None))
+
+
+def test_kms_publish_absent_removes_a_host_whatever_its_name_and_present_refuses_it():
+    host = {"name": "old_kms.corp.example", "publish": [{"domain": "corp.example"}]}
+    changes, _zone = publish_changes(publish_params(state="absent", address_records=False, hosts=[host]))
+    old = parse_value("SRV", "0 0 1688 old_kms.corp.example", "v", removing=True)
+    kept = parse_value("SRV", "0 0 1688 kms1.corp.example", "v")
+    before = RRset(changes[0].name, "SRV", 3600, [old, kept])
+    assert changes[0].transform(before).values == frozenset([kept])
+    with pytest.raises(InvalidValue, match="not a valid host name") as error:
+        publish_changes(publish_params(hosts=[host]))
+    assert error.value.option == "hosts[0].name"
+
+
 def test_wildcard_owner_of_an_address_record_is_accepted():
     changes, _zone = record_changes(record_params(name="*.corp.example", type="A", values=["192.0.2.1"]))
     assert changes[0].name == name("*.corp.example.")

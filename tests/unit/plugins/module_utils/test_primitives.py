@@ -11,6 +11,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     KMS_PORT,
     SERVICE,
     check_address,
+    check_dns_name,
     check_host_name,
     check_name,
     check_port,
@@ -178,3 +179,35 @@ def test_srv_text_and_mapping_parse_alike_and_format_back():
 ])
 def test_bad_srv_values_name_the_field(value, option):
     assert rejected(parse_srv, value, "v").option == option
+
+
+# -- any name DNS can hold (what is removed) ------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("old_kms.corp.example", "old_kms.corp.example."),
+    ("old_kms.corp.example.", "old_kms.corp.example."),
+    ("{{7*7}}x.corp.example.", "{{7*7}}x.corp.example."),
+    ("a\\032b.corp.example", "a\\032b.corp.example."),
+    ("a\\..corp.example", "a\\..corp.example."),  # one label "a." then corp.example
+    ("kms\\.", "kms\\.."),  # an escaped dot at the end is part of the label, not the root
+    ("-x-.corp.example", "-x-.corp.example."),
+])
+def test_any_name_dns_can_hold_is_accepted_as_presentation_text(text, expected):
+    assert check_dns_name(text, "v") == expected
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("", "non-empty"), (".", "the root"), ("a..b", "empty label"), ("a\\", "lone"),
+    ("a\\999.b", "more than 255"), ("a\tb.c", "character"), ("x" * 64 + ".c", "longer than 63"),
+    ("kms", "fully qualified"),
+])
+def test_any_name_still_must_be_well_formed(text, problem):
+    with pytest.raises(InvalidValue, match=problem) as error:
+        check_dns_name(text, "hosts[0].name", qualified=True)
+    assert str(error.value).startswith("hosts[0].name: ")
+
+
+def test_a_label_of_63_escaped_octets_is_one_label_of_63():
+    assert check_dns_name("\\000" * 63 + ".c", "v") == "\\000" * 63 + ".c."
+    with pytest.raises(InvalidValue, match="longer than 63"):
+        check_dns_name("\\000" * 64 + ".c", "v")

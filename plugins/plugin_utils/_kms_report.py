@@ -25,10 +25,13 @@ holding it.
 
 from __future__ import annotations
 
+import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, check_port
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import first_try_chances
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
 
 TOPOLOGIES = (
@@ -294,69 +297,158 @@ def _discovery_by_site(discoveries):
     return out
 
 
-def cleanup_task(site, domain, keep, foreign):
-    """The ``kms_publish`` task that removes the SRV values of ``foreign`` targets from the
-    ``_vlmcs._tcp`` record of ``domain`` and changes nothing else, sent the way the site sends
-    its updates (server, key file or key variable, DNS-update host) with address records left
-    alone. With KMS hosts of the inventory in ``keep`` (as read from DNS) it is a prune that
-    lists them with their values as they are; without any, a ``state: absent`` of the foreign
-    targets (prune needs at least one host to keep). Returns YAML text."""
-    lines = [
-        "- name: Remove SRV values of hosts that are not KMS hosts of the inventory from %s.%s"
-        % (SERVICE, domain),
-        "  kmsops.kms.kms_publish:",
-        "    server: %s" % site["dns_server"],
-    ]
+# -- the clean-up task: data, written by a YAML dumper ---------------------------------------
+
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+class _Literal(str):
+    """Text dumped as ``!unsafe``: Ansible passes it on as it is, never as a template."""
+
+
+class _Template(str):
+    """Text that is meant to be a template (the ``key_secret`` variable reference)."""
+
+
+class _FlowMapping(dict):
+    """A mapping dumped on one line (one SRV value)."""
+
+
+class _TaskDumper(yaml.SafeDumper):
+    """Safe YAML with ``!unsafe`` text and sequences indented under their key."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _represent_text(dumper, value):
+    if isinstance(value, _Literal) or (not isinstance(value, _Template)
+                                       and any(marker in value for marker in _JINJA_MARKERS)):
+        style = "'" if any(marker in value for marker in _JINJA_MARKERS) else None
+        return dumper.represent_scalar("!unsafe", str(value), style=style)
+    return dumper.represent_str(str(value))
+
+
+_TaskDumper.add_representer(str, _represent_text)
+_TaskDumper.add_representer(_Literal, _represent_text)
+_TaskDumper.add_representer(_Template, _represent_text)
+_TaskDumper.add_representer(
+    _FlowMapping, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True))
+
+
+def _unsafe(data):
+    """DATA as plain dicts and lists whose text is marked unsafe (``wrap_var``): Ansible prints it,
+    never templates it (before ansible-core 2.19 a variable's text was templated when used unless
+    so marked; from 2.19 only trusted text is, and this untags it)."""
+    if isinstance(data, dict):
+        return {_unsafe(key): _unsafe(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_unsafe(item) for item in data]
+    if isinstance(data, str):
+        return wrap_var(str(data))
+    return data
+
+
+def _plain(data):
+    """DATA with Python's own types (Ansible hands filters tagged subclasses of str, int, dict, list,
+    which a safe dumper does not know), the marks ``_Literal``, ``_Template``, ``_FlowMapping`` kept."""
+    if isinstance(data, (_Literal, _Template)):
+        return data
+    if isinstance(data, str):
+        return str(data)
+    if isinstance(data, bool):
+        return bool(data)
+    if isinstance(data, int):
+        return int(data)
+    if isinstance(data, dict):
+        return (_FlowMapping if isinstance(data, _FlowMapping) else dict)(
+            (_plain(key), _plain(value)) for key, value in data.items())
+    if isinstance(data, (list, tuple)):
+        return [_plain(item) for item in data]
+    return data
+
+
+def dump_tasks(tasks):
+    """YAML text of a list of tasks: a safe dump in which text read from DNS (``_Literal``) and any
+    text Ansible would template (``{{``, ``{%``, ``{#``), except a deliberate ``_Template``, is
+    tagged ``!unsafe``, so the task acts on the literal value."""
+    return yaml.dump(_plain(tasks), Dumper=_TaskDumper, sort_keys=False, default_flow_style=False, width=100000,
+                     allow_unicode=False).rstrip("\n")
+
+
+def srv_text(value):
+    """``priority weight port target.`` of a value as read from DNS (the target as DNS wrote it)."""
+    return "%d %d %d %s" % (value["priority"], value["weight"], value["port"], absolute_target(value["target"]))
+
+
+def absolute_target(target):
+    """The SRV target as read by kms_discover (presentation form, one trailing dot dropped) made
+    absolute again; its escapes (``\\032``, ``\\.``) are kept as they are."""
+    target = str(target).strip()
+    return target if target.endswith(".") and not target.endswith("\\.") else target + "."
+
+
+def _connection_args(site):
+    """The options that send an update the way the site sends its updates."""
+    args = {"server": site["dns_server"]}
     if site["dns_port"] != DEFAULT_DNS_PORT:
-        lines.append("    server_port: %d" % site["dns_port"])
+        args["server_port"] = site["dns_port"]
     if site.get("key_algorithm") == GSS_TSIG:
-        lines.append("    key_algorithm: %s" % GSS_TSIG)
+        args["key_algorithm"] = GSS_TSIG
         for option in ("kerberos_principal", "kerberos_keytab", "kerberos_ccache"):
             if site.get(option):
-                lines.append("    %s: %s" % (option, site[option]))
+                args[option] = site[option]
     elif site["key_file"]:
-        lines.append("    key_file: %s" % site["key_file"])
+        args["key_file"] = site["key_file"]
     elif site["key_name"]:
-        lines.append("    key_name: %s" % site["key_name"])
-        lines.append('    key_secret: "{{ %s }}"' % (site["key_secret_variable"] or "vault_tsig_secret"))
+        args["key_name"] = site["key_name"]
+        args["key_secret"] = _Template("{{ %s }}" % (site["key_secret_variable"] or "vault_tsig_secret"))
     if site.get("key_algorithm") and site["key_algorithm"] not in (GSS_TSIG, DEFAULT_KEY_ALGORITHM):
-        lines.append("    key_algorithm: %s" % site["key_algorithm"])
+        args["key_algorithm"] = site["key_algorithm"]
     if site.get("verify_reply_signature") is not None:
-        lines.append("    verify_reply_signature: %s" % str(site["verify_reply_signature"]).lower())
-    if keep:
-        lines += ["    prune: true", "    address_records: false", "    hosts:"]
-        by_target = {}
-        for cand in keep:
-            by_target.setdefault(normalize_name(cand["target"]), []).append(cand)
-        for target, values in by_target.items():
-            lines += [
-                "      - name: %s" % target,
-                "        port: %d" % int(values[0].get("port") or KMS_PORT),
-                "        publish:",
-            ]
-            lines += ["          - {domain: %s, priority: %d, weight: %d}"
-                      % (domain, int(v.get("priority") or 0), int(v.get("weight") or 0)) for v in values]
-    else:
-        lines += ["    state: absent", "    address_records: false", "    hosts:"]
-        for cand in foreign:
-            lines += [
-                "      - name: %s" % normalize_name(cand["target"]),
-                "        publish: [{domain: %s}]" % domain,
-            ]
+        args["verify_reply_signature"] = bool(site["verify_reply_signature"])
+    return args
+
+
+def cleanup_tasks(site, domain, values):
+    """The task that removes exactly ``values`` (SRV values as read from DNS: ``priority``,
+    ``weight``, ``port``, ``target``) from ``_vlmcs._tcp.<domain>`` and changes nothing else, sent
+    the way the site sends its updates (server, key file or key variable, Kerberos, DNS-update
+    host), as data: a list of one task dict.
+
+    ``kmsops.kms.dns_record`` with ``state: absent`` and the values as they are: each value once
+    with its own priority, weight and port, whatever its target's name (removing a value never
+    requires its target to be a host name), other values and address records left alone. The
+    targets are ``_Literal`` (dumped ``!unsafe``): what DNS holds is never templated."""
+    unique = []
+    for value in values:
+        item = _FlowMapping(priority=int(value["priority"]), weight=int(value["weight"]), port=int(value["port"]),
+                            target=_Literal(absolute_target(value["target"])))
+        if item not in unique:
+            unique.append(item)
+    args = _connection_args(site)
+    args.update({"name": "%s.%s." % (SERVICE, domain), "type": "SRV", "state": "absent", "values": unique})
+    task = {"name": "Remove SRV values of hosts that are not KMS hosts of the inventory from %s.%s"
+                    % (SERVICE, domain),
+            "kmsops.kms.dns_record": args}
     if site["dns_update_host"] != "localhost":
-        lines.append("  delegate_to: %s" % site["dns_update_host"])
-    return "\n".join(lines)
+        task["delegate_to"] = site["dns_update_host"]
+    return [task]
+
+
+def cleanup_task(site, domain, values):
+    """:func:`cleanup_tasks` as the YAML text the report prints (:func:`dump_tasks`)."""
+    return dump_tasks(cleanup_tasks(site, domain, values))
 
 
 def _share(candidate, candidates):
-    """The chance (percent) that ``candidate`` is tried first within its priority (RFC 2782:
-    weight / sum of the weights of its priority; equal shares when every weight is 0)."""
-    group = [c for c in candidates
-             if c.get("domain") == candidate.get("domain") and c.get("priority") == candidate.get("priority")]
-    total = sum(int(c.get("weight") or 0) for c in group)
-    if total == 0:
-        return round(100.0 / len(group)) if group else 0
-    return round(100.0 * int(candidate.get("weight") or 0) / total)
+    """The chance (percent, one decimal) that ``candidate`` is tried first within its priority in
+    its domain, from the ordering code of kms_discover (:func:`first_try_chances`)."""
+    group = [c for c in candidates if c.get("domain") == candidate.get("domain")]
+    records = [{"priority": int(c.get("priority") or 0), "weight": int(c.get("weight") or 0),
+                "target": str(c.get("target") or "")} for c in group]
+    chance = first_try_chances(records)[next(i for i, c in enumerate(group) if c is candidate)]
+    return round(float(chance) * 100, 1)
 
 
 def _site_model(site, result, known):
@@ -396,16 +488,21 @@ def _site_model(site, result, known):
         })
     flags = []
     for domain in site["domains"]:
-        here = [c for c in candidates if c["domain"] == domain]
-        foreign = [c for c in here if not c["in_inventory"]]
+        # the values as read from DNS (the target as kms_discover gave it, case and escapes kept)
+        foreign = [dict(priority=c["priority"], weight=c["weight"], port=c["port"], host=c["target"], note=c["note"],
+                        target=str(raw[c["order"] - 1].get("target")))
+                   for c in candidates if c["domain"] == domain and not c["in_inventory"]]
         if not foreign:
             continue
-        keep = [c for c in here if c["in_inventory"]]
+        hosts = {}
+        for value in foreign:
+            host = hosts.setdefault(value["host"], {"target": value["host"], "note": value["note"], "srv_values": []})
+            if srv_text(value) not in host["srv_values"]:
+                host["srv_values"].append(srv_text(value))
         flags.append({
             "domain": domain,
-            "targets": [{"target": c["target"], "note": c["note"], "value": "%d %d %d %s." % (
-                c["priority"], c["weight"], c["port"], c["target"])} for c in foreign],
-            "task": cleanup_task(site, domain, keep, foreign),
+            "targets": list(hosts.values()),  # each host once, with all its values
+            "task": cleanup_task(site, domain, foreign),
         })
     found = {c["target"] for c in candidates}
     missing = [h["fqdn"] for h in site["kms_hosts"] if h["fqdn"] not in found] if not problem else []
@@ -527,8 +624,10 @@ def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_ho
         info = hostvars[host].get(info_var) if host in hostvars else None
         windows.append(_windows_row(host, site_of, set(kms_hosts), info, known,
                                     status_of.get(site_of.get(host))))
-    flagged = sum(len(f["targets"]) for s in sites for f in s["flags"])
-    return {
+    flagged = sum(len(t["srv_values"]) for s in sites for f in s["flags"] for t in f["targets"])
+    # everything read from DNS (targets, the sentences naming them, the printed task) is data:
+    # marked unsafe, Ansible never templates it when the report playbook prints the model
+    return _unsafe({
         "title": "KMS discovery report",
         "inventory": str(inventory or ""),
         "generated": str(generated or ""),
@@ -543,7 +642,7 @@ def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_ho
             "windows": len(windows),
             "not_activated": sum(1 for w in windows if not w["activated"]),
         },
-    }
+    })
 
 
 # ---------------------------------------------------------------------------------------------
@@ -618,7 +717,7 @@ def site_picture(site):
                   "unprobed": "not probed"}.get(cand["state"], "NOT A KMS HOST OF THE INVENTORY")
         if cand["selected"]:
             status += " \u2014 selected"
-        detail = "priority %d, weight %d (%d%% first)" % (cand["priority"], cand["weight"], cand["share"])
+        detail = "priority %d, weight %d (%g%% first)" % (cand["priority"], cand["weight"], cand["share"])
         nodes.append({"x": _HOST_X, "y": y, "w": _HOST_W, "h": _HOST_H, "cls": cls,
                       "title": "%s port %d in %s: %s" % (cand["target"], cand["port"], cand["domain"], cand["note"]),
                       "texts": [{"x": _HOST_X + 12, "y": y + 17, "text": _cut(cand["target"], 32), "cls": "strong"},

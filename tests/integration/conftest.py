@@ -80,6 +80,8 @@ class PlayResult:
 def run_play(collection, tmp_path):
     """run_play(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None).
 
+    tasks: a list of task dicts, or YAML text of a list of tasks (run exactly as written).
+
     hosts=[names]: run the play on these inventory hosts (all local), forks=len(hosts): at once."""
 
     def run(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None,
@@ -99,7 +101,13 @@ def run_play(collection, tmp_path):
         if module_defaults:
             play["module_defaults"] = module_defaults
         playbook = tmp_path / "play.yml"
-        playbook.write_text(yaml.safe_dump([play], sort_keys=False))
+        if isinstance(tasks, str):
+            # YAML text of tasks, run as written (tags such as !unsafe kept): a task a report printed
+            del play["tasks"]
+            playbook.write_text(yaml.safe_dump([play], sort_keys=False) + "  tasks:\n"
+                                + "".join("    " + line + "\n" for line in tasks.splitlines()))
+        else:
+            playbook.write_text(yaml.safe_dump([play], sort_keys=False))
         env = ansible_env(collection, json_output, extra_env)
         cmd = [_tool("ansible-playbook"), "-i", inventory, str(playbook)]
         if check:

@@ -21,6 +21,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
 
 import check_report  # noqa: E402 pylint: disable=wrong-import-position
+from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 
 @pytest.fixture
@@ -33,6 +34,17 @@ def ports():
     yield up.getsockname()[1], down.getsockname()[1]
     up.close()
     down.close()
+
+
+def _run_report(inventory, collection, out):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection, ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false")
+    bindir = os.path.dirname(sys.executable)
+    proc = subprocess.run([os.path.join(bindir, "ansible-playbook"), "-i", str(inventory), "kmsops.kms.report",
+                           "-e", "kms_report_dir=%s" % out], capture_output=True, text=True, env=env,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((out / "kms-report.json").read_text())
 
 
 def _inventory(path, named, site, up, down):
@@ -76,14 +88,7 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(
     inventory = tmp_path / "hosts.yml"
     _inventory(inventory, named, site, up, down)
     out = tmp_path / "report"
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false")
-    bindir = os.path.dirname(sys.executable)
-    proc = subprocess.run([os.path.join(bindir, "ansible-playbook"), "-i", str(inventory), "kmsops.kms.report",
-                           "-e", "kms_report_dir=%s" % out], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    model = json.loads((out / "kms-report.json").read_text())
+    model = _run_report(inventory, collection, out)
     (hq,) = model["sites"]
     assert hq["discovery_host"] == "pc1" and hq["dns_port"] == named.port
     states = {c["target"]: c["state"] for c in hq["candidates"]}
@@ -97,7 +102,7 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(
     assert flag["task"].splitlines()[1].strip() in text and "== Site hq (core)" in text
 
     # the printed task, run as printed: check mode shows it, then it removes only the two values
-    task = yaml.safe_load(flag["task"])
+    task = flag["task"]
     assert run_play(task, check=True)[0]["changed"] is True
     assert len(named.dig(f"_vlmcs._tcp.{site}", "SRV")) == 4
     assert run_play(task)[0]["changed"] is True
@@ -109,3 +114,66 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(
     # the real report page is drawn in a browser
     problems = check_report.check(str(out / "kms-report.html"), ["hq"], str(out / "kms-report.png"))[0]
     assert problems == []
+
+
+@pytest.fixture(scope="module")
+def windows_like_named():
+    """A named whose zones hold names that are not host names (check-names warn), as Windows DNS
+    does: an SRV value naming old_kms.<zone> can exist there, and must be removable."""
+    server = NamedServer(sites=2, check_names="warn").start()
+    yield server
+    server.stop()
+
+
+def test_printed_task_removes_exactly_the_flagged_values_whatever_their_names(
+        windows_like_named, collection, run_play, ports, tmp_path):
+    named, site = windows_like_named, "site01.example"
+    up, down = ports
+    odd = "{{7*7}}x"  # a label DNS can hold; Ansible would template it into 49x
+    named.nsupdate("admin", "\n".join([
+        "check-names no",
+        # an inventory host with two values on two ports: kept as they are
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 60 {up} kms1.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 10 5 {down} kms1.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 40 {down} kms2.{site}.",
+        # a retired host with two values on two ports and a name that is not a host name
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 0 0 1688 old_kms.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 5 3 1690 old_kms.{site}.",
+        f"update add _vlmcs._tcp.{site}. 3600 SRV 7 0 {up} {odd}.{site}.",
+        f"update add kms1.{site}. 3600 A 127.0.0.1",
+        f"update add kms2.{site}. 3600 A 127.0.0.1",
+        f"update add old_kms.{site}. 3600 A 127.0.0.1",
+    ]))
+    kept = sorted([f"0 60 {up} kms1.{site}.", f"10 5 {down} kms1.{site}.", f"0 40 {down} kms2.{site}."])
+    flagged = sorted([f"0 0 1688 old_kms.{site}.", f"5 3 1690 old_kms.{site}.", f"7 0 {up} {odd}.{site}."])
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == sorted(kept + flagged)
+    inventory = tmp_path / "hosts.yml"
+    _inventory(inventory, named, site, up, down)
+    out = tmp_path / "report"
+    model = _run_report(inventory, collection, out)
+    (hq,) = model["sites"]
+    (flag,) = hq["flags"]
+    assert {t["target"]: t["srv_values"] for t in flag["targets"]} == {
+        f"old_kms.{site}": [f"0 0 1688 old_kms.{site}.", f"5 3 1690 old_kms.{site}."],
+        f"{odd}.{site}": [f"7 0 {up} {odd}.{site}."]}
+    assert model["summary"]["flagged_values"] == 3
+    # what DNS holds is printed as it is, never templated, in every form of the report
+    for name in ("kms-report.txt", "kms-report.html", "kms-report.json"):
+        text = (out / name).read_text()
+        assert f"{odd}.{site}" in text and f"49x.{site}" not in text, name
+    assert f"target: !unsafe '{odd}.{site}.'" in flag["task"]
+    assert flag["task"] in (out / "kms-report.txt").read_text().replace("\n       ", "\n")
+
+    # the printed task, as printed: check mode changes nothing, then exactly the flagged values go
+    check = run_play(flag["task"], check=True, diff=True)
+    assert check.rc == 0 and check[0]["changed"] is True, check
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == sorted(kept + flagged)
+    applied = run_play(flag["task"])
+    assert applied.rc == 0 and applied[0]["changed"] is True, applied
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == kept
+    assert named.dig(f"old_kms.{site}", "A") == ["127.0.0.1"]  # address records left alone
+    again = run_play(flag["task"])
+    assert again.rc == 0 and again[0]["changed"] is False, again
+
+    # a report run now finds nothing to flag
+    assert _run_report(inventory, collection, tmp_path / "report2")["sites"][0]["flags"] == []

@@ -30,6 +30,7 @@ import random
 import re
 import socket
 import traceback
+from fractions import Fraction
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
@@ -123,35 +124,81 @@ def _canonical_key(record):
     return (record["weight"], record.get("port", 0), record["target"].lower())
 
 
+def _start_list(group, rng):
+    """The list a priority group's draws start from: canonical order (so that a seed does not
+    depend on the order the DNS server answered in: servers rotate RRsets), shuffled so that the
+    order among equal cases is fair (and seedable), then weight-0 records moved to the front (a
+    stable sort keeps the shuffle otherwise).
+
+    What this means for the first draw (see :func:`first_try_chances`): the head of the list is
+    equally likely to be any weight-0 record of the group, or any record when none weighs 0.
+    """
+    pending = sorted(group, key=_canonical_key)
+    rng.shuffle(pending)
+    pending.sort(key=lambda record: record["weight"] != 0)
+    return pending
+
+
+def _heads(group):
+    """The records :func:`_start_list` may put at the head, each equally likely."""
+    return [record for record in group if record["weight"] == 0] or list(group)
+
+
+def _draw_index(pending, draw):
+    """The index of the record a draw picks: the first whose running sum of weights is >= DRAW
+    (so a draw of 0 picks the head of the list, whatever its weight)."""
+    running = 0
+    for index, record in enumerate(pending):
+        running += record["weight"]
+        if running >= draw:
+            return index
+    raise ValueError("draw %d is more than the sum of the weights" % draw)  # pragma: no cover
+
+
 def _order_priority_group(group, rng):
     """RFC 2782 weighted order of records that share one priority.
 
     The RFC lets the list start "in any order, except that all those with weight 0 are placed at
-    the beginning"; we sort into a canonical order (so that a seed does not depend on the order
-    the DNS server answered in), shuffle so that the order among equal cases is fair (and seedable),
-    then move weight-0 records to the front (a stable sort keeps the shuffle otherwise). Then,
-    until the group is empty: sum the weights, draw a uniform integer in [0, sum] inclusive, take
-    the first record whose running sum is >= the draw, remove it.
+    the beginning" (:func:`_start_list`). Then, until the group is empty: sum the weights, draw a
+    uniform integer in [0, sum] inclusive, take the first record whose running sum is >= the draw
+    (:func:`_draw_index`), remove it.
 
     Consequence worth knowing: the draw is 0 with probability 1/(sum+1), and a draw of 0 picks the
     head of the list, so weight-0 records are picked first rarely but not never.
     """
-    # canonical start, so that a seed gives the same order whatever order the server answered in
-    # (servers rotate RRsets)
-    pending = sorted(group, key=_canonical_key)
-    rng.shuffle(pending)
-    pending.sort(key=lambda record: record["weight"] != 0)
+    pending = _start_list(group, rng)
     ordered = []
     while pending:
         total = sum(record["weight"] for record in pending)
-        draw = rng.randint(0, total)
-        running = 0
-        for index, record in enumerate(pending):
-            running += record["weight"]
-            if running >= draw:
-                ordered.append(pending.pop(index))
-                break
+        ordered.append(pending.pop(_draw_index(pending, rng.randint(0, total))))
     return ordered
+
+
+def first_try_chances(records):
+    """The exact chance that each record is the first one tried within its priority group, in the
+    order :func:`rfc2782_order` (and so ``kms_discover``) makes: a list of
+    :class:`fractions.Fraction`, one per record, in the order given (0 for a ``"."`` target).
+
+    From the first step of :func:`_order_priority_group`: the draw is uniform over the
+    ``sum + 1`` integers 0..sum; each draw from 1 to sum picks the record whose running-sum
+    interval holds it, so a record of weight ``w`` is picked by ``w`` of them whatever the order
+    of the list; the draw 0 picks the head of the list, which :func:`_start_list` makes each of
+    :func:`_heads` equally likely. So the chance is ``(w + [head] / len(heads)) / (sum + 1)``:
+    for weights [1, 0], 1/2 and 1/2; for [60, 40], 121/202 and 81/202; all 0, equal shares.
+    """
+    groups = {}
+    for position, record in enumerate(records):
+        if record["target"] != ".":
+            groups.setdefault(record["priority"], []).append((position, record))
+    chances = [Fraction(0)] * len(records)
+    for members in groups.values():
+        group = [record for _position, record in members]
+        total = sum(record["weight"] for record in group)
+        heads = _heads(group)
+        for position, record in members:
+            head = Fraction(1, len(heads)) if any(record is other for other in heads) else Fraction(0)
+            chances[position] = (record["weight"] + head) / (total + 1)
+    return chances
 
 
 def rfc2782_order(records, rng=None, seed=None):

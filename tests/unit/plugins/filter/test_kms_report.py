@@ -23,7 +23,18 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: 
     kms_report_plan,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue  # noqa: E402
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import parse_hosts  # noqa: E402
+from ansible.parsing.dataloader import DataLoader  # noqa: E402
+from ansible.template import Templar  # noqa: E402
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19: every string is a template unless marked unsafe
+    def trust_as_template(text):
+        return text
+
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import discover  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # noqa: E402
     ReportError,
     build_plan,
@@ -167,9 +178,11 @@ def test_model_refuses_an_input_that_is_not_a_plan():
 # -- sites: order, reachability, verdicts -----------------------------------------------------
 
 def test_candidates_keep_the_discovery_order_with_each_ones_first_chance():
+    # weights 60, 0, 40 in one priority: the draw is one of 0..100; 0 picks the weight-0 head
     hq = _site(_model(), "hq")
     assert [(c["order"], c["target"], c["share"]) for c in hq["candidates"]] == [
-        (1, "kms1.hq.test", 60), (2, "rogue.hq.test", 0), (3, "kms2.hq.test", 40), (4, "old-kms.hq.test", 100)]
+        (1, "kms1.hq.test", 59.4), (2, "rogue.hq.test", 1.0), (3, "kms2.hq.test", 39.6),
+        (4, "old-kms.hq.test", 100.0)]
 
 
 def test_weights_all_zero_share_first_place_equally():
@@ -179,6 +192,64 @@ def test_weights_all_zero_share_first_place_equally():
         cand["weight"] = 0
     br = _site(_model(plan, results), "br")
     assert [c["share"] for c in br["candidates"]] == [100, 50, 50]
+
+
+def test_weights_one_and_zero_are_tried_first_half_and_half_as_kms_discover_does():
+    plan = _plan()
+    results = sample.discoveries(plan)
+    results[2]["candidates"] = [dict(results[2]["candidates"][0], weight=1),
+                                dict(results[2]["candidates"][0], target="kms9.iso.test", weight=0)]
+    iso = _site(_model(plan, results), "iso")
+    assert [c["share"] for c in iso["candidates"]] == [50.0, 50.0]
+
+
+class _Resolver:
+    """kms_discover's DNS client, answering from a table (no network)."""
+
+    def __init__(self, records):
+        self.records = records
+
+    def srv(self, domain):
+        return [dict(r) for r in self.records[domain]], "ok", None
+
+    def addresses(self, target):
+        return ["192.0.2.1"], None
+
+
+# weight sets with zeros, one or several priorities, and equal weights
+_SHARE_CASES = [
+    [(0, 1), (0, 0)],
+    [(0, 60), (0, 0), (0, 40), (5, 0)],
+    [(0, 0), (0, 0), (0, 3), (10, 1), (10, 0), (10, 0)],
+    [(0, 10), (0, 10), (0, 10), (20, 2), (20, 7)],
+    [(1, 0), (1, 0), (1, 0), (1, 0)],
+    [(0, 65535), (0, 0), (3, 1), (3, 1), (3, 0)],
+]
+
+
+@pytest.mark.parametrize("weights", _SHARE_CASES, ids=[str(case) for case in _SHARE_CASES])
+def test_first_try_shares_match_a_large_seeded_sample_of_kms_discover(weights):
+    records = [{"priority": p, "weight": w, "port": 1688, "target": "h%d.hq.test" % i}
+               for i, (p, w) in enumerate(weights)]
+    plan = _plan()
+    results = sample.discoveries(plan)
+    results[0]["candidates"] = [dict(results[0]["candidates"][0], target=r["target"], priority=r["priority"],
+                                     weight=r["weight"]) for r in records]
+    shares = {c["target"]: c["share"] for c in _site(_model(plan, results), "hq")["candidates"]}
+    # kms_discover's own logic, seeded run by run, as many clients would draw
+    runs = 20000
+    resolver = _Resolver({"hq.test": records})
+    first = {}
+    for seed in range(runs):
+        seen = set()
+        for cand in discover(["hq.test"], client=resolver, seed=seed)["candidates"]:
+            if cand["priority"] not in seen:
+                seen.add(cand["priority"])
+                first[cand["target"]] = first.get(cand["target"], 0) + 1
+    for record in records:
+        observed = 100.0 * first.get(record["target"], 0) / runs
+        # 20000 runs: a standard error of at most 0.36 points; 1.5 points is over 4 of them
+        assert abs(observed - shares[record["target"]]) < 1.5, (record, observed, shares)
 
 
 def test_fail_over_is_a_warning_naming_the_host_clients_select():
@@ -236,47 +307,147 @@ def test_values_of_hosts_not_in_the_inventory_are_flagged_rogue_or_decommissione
     assert "rogue KMS host" in notes["rogue.hq.test"]
     assert notes["old-kms.hq.test"] == (
         "not a KMS host of this inventory, and its name has no address: probably a decommissioned KMS host")
-    assert [t["value"] for t in flag["targets"]] == ["0 0 1688 rogue.hq.test.", "5 0 1688 old-kms.hq.test."]
+    assert [t["srv_values"] for t in flag["targets"]] == [["0 0 1688 rogue.hq.test."], ["5 0 1688 old-kms.hq.test."]]
 
 
 def test_fallback_hosts_of_the_inventory_are_not_flagged():
     assert _site(_model(), "br")["flags"] == []
 
 
-def test_prune_task_keeps_the_inventory_hosts_as_read_and_touches_no_address():
-    task = yaml.safe_load(_site(_model(), "hq")["flags"][0]["task"])[0]
-    args = task["kmsops.kms.kms_publish"]
-    assert args["prune"] is True and args["address_records"] is False
-    assert args["server"] == "10.1.0.53" and args["key_file"] == "/etc/kmsops/hq.key"
+def _load(text):
+    """The printed task as ansible-playbook reads a playbook: the !unsafe tag understood, every
+    other string a template."""
+    return DataLoader().load(trust_as_template(text))
+
+
+def _template(data, **variables):
+    return Templar(loader=DataLoader(), variables=variables).template(data)
+
+
+def _args(text):
+    (task,) = _load(text)
+    return task["kmsops.kms.dns_record"]
+
+
+def _removed(args, before):
+    """What dns_record's own parser and plan make of the task: the SRV values left of BEFORE."""
+    params = dict(args, zone=None, ttl=3600, exclusive=False)
+    (change,), _zone = record_changes(params)
+    rrset = RRset(change.name, "SRV", 3600, [parse_value("SRV", text, "before", removing=True) for text in before])
+    return sorted(value.to_text() for value in change.transform(rrset).values)
+
+
+def test_task_removes_exactly_the_flagged_values_and_touches_nothing_else():
+    task = _load(_site(_model(), "hq")["flags"][0]["task"])[0]
+    args = task["kmsops.kms.dns_record"]
+    assert task["name"] == "Remove SRV values of hosts that are not KMS hosts of the inventory from _vlmcs._tcp.hq.test"
     assert "delegate_to" not in task
-    assert [(h["name"], h["port"], h["publish"]) for h in args["hosts"]] == [
-        ("kms1.hq.test", 1688, [{"domain": "hq.test", "priority": 0, "weight": 60}]),
-        ("kms2.hq.test", 1688, [{"domain": "hq.test", "priority": 0, "weight": 40}])]
-    # kms_publish's own parser accepts the hosts
-    assert [str(h.name) for h in parse_hosts(args["hosts"])] == ["kms1.hq.test.", "kms2.hq.test."]
+    assert args == {"server": "10.1.0.53", "key_file": "/etc/kmsops/hq.key", "name": "_vlmcs._tcp.hq.test.",
+                    "type": "SRV", "state": "absent",
+                    "values": [{"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."},
+                               {"priority": 5, "weight": 0, "port": 1688, "target": "old-kms.hq.test."}]}
+    before = ["0 60 1688 kms1.hq.test.", "0 0 1688 rogue.hq.test.", "0 40 1688 kms2.hq.test.",
+              "5 0 1688 old-kms.hq.test.", "7 0 1688 rogue.hq.test."]
+    assert _removed(args, before) == ["0 40 1688 kms2.hq.test.", "0 60 1688 kms1.hq.test.",
+                                      "7 0 1688 rogue.hq.test."]
 
 
-def test_task_removes_with_state_absent_when_no_inventory_host_is_in_the_domain():
+def test_host_with_two_values_is_listed_once_with_each_value_as_it_is():
     plan = _plan()
-    site = plan["sites"][2]
-    foreign = [{"target": "rogue.iso.test", "port": 1688}]
-    task = yaml.safe_load(cleanup_task(site, "iso.test", [], foreign))[0]
-    args = task["kmsops.kms.kms_publish"]
-    assert args["state"] == "absent" and args["address_records"] is False and "prune" not in args
-    assert args["hosts"] == [{"name": "rogue.iso.test", "publish": [{"domain": "iso.test"}]}]
+    results = sample.discoveries(plan)
+    results[0]["candidates"] += [
+        dict(results[0]["candidates"][1], priority=10, weight=5, port=1689),
+        dict(results[0]["candidates"][1], target="old_kms.hq.test", port=1700, weight=3),
+        dict(results[0]["candidates"][1], target="old_kms.hq.test", port=1701, priority=9)]
+    flag = _site(_model(plan, results), "hq")["flags"][0]
+    assert [(t["target"], t["srv_values"]) for t in flag["targets"]] == [
+        ("rogue.hq.test", ["0 0 1688 rogue.hq.test.", "10 5 1689 rogue.hq.test."]),
+        ("old-kms.hq.test", ["5 0 1688 old-kms.hq.test."]),
+        ("old_kms.hq.test", ["0 3 1700 old_kms.hq.test.", "9 0 1701 old_kms.hq.test."])]
+    assert _model(plan, results)["summary"]["flagged_values"] == 5
+    before = ["0 60 1688 kms1.hq.test.", "0 0 1688 rogue.hq.test.", "10 5 1689 rogue.hq.test.",
+              "5 0 1688 old-kms.hq.test.", "0 3 1700 old_kms.hq.test.", "9 0 1701 old_kms.hq.test.",
+              "0 0 1700 old_kms.hq.test."]
+    assert _removed(_args(flag["task"]), before) == ["0 0 1700 old_kms.hq.test.", "0 60 1688 kms1.hq.test."]
+
+
+def test_task_sends_to_the_site_port_from_its_update_host_with_the_key_variable():
+    site = _plan()["sites"][2]
+    text = cleanup_task(site, "iso.test", [{"target": "rogue.iso.test", "port": 1688, "priority": 0, "weight": 0}])
+    (task,) = _load(text)
+    args = task["kmsops.kms.dns_record"]
     assert task["delegate_to"] == "ns.iso.test"
     assert args["key_name"] == "iso-publisher" and args["key_secret"] == "{{ kms_dns_key_secret }}"
-    parse_hosts(args["hosts"])
-
-
-def test_task_sends_to_the_site_port_and_lists_two_values_of_one_host():
-    site = _plan()["sites"][1]
-    keep = [{"target": "kms.br.test", "port": 1688, "priority": 0, "weight": 0},
-            {"target": "kms.br.test", "port": 1688, "priority": 10, "weight": 5}]
-    args = yaml.safe_load(cleanup_task(site, "br.test", keep, []))[0]["kmsops.kms.kms_publish"]
+    # the key variable is the one deliberate template: it is not tagged !unsafe
+    assert "key_secret: '{{ kms_dns_key_secret }}'" in text and "!unsafe '{{" not in text
+    args = _args(cleanup_task(_plan()["sites"][1], "br.test",
+                              [{"target": "x.br.test", "port": 1688, "priority": 0, "weight": 0}]))
     assert args["server_port"] == 5353
-    assert args["hosts"] == [{"name": "kms.br.test", "port": 1688, "publish": [
-        {"domain": "br.test", "priority": 0, "weight": 0}, {"domain": "br.test", "priority": 10, "weight": 5}]}]
+
+
+class _TaggedText(str):
+    """A value as Ansible hands it to a filter (a tagged subclass of str, int)."""
+
+
+class _TaggedInt(int):
+    pass
+
+
+def test_task_is_dumped_from_the_values_ansible_hands_the_filter():
+    site = dict(_plan()["sites"][1], dns_server=_TaggedText("10.2.0.53"), dns_port=_TaggedInt(5353),
+                key_name=_TaggedText("br-publisher"))
+    value = {"target": _TaggedText("x.br.test"), "port": _TaggedInt(1688), "priority": _TaggedInt(0),
+             "weight": _TaggedInt(0)}
+    args = _args(cleanup_task(site, "br.test", [value]))
+    assert args["server"] == "10.2.0.53" and args["server_port"] == 5353 and args["key_name"] == "br-publisher"
+
+
+# names DNS can hold that are not host names, as kms_discover reads them (dnspython's
+# presentation form): an underscore, an escaped space, an escaped dot, text Ansible would template
+_ODD_TARGETS = ["old_kms.hq.test", "a\\032b.hq.test", "a\\.b.hq.test", "{{7*7}}x.hq.test",
+                "{{\\032lookup\\('env',\\032'HOME'\\)\\032}}x.hq.test", "{%raw%}k.hq.test", "{#c#}k.hq.test",
+                "\\195\\169t\\195\\169.hq.test"]
+
+
+@pytest.mark.parametrize("target", _ODD_TARGETS)
+def test_task_removes_a_value_whatever_name_dns_holds_and_never_templates_it(target):
+    plan = _plan()
+    results = sample.discoveries(plan)
+    results[0]["candidates"].append(dict(results[0]["candidates"][1], target=target, port=1690))
+    flag = _site(_model(plan, results), "hq")["flags"][0]
+    assert flag["targets"][-1]["srv_values"] == ["0 0 1690 %s." % target]
+    assert "!unsafe '%s.'" % target.replace("'", "''") in flag["task"]
+    args = _args(flag["task"])
+    # Ansible's templating of the task as it runs it leaves the target as DNS holds it
+    assert _template(args)["values"][-1]["target"] == target + "."
+    before = ["0 60 1688 kms1.hq.test.", "0 0 1690 %s." % target, "0 0 1691 %s." % target]
+    assert _removed(args, before) == sorted(["0 0 1691 %s." % target, "0 60 1688 kms1.hq.test."])
+
+
+def test_without_the_unsafe_tag_ansible_would_template_the_target():
+    # the control of the test above: the same printed task without !unsafe is not the value in DNS
+    plan = _plan()
+    results = sample.discoveries(plan)
+    results[0]["candidates"].append(dict(results[0]["candidates"][1], target="{{7*7}}x.hq.test"))
+    task = _site(_model(plan, results), "hq")["flags"][0]["task"]
+    assert _template(_args(task))["values"][-1]["target"] == "{{7*7}}x.hq.test."
+    assert _template(_args(task.replace("!unsafe ", "")))["values"][-1]["target"] == "49x.hq.test."
+
+
+def test_text_read_from_dns_is_never_templated_in_the_report():
+    plan = _plan()
+    results = sample.discoveries(plan)
+    target = "{{ 7 * 7 }}x.hq.test"
+    results[0]["candidates"][1]["target"] = target
+    results[0]["selected"] = results[0]["candidates"][1]
+    results[0]["candidates"][0]["reachable"] = False
+    model = _model(plan, results)
+    hq = _template(trust_as_template("{{ _kms_report.sites[0] }}"), _kms_report=model)
+    assert hq["candidates"][1]["target"] == target.lower() and hq["selected"] == target.lower()
+    assert target.lower() in hq["verdict"] and target in hq["flags"][0]["task"]
+
+
+_X = [{"target": "x.hq.test", "port": 1688, "priority": 0, "weight": 0}]
 
 
 def _ad_site(**settings):
@@ -293,21 +464,21 @@ def test_task_for_an_ad_zone_signs_with_kerberos_as_the_site_does():
                     kms_dns_kerberos_principal="kmspub@LAB.EXAMPLE",
                     kms_dns_kerberos_keytab="/etc/kmsops/kmspub.keytab",
                     kms_dns_verify_reply_signature="false", kms_dns_update_host="lab-ad-client")
-    foreign = [{"target": "rogue.hq.test", "port": 1688}]
-    task = yaml.safe_load(cleanup_task(site, "hq.test", [], foreign))[0]
-    args = task["kmsops.kms.kms_publish"]
+    foreign = [{"target": "rogue.hq.test", "port": 1688, "priority": 0, "weight": 0}]
+    (task,) = _load(cleanup_task(site, "hq.test", foreign))
+    args = task["kmsops.kms.dns_record"]
     assert args == {
         "server": "dc1.lab.example", "key_algorithm": "gss-tsig", "kerberos_principal": "kmspub@LAB.EXAMPLE",
         "kerberos_keytab": "/etc/kmsops/kmspub.keytab", "verify_reply_signature": False,
-        "state": "absent", "address_records": False,
-        "hosts": [{"name": "rogue.hq.test", "publish": [{"domain": "hq.test"}]}]}
+        "name": "_vlmcs._tcp.hq.test.", "type": "SRV", "state": "absent",
+        "values": [{"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."}]}
     assert task["delegate_to"] == "lab-ad-client"
 
 
 def test_task_for_an_ad_zone_with_a_ticket_cache_and_verified_replies():
     site = _ad_site(kms_dns_key_algorithm="gss-tsig", kms_dns_kerberos_ccache="/tmp/krb5cc_kms",
                     kms_dns_verify_reply_signature=True)
-    args = yaml.safe_load(cleanup_task(site, "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+    args = _load(cleanup_task(site, "hq.test", _X))[0]["kmsops.kms.dns_record"]
     assert args["kerberos_ccache"] == "/tmp/krb5cc_kms" and args["verify_reply_signature"] is True
     assert "kerberos_keytab" not in args and "kerberos_principal" not in args and "key_file" not in args
 
@@ -317,10 +488,10 @@ def test_task_keeps_a_tsig_algorithm_other_than_the_default():
     for host in sample.GROUPS["hq"]:
         hostvars[host]["kms_dns_key_algorithm"] = "hmac-sha512"
     site = _plan(hostvars=hostvars)["sites"][0]
-    args = yaml.safe_load(cleanup_task(site, "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+    args = _load(cleanup_task(site, "hq.test", _X))[0]["kmsops.kms.dns_record"]
     assert args["key_file"] == "/etc/kmsops/hq.key" and args["key_algorithm"] == "hmac-sha512"
-    assert "key_algorithm" not in yaml.safe_load(
-        cleanup_task(_plan()["sites"][0], "hq.test", [], [{"target": "x.hq.test"}]))[0]["kmsops.kms.kms_publish"]
+    assert "key_algorithm" not in _load(
+        cleanup_task(_plan()["sites"][0], "hq.test", _X))[0]["kmsops.kms.dns_record"]
 
 
 def test_verify_reply_signature_that_is_not_a_boolean_is_an_error_naming_the_variable():
@@ -436,7 +607,9 @@ def test_text_report_lists_every_site_the_selection_and_the_removal_task():
                     "== Site iso (isolated network) [OK]"):
         assert heading in text
     assert "clients select kms1.hq.test after 1 host(s) that do not answer" in text
-    assert "kmsops.kms.kms_publish:" in text and "prune: true" in text
+    assert "kmsops.kms.dns_record:" in text and "state: absent" in text
+    assert "0 0 1688 rogue.hq.test.  not a KMS host of this inventory, and it answers" in text
+    assert " 59.4% first" in text and "  1.0% first" in text
     assert "ws2.hq.test" in text and "rogue.hq.test, is not a KMS host of this inventory" in text
 
 

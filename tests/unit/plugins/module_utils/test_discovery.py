@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import socket
 from collections import Counter
+from fractions import Fraction
 
 import pytest
 
@@ -187,6 +189,65 @@ def test_second_place_follows_the_weights_of_what_is_left():
     given = sum(seconds.values())
     expected_b = (20 + 0.5) / (90 + 1)
     assert abs(seconds["b"] / given - expected_b) <= tolerance(expected_b, given)
+
+
+# -- the exact first-try chance (the report's "tried first") ------------------------------------
+
+class _ScriptedRandom:
+    """Plays one outcome of the random source: the shuffle gives PERMUTATION, the first draw DRAW
+    (later draws: 0; only the first pick is looked at)."""
+
+    def __init__(self, permutation, draw):
+        self.permutation, self.draw = permutation, draw
+
+    def shuffle(self, items):
+        items[:] = [items[index] for index in self.permutation]
+
+    def randint(self, low, high):
+        assert low <= self.draw <= high
+        draw, self.draw = self.draw, 0
+        return draw
+
+
+def _enumerated_first_chances(group):
+    """The first pick of _order_priority_group over every shuffle and every first draw, each
+    outcome as likely as random.shuffle and randint make it."""
+    total = sum(record["weight"] for record in group)
+    permutations = list(itertools.permutations(range(len(group))))
+    chances = Counter()
+    for permutation in permutations:
+        for draw in range(total + 1):
+            first = disc._order_priority_group(group, _ScriptedRandom(permutation, draw))[0]
+            chances[first["target"]] += Fraction(1, len(permutations) * (total + 1))
+    return chances
+
+
+@pytest.mark.parametrize("weights", [[1, 0], [60, 40], [0, 0, 0], [0, 0, 3, 1], [5, 0, 2, 0, 1], [2, 2, 7]])
+def test_first_try_chances_equal_an_enumeration_of_every_shuffle_and_draw(weights):
+    group = [srv(0, weight, "h%d" % index) for index, weight in enumerate(weights)]
+    chances = disc.first_try_chances(group)
+    assert sum(chances) == 1
+    assert dict(zip((r["target"] for r in group), chances)) == _enumerated_first_chances(group)
+
+
+def test_first_try_chances_of_weights_one_and_zero_are_one_half_each():
+    assert disc.first_try_chances([srv(0, 1, "a"), srv(0, 0, "b")]) == [Fraction(1, 2), Fraction(1, 2)]
+
+
+def test_first_try_chances_are_per_priority_group_and_dot_targets_get_none():
+    records = [srv(0, 60, "a"), srv(10, 0, "b"), srv(0, 40, "c"), srv(10, 0, "d"), srv(20, 0, ".", 0)]
+    assert disc.first_try_chances(records) == [Fraction(121, 202), Fraction(1, 2), Fraction(81, 202),
+                                               Fraction(1, 2), Fraction(0)]
+
+
+@pytest.mark.parametrize("weights", [[1, 0], [0, 0, 3], [10, 0, 30, 0], [65535, 1, 0]])
+def test_first_try_chances_match_a_large_seeded_sample_of_the_ordering(weights):
+    records = [srv(0, weight, "h%d" % index) for index, weight in enumerate(weights)]
+    shares, _counts = first_place_shares(records, DRAWS)
+    for record, chance in zip(records, disc.first_try_chances(records)):
+        expected = float(chance)
+        assert abs(shares.get(record["target"], 0) - expected) <= max(tolerance(expected, DRAWS), 1e-9), (
+            record, shares)
 
 
 # -- srv_order filter logic ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ import os
 import sys
 
 import pytest
-import yaml
 from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

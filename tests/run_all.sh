@@ -15,17 +15,27 @@
 #                                                          PowerShell executor replaced by a test double)
 #   sanity       ansible-test sanity on a copy of the tree (pslint, and validate-modules of the one .ps1
 #                module, left out: they need pwsh, which cannot be installed here)
+#   matrix       nox (noxfile.py), one session per ansible-core version: the oldest the collection
+#                claims (2.16, Python 3.11, its own venv) and the newest (2.21, Python 3.13, in a
+#                Debian 13 container): unit tests, a smoke test of kms_publish, dns_record and
+#                kms_discover against a real named (tests/smoke), ansible-test sanity. The sessions
+#                run side by side (tests/matrix/run.py; KMSOPS_MATRIX_JOBS, default: the CPUs).
+#                Venvs, wheels, images and ansible-test's venvs are cached under KMSOPS_CACHE_DIR
+#                (/var/cache/kmsops-kms), keyed on their inputs
 #   lint         ansible-lint --profile production
 #   docs         ansible-doc renders every module, plugin and role; antsibull-docs
 #                lint-collection-docs --plugin-docs (plugins, roles, docs/docsite); antsibull-changelog lint
 #   galaxy       pytest tests/galaxy: ansible-galaxy collection build (no development files),
 #                the tarball installed into an empty collections path runs a play from there
 #                against a real named on loopback, galaxy-importer accepts the tarball (offline)
-#   molecule     molecule test for every scenario under molecule/ but windows
+#   molecule     molecule test for every scenario under molecule/ but windows, on Debian 12; the
+#                core scenario also on Debian 13 (BIND 9.20)
 #   ee           the execution environment: ee/build.sh (ansible-builder, reused when its inputs
 #                did not change), a play in it by ansible-navigator (tests/ee), then the lab's
 #                site.yml and report in it against the lab's containers, the report compared
 #                with the controller's (tests/ee/lab_in_ee.sh)
+#
+# At the end a table gives every stage's result and seconds.
 #
 # Setup is tests/setup.sh (shared with lab/up.sh): apt-get install of what is missing (bind9,
 # bind9-dnsutils; docker.io and debootstrap for integration and molecule; chromium for
@@ -36,7 +46,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-ALL_STAGES=(units integration windows sanity lint docs galaxy molecule ee)
+ALL_STAGES=(units integration windows sanity matrix lint docs galaxy molecule ee)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 # outside the repository: ansible-test skips every file of a tree that lies inside a git work tree
 # but is ignored by it
@@ -54,7 +64,7 @@ wants() {
     return 1
 }
 
-needs_containers() { wants integration || wants molecule || wants ee; }
+needs_containers() { wants integration || wants matrix || wants molecule || wants ee; }
 # tests/integration/test_report_html.py opens the discovery report in headless Chromium
 needs_browser() { wants integration; }
 
@@ -95,21 +105,10 @@ copy_tree() {
 }
 
 run_sanity() {
-    local tree home
+    # ansible-test sanity of the development version (.venv); the other versions: stage matrix
+    local tree
     tree="$(copy_tree "$BUILD/sanity")"
-    # ansible-test downloads its pip bootstrap script from a host CI cannot reach; give it ours
-    home="$BUILD/ansible-test-home"
-    mkdir -p "$home/.ansible/test/cache"
-    cp tests/sanity/offline_get_pip.py "$home/.ansible/test/cache/get_pip_24_2.py"
-    # PowerShell cannot be installed here, and pslint and validate-modules need pwsh for a .ps1
-    # module: run every other test on the whole tree, and validate-modules on all but the .ps1
-    local python_modules
-    python_modules="$(cd "$tree" && find plugins/modules -name '*.py' | sort | tr '\n' ' ')"
-    (cd "$tree" && HOME="$home" ansible-test sanity --python 3.11 --requirements --color no \
-        --skip-test pslint --skip-test validate-modules) || return 1
-    # shellcheck disable=SC2086
-    (cd "$tree" && HOME="$home" ansible-test sanity --python 3.11 --requirements --color no \
-        --test validate-modules $python_modules)
+    tests/sanity/run_sanity.sh "$tree" "$BUILD/ansible-test-home"
 }
 
 run_lint() {
@@ -151,14 +150,23 @@ run_ee() {
 }
 
 run_molecule() {
-    local scenario ok=0
-    # every scenario but `windows`, which needs a real Windows Server (see README)
-    # KMSOPS_MOLECULE_SCENARIOS="core branch" runs only these (the CI workflow's matrix)
-    for scenario in ${KMSOPS_MOLECULE_SCENARIOS:-molecule/*/}; do
-        scenario="$(basename "$scenario")"
+    local scenario suite ok=0
+    # every scenario but `windows`, which needs a real Windows Server (see README), on Debian 12;
+    # core:trixie is the core scenario again with every container on Debian 13 (BIND 9.20)
+    # KMSOPS_MOLECULE_SCENARIOS="core branch core:trixie" runs only these (the CI workflow's matrix)
+    for scenario in ${KMSOPS_MOLECULE_SCENARIOS:-molecule/*/ core:trixie}; do
+        suite="${scenario#*:}"
+        [ "$suite" = "$scenario" ] && suite=bookworm
+        scenario="$(basename "${scenario%%:*}")"
         [ "$scenario" = windows ] && continue
         [ -f "molecule/$scenario/molecule.yml" ] || continue
-        molecule test -s "$scenario" || ok=1
+        if [ "$suite" = bookworm ]; then
+            molecule test -s "$scenario" || ok=1
+        else
+            # that suite's images (reused when up to date), then the scenario on them
+            KMSOPS_DEBIAN_SUITE="$suite" tests/containers/build_images.sh bind client kmshost-standin \
+                && KMSOPS_IMAGE_TAG="$suite" molecule test -s "$scenario" || ok=1
+        fi
     done
     return "$ok"
 }
@@ -177,6 +185,7 @@ for name in "${STAGES[@]}"; do
         integration) stage integration pytest -q -p no:cacheprovider tests/integration ;;
         windows) stage windows pytest -q -p no:cacheprovider tests/windows ;;
         sanity) stage sanity run_sanity ;;
+        matrix) stage matrix python3 tests/matrix/run.py ;;
         lint) stage lint run_lint ;;
         docs) stage docs run_docs ;;
         galaxy) stage galaxy pytest -q -p no:cacheprovider tests/galaxy ;;

@@ -12,9 +12,12 @@ Two steps, both pure functions of plain data:
   client that is not Windows, else the site's DNS-update host). ``playbooks/report.yml`` runs
   ``kms_discover`` from that host.
 * :func:`build_model` joins the plan, the discovery results and the ``kms_info`` results into
-  the report: per site the ordered candidates with their reachability and flags, the
-  ``kms_publish`` prune task for values that are not KMS hosts of the inventory, the geometry
-  of the site's picture (SVG), and the Windows rows. The templates only print it.
+  the report: per site the ordered candidates with their reachability, flags and chance to be
+  tried first (from kms_discover's own ordering code, ``first_try_chances``), the
+  ``dns_record`` ``state: absent`` task that removes exactly the values that are not KMS hosts
+  of the inventory (built as data, written by a safe YAML dumper, DNS text tagged ``!unsafe``),
+  the geometry of the site's picture (SVG), and the Windows rows. The templates only print it;
+  everything in the model is marked unsafe, so Ansible never templates what DNS holds.
 
 The inventory variable names a site is read from (the topology roles' one vocabulary,
 ``inventories/README.md``) live in :data:`SITE_VARIABLES` alone, so that a renamed variable is
@@ -27,12 +30,17 @@ from __future__ import annotations
 
 import yaml
 from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, check_port
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import first_try_chances
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
+
+try:  # marks text unsafe before ansible-core 2.19; from 2.19 on it untags trusted text
+    from ansible.utils.unsafe_proxy import wrap_var
+except ImportError:  # pragma: no cover - a later ansible-core without the module trusts no data text
+    def wrap_var(value):
+        return value
 
 TOPOLOGIES = (
     ("kms_core_sites", "core"),

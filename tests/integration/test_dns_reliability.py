@@ -240,8 +240,7 @@ def test_journal_cut_at_every_point_of_an_update_loads_the_zone_before_or_after_
         kill_idle(own_named)
 
 
-def test_journal_created_but_its_header_not_written_keeps_the_zone_down_until_the_role_recovery(own_named,
-                                                                                                    run_play):
+def test_journal_created_but_its_header_not_written_keeps_the_zone_down_until_the_role_recovery(own_named, run_play):
     # named died between creating the journal of this zone's first UPDATE and writing its header
     zone = "site03.example"
     journal = os.path.join(own_named.workdir, zone + ".zone.jnl")

@@ -384,3 +384,37 @@ def test_kerberos_failures_name_what_to_fix(lab, play):
         assert result["option"] == option and message in result["msg"], result["msg"]
     assert "Traceback" not in without_ticket.output + expired.output
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
+
+
+def test_report_removal_task_removes_a_value_whatever_its_name_with_kerberos(lab, play):
+    """The discovery report's clean-up task for an AD-integrated site (GSS-TSIG, as the site sends
+    its updates) removes exactly the flagged values, one of them naming old_kms (an underscore:
+    Windows and Samba DNS hold such names), and keeps the others."""
+    from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+    from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # pylint: disable=import-outside-toplevel
+        cleanup_task,
+    )
+
+    kinit(lab, "kmspub")
+    owner = f"_vlmcs._tcp.{ZONE}"
+    added = _docker("exec", "-i", lab["client"], "nsupdate", "-g", stdin=(
+        f"check-names no\nserver {DC}\nzone {ZONE}\n"
+        f"update add {owner}. 3600 IN SRV 0 0 1688 old_kms.{ZONE}.\n"
+        f"update add {owner}. 3600 IN SRV 7 3 1690 old_kms.{ZONE}.\n"
+        f"update add {owner}. 3600 IN SRV 9 0 1688 keep-me.{ZONE}.\nsend\n"), check=False)
+    before = dig(lab, owner, "SRV")
+    assert f"0 0 1688 old_kms.{ZONE}." in before and f"7 3 1690 old_kms.{ZONE}." in before, added.stderr
+    site = {"dns_server": DC, "dns_port": 53, "key_algorithm": "gss-tsig", "key_file": None, "key_name": None,
+            "verify_reply_signature": False, "dns_update_host": "localhost"}
+    text = cleanup_task(site, ZONE, [{"priority": 0, "weight": 0, "port": 1688, "target": f"old_kms.{ZONE}"},
+                                     {"priority": 7, "weight": 3, "port": 1690, "target": f"old_kms.{ZONE}"}])
+    assert f"target: !unsafe 'old_kms.{ZONE}.'" in text
+    tasks = json.loads(json.dumps(DataLoader().load(text)))  # as ansible-playbook reads it (no Jinja here)
+    checked = play(tasks, check=True)
+    assert checked[0].get("changed") is True and not checked[0].get("failed"), checked
+    assert dig(lab, owner, "SRV") == before
+    removed = play(tasks + tasks)
+    assert removed[0].get("changed") is True and not removed[0].get("failed"), removed
+    assert removed[1].get("changed") is False and not removed[1].get("failed"), removed
+    assert dig(lab, owner, "SRV") == sorted(v for v in before if "old_kms" not in v)
+    assert f"9 0 1688 keep-me.{ZONE}." in dig(lab, owner, "SRV")

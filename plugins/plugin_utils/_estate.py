@@ -275,6 +275,10 @@ def _site_settings(name, hostvars, members, first):
                 for variable, (scope, _d) in VARIABLES.items() if scope == SITE and variable not in SECRETS}
     # whether the secret is set, not its value: reading it could template a vault
     settings["_secret_set"] = "kms_dns_key_secret" in first_vars
+    for variable, (scope, value) in VARIABLES.items():
+        if scope == SITE and value is REQUIRED and settings[variable] in (None, ""):
+            _fail(variable, "is not set: it is required for every site (set it in the site's group_vars)",
+                  site=name, host=first)
     return settings
 
 
@@ -490,6 +494,7 @@ def read_estate(groups, hostvars, play_hosts=None):
         "publish": _plan_publish(domains, model_sites),
         "kms_host_names": sorted({_kms_host(hostvars, h, site_of.get(h))["name"] for h in kms_group}),
         "kms_hosts": list(kms_group),
+        "clients": _members(groups, clients_group_name),
         "windows_hosts": [h for h in _unique(kms_group + _members(groups, clients_group_name))
                           if _os_family(hostvars, h) == "Windows"],
     }

@@ -7,10 +7,11 @@ which Windows machines are not activated and why.
 Private to the collection; controller side only (the filters of ``plugins/filter/kms_report.py``).
 Two steps, both pure functions of plain data:
 
-* :func:`build_plan` reads the inventory (groups and host variables) into one entry per site:
-  the domains a client searches, the DNS server asked, and the host discovery runs from (a
-  client that is not Windows, else the site's DNS-update host). ``playbooks/report.yml`` runs
-  ``kms_discover`` from that host.
+* :func:`build_plan` is a view of the estate model (``plugin_utils/_estate.py``, the one reader
+  of the inventory, which the roles use too) with one entry per site: the domains a client
+  searches, the DNS server asked, and the host discovery runs from (a client that is not
+  Windows, else the site's DNS-update host). ``playbooks/report.yml`` runs ``kms_discover``
+  from that host.
 * :func:`build_model` joins the plan, the discovery results and the ``kms_info`` results into
   the report: per site the ordered candidates with their reachability, flags and chance to be
   tried first (from kms_discover's own ordering code, ``first_try_chances``), the
@@ -19,22 +20,20 @@ Two steps, both pure functions of plain data:
   the geometry of the site's picture (SVG), and the Windows rows. The templates only print it;
   everything in the model is marked unsafe, so Ansible never templates what DNS holds.
 
-The inventory variable names a site is read from (the topology roles' one vocabulary,
-``inventories/README.md``) live in :data:`SITE_VARIABLES` alone, so that a renamed variable is
-one line here. Secrets are never
-read: a TSIG key appears in the report as the path of its key file or the name of the variable
-holding it.
+No inventory variable is read here: the estate model reads them, with the roles' one table of
+the variables and their defaults. Secrets are never read: a TSIG key appears in the report as
+the path of its key file or the name of the variable holding it.
 """
 
 from __future__ import annotations
 
 import yaml
-from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, check_port
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import first_try_chances
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
+from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import TOPOLOGY_GROUPS, read_estate
 
 try:  # marks text unsafe before ansible-core 2.19; from 2.19 on it untags trusted text
     from ansible.utils.unsafe_proxy import wrap_var
@@ -42,59 +41,12 @@ except ImportError:  # pragma: no cover - a later ansible-core without the modul
     def wrap_var(value):
         return value
 
-TOPOLOGIES = (
-    ("kms_core_sites", "core"),
-    ("kms_branch_sites", "branch office"),
-    ("kms_isolated_sites", "isolated network"),
-)
-KMS_HOSTS_GROUP = "kms_hosts"
-KMS_CLIENTS_GROUP = "kms_clients"
 DEFAULT_DNS_PORT = 53
 DEFAULT_KEY_ALGORITHM = "hmac-sha256"  # kms_publish's key_algorithm when not given
-
-# setting -> (inventory variable, default when the inventory does not set it): the variables
-# the topology roles share (roles/kms, inventories/README.md) and their defaults
-SITE_VARIABLES = {
-    "site": ("kms_site_group", None),
-    "domains": ("kms_site_domains", None),
-    "client_kms_domain": ("kms_client_kms_domain", None),  # the domain Windows clients search instead
-    "discovery_domains": ("kms_discovery_domains", None),
-    "dns_server": ("kms_dns_server", None),
-    "dns_port": ("kms_dns_port", DEFAULT_DNS_PORT),
-    "dns_update_host": ("kms_dns_update_host", "localhost"),
-    "dns_key_file": ("kms_dns_key_file", None),
-    "dns_key_name": ("kms_dns_key_name", None),
-    "dns_key_secret": ("kms_dns_key_secret", None),  # only whether it is set is read, never the value
-    "dns_key_algorithm": ("kms_dns_key_algorithm", None),
-    "dns_kerberos_principal": ("kms_dns_kerberos_principal", None),
-    "dns_kerberos_keytab": ("kms_dns_kerberos_keytab", None),
-    "dns_kerberos_ccache": ("kms_dns_kerberos_ccache", None),
-    "dns_verify_reply_signature": ("kms_dns_verify_reply_signature", None),
-    "discovery_nameservers": ("kms_discovery_nameservers", None),
-    "fallback_site": ("kms_fallback_site", None),
-}
 
 
 class ReportError(KmsOpsError):
     """The inventory cannot be read into a report; ``option`` is the inventory variable."""
-
-
-def site_setting(host_vars, setting):
-    """The value of one site setting for a host, and the variable it came from.
-
-    Returns ``(value, variable_name)``; the default of :data:`SITE_VARIABLES` and ``None`` when
-    the inventory does not set it. This is the one place that reads the variable names.
-    """
-    name, default = SITE_VARIABLES[setting]
-    if name in host_vars and host_vars[name] is not None:
-        return host_vars[name], name
-    return default, None
-
-
-def _secret_is_set(host_vars):
-    # look at whether the variable exists; reading its value could template a vault or a file
-    name = SITE_VARIABLES["dns_key_secret"][0]
-    return name if name in host_vars else None
 
 
 def _str_or_none(value):
@@ -104,14 +56,6 @@ def _str_or_none(value):
 def normalize_name(name):
     """A DNS name as the report compares it: text, lower case, no trailing dot."""
     return str(name or "").strip().rstrip(".").lower()
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)]
 
 
 def _fact(host_vars, name, default=None):
@@ -127,127 +71,64 @@ def _unreachable(host_vars, setup_var):
     return bool(isinstance(result, dict) and result.get("unreachable"))
 
 
-def kms_host_fqdn(host, host_vars):
-    return normalize_name(host_vars.get("kms_host_fqdn") or host)
-
-
 def build_plan(groups, hostvars, setup_var="_kms_report_setup"):
-    """One entry per site of the inventory, in inventory order (see the module docstring).
+    """One entry per site of the inventory, in inventory order (see the module docstring): a view
+    of the estate model (plugin_utils/_estate.py, read_estate), which reads and checks the
+    inventory as the roles do.
 
     ``groups`` and ``hostvars`` are Ansible's; ``setup_var`` is the registered result of the
     fact-gathering task of the report playbook (to skip clients that could not be reached).
     """
-    sites = []
-    seen = {}
-    kms_group = list(groups.get(KMS_HOSTS_GROUP) or [])
-    clients_group = list(groups.get(KMS_CLIENTS_GROUP) or [])
-    for topology, label in TOPOLOGIES:
-        for host in groups.get(topology) or []:
-            host_vars = hostvars[host]
-            name, variable = site_setting(host_vars, "site")
-            if not name:
-                raise ReportError(
-                    "is not set for host %s of %s: set it to the site's inventory group in the site's "
-                    "group_vars" % (host, topology), SITE_VARIABLES["site"][0])
-            name = str(name)
-            if name in seen:
-                if seen[name] != topology:
-                    raise ReportError(
-                        "site %s is in both %s and %s (host %s): a site has one topology"
-                        % (name, seen[name], topology, host), variable)
-                continue
-            seen[name] = topology
-            sites.append(_plan_site(name, topology, label, host, hostvars, groups, kms_group,
-                                    clients_group, setup_var))
-    windows = []
-    for host in _unique(kms_group + clients_group):
-        if str(_fact(hostvars[host], "os_family", "")) == "Windows":
-            windows.append(host)
+    estate = read_estate(groups, hostvars)
+    sites = [_plan_site(estate["sites"][name], hostvars, setup_var) for name in estate["site_order"]]
     return {
         "sites": sites,
-        "kms_hosts": sorted({kms_host_fqdn(h, hostvars[h]) for h in kms_group}),
-        "windows_hosts": windows,
+        "kms_hosts": estate["kms_host_names"],
+        "kms_inventory_hosts": estate["kms_hosts"],
+        "kms_hosts_group": estate["kms_hosts_group"],
+        "windows_hosts": estate["windows_hosts"],
     }
 
 
-def _unique(items):
-    out = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
-
-
-def _plan_site(name, topology, label, first_host, hostvars, groups, kms_group, clients_group, setup_var):
-    host_vars = hostvars[first_host]
-
-    def setting(key):
-        return site_setting(host_vars, key)[0]
-
-    # as the roles' discovery check: kms_discovery_domains, else the Windows clients' lookup
-    # domain, else the site's domains
-    search = (_as_list(setting("discovery_domains")) or _as_list(setting("client_kms_domain"))
-              or _as_list(setting("domains")))
-    search = _unique([normalize_name(d) for d in search if normalize_name(d)])
-    if not search:
-        raise ReportError("is not set for site %s: the report needs the domain its clients search" % name,
-                          SITE_VARIABLES["domains"][0])
-    dns_server = setting("dns_server")
-    if not dns_server:
-        raise ReportError("is not set for site %s: the report asks that server" % name,
-                          SITE_VARIABLES["dns_server"][0])
-    dns_port, variable = site_setting(host_vars, "dns_port")
-    dns_port = check_port(dns_port, "%s of site %s" % (variable, name))
-    nameservers = setting("discovery_nameservers")
-    nameservers = _as_list(nameservers) or [str(dns_server)]
-    update_host = setting("dns_update_host")
-    key_file = setting("dns_key_file")
-    key_name = setting("dns_key_name")
-    key_algorithm = setting("dns_key_algorithm")
-    verify_reply, verify_variable = site_setting(host_vars, "dns_verify_reply_signature")
-    if verify_reply is not None:
-        try:
-            verify_reply = boolean(verify_reply, strict=True)
-        except TypeError:
-            raise ReportError("%r of site %s is not a boolean" % (verify_reply, name), verify_variable) from None
-    fallback = setting("fallback_site")
-
-    members = list(groups.get(name) or [])
-    kms_hosts = [h for h in members if h in kms_group]
-    clients = [h for h in members if h in clients_group]
+def _plan_site(site, hostvars, setup_var):
+    dns = site["dns"]
     discovery_host, reason = None, None
-    for client in clients:
-        if str(_fact(hostvars[client], "os_family", "")) in ("", "Windows"):
+    for client in site["clients"]:
+        host_vars = hostvars[client] if client in hostvars else {}
+        if str(_fact(host_vars, "os_family", "")) in ("", "Windows"):
             continue
-        if _unreachable(hostvars[client], setup_var):
+        if _unreachable(host_vars, setup_var):
             continue
         discovery_host, reason = client, "a client of the site"
         break
     if discovery_host is None:
-        discovery_host = str(update_host or "localhost")
+        discovery_host = dns["update_host"]
         reason = "the site's DNS-update host: no client of the site runs Python and answered"
     return {
-        "name": name,
-        "topology": topology,
-        "topology_label": label,
-        "domains": search,
-        "dns_server": str(dns_server),
-        "dns_port": dns_port,
-        "nameservers": nameservers,
-        "dns_update_host": str(update_host or "localhost"),
-        "key_file": str(key_file) if key_file else None,
-        "key_name": str(key_name) if key_name else None,
-        "key_secret_variable": _secret_is_set(host_vars) if key_name else None,
-        "key_algorithm": str(key_algorithm).lower() if key_algorithm else None,
+        "name": site["name"],
+        "topology": next(group for group, topology in TOPOLOGY_GROUPS.items() if topology == site["topology"]),
+        "topology_label": site["topology_label"],
+        # as the roles' discovery check: kms_discovery_domains, else the Windows clients' lookup
+        # domain, else the site's domains; [] (the clients do not use DNS) is not checked
+        "domains": site["discovery"]["domains"],
+        "dns_server": dns["server"],
+        "dns_port": dns["port"],
+        "nameservers": site["discovery"]["nameservers"],
+        "dns_update_host": dns["update_host"],
+        "key_file": _str_or_none(dns["key_file"]),
+        "key_name": _str_or_none(dns["key_name"]),
+        # the name of the variable that holds the secret, never its value
+        "key_secret_variable": "kms_dns_key_secret" if dns["key_name"] and dns["secret_host"] else None,
+        "key_algorithm": _str_or_none(dns["key_algorithm"]),
         # GSS-TSIG (Kerberos): the principal and the paths of the keytab and ticket cache on the
         # DNS-update host, never their content
-        "kerberos_principal": _str_or_none(setting("dns_kerberos_principal")),
-        "kerberos_keytab": _str_or_none(setting("dns_kerberos_keytab")),
-        "kerberos_ccache": _str_or_none(setting("dns_kerberos_ccache")),
-        "verify_reply_signature": verify_reply,
-        "fallback_site": str(fallback) if fallback else None,
-        "clients": clients,
-        "kms_hosts": [{"host": h, "fqdn": kms_host_fqdn(h, hostvars[h])} for h in kms_hosts],
+        "kerberos_principal": _str_or_none(dns["kerberos_principal"]),
+        "kerberos_keytab": _str_or_none(dns["kerberos_keytab"]),
+        "kerberos_ccache": _str_or_none(dns["kerberos_ccache"]),
+        "verify_reply_signature": dns["verify_reply_signature"],
+        "fallback_site": site["fallback_site"],
+        "clients": list(site["clients"]),
+        "kms_hosts": [{"host": h["host"], "fqdn": h["name"]} for h in site["kms_hosts"]],
         "discovery_host": discovery_host,
         "discovery_reason": reason,
     }
@@ -463,7 +344,10 @@ def _site_model(site, result, known):
     """Everything the report shows for one site (without the picture)."""
     result = result or {}
     problem = None
-    if result.get("unreachable"):
+    if not site["domains"]:
+        problem = ("not checked: kms_discovery_domains is [] (the site's clients do not find their KMS host by "
+                   "DNS), so the roles check nothing here either")
+    elif result.get("unreachable"):
         problem = "discovery host %s could not be reached: %s" % (site["discovery_host"], result.get("msg") or "")
     elif result.get("failed"):
         problem = "kms_discover failed on %s: %s" % (site["discovery_host"], result.get("msg") or "")
@@ -516,7 +400,9 @@ def _site_model(site, result, known):
     missing = [h["fqdn"] for h in site["kms_hosts"] if h["fqdn"] not in found] if not problem else []
     errors = ["%s: %s" % (e.get("domain"), e.get("msg")) for e in result.get("errors") or []]
     chosen = next((c for c in candidates if c["selected"]), None)
-    if problem:
+    if problem and not site["domains"]:
+        verdict, status = problem, "warning"
+    elif problem:
         verdict, status = problem, "error"
     elif chosen is None:
         verdict, status = "no KMS host answers: clients of %s cannot activate" % site["name"], "error"
@@ -705,7 +591,8 @@ def site_picture(site):
                       "cls": "query"})
     domains = site["domains"]
     dns_lines = ["%s port %d" % (", ".join(site["nameservers"]), site["dns_port"]),
-                 "%s.%s" % (SERVICE, domains[0]) + (" +%d" % (len(domains) - 1) if len(domains) > 1 else "")]
+                 ("%s.%s" % (SERVICE, domains[0]) + (" +%d" % (len(domains) - 1) if len(domains) > 1 else "")
+                  if domains else "not checked")]
     nodes.append({"x": _DNS_X, "y": dns_y, "w": _DNS_W, "h": _DNS_H, "cls": "dns",
                   "title": "SRV %s in %s, asked from %s" % (SERVICE, ", ".join(domains), site["discovery_host"]),
                   "texts": [{"x": _DNS_X + 10, "y": dns_y + 22, "text": "DNS", "cls": "strong"},

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import os
 import sys
 
@@ -38,8 +39,8 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  #
     ReportError,
     build_plan,
     cleanup_task,
-    site_setting,
 )
+from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import EstateError  # noqa: E402
 
 
 def _plan(hostvars=None, groups=None):
@@ -115,11 +116,45 @@ def test_plan_lists_windows_hosts_from_their_facts():
 
 
 def test_site_settings_are_read_from_the_shared_vocabulary_only():
-    assert site_setting({"kms_dns_server": "a", "core_network_dns_server": "b"}, "dns_server") == (
-        "a", "kms_dns_server")
-    assert site_setting({"kms_dns_port": 5300}, "dns_port") == (5300, "kms_dns_port")
-    assert site_setting({"branch_office_dns_port": 5300}, "dns_port") == (53, None)
-    assert site_setting({}, "dns_update_host") == ("localhost", None)
+    hostvars = sample.hostvars()
+    for host in sample.GROUPS["hq"]:
+        hostvars[host]["core_network_dns_port"] = 5300
+    hq = _plan(hostvars)["sites"][0]
+    assert (hq["dns_port"], hq["dns_update_host"]) == (53, "localhost")
+
+
+def test_the_report_reads_the_inventory_only_through_the_estate_model():
+    with open(os.path.join(sample.REPO, "plugins", "plugin_utils", "_kms_report.py"), encoding="utf-8") as handle:
+        source = handle.read()
+    assert not re.search(r"host_?vars\b[^\n]*['\"]kms_", source) and "SITE_VARIABLES" not in source
+    with open(os.path.join(sample.REPO, "playbooks", "report.yml"), encoding="utf-8") as handle:
+        playbook = handle.read()
+    assert "groups['kms_hosts']" not in playbook and "hosts: kms_hosts" not in playbook
+
+
+def test_an_overridden_kms_hosts_group_is_the_reports_too():
+    groups = copy.deepcopy(sample.GROUPS)
+    groups["my_kms"] = groups.pop("kms_hosts")
+    hostvars = sample.hostvars()
+    for values in hostvars.values():
+        values["kms_hosts_group"] = "my_kms"
+    plan = _plan(hostvars, groups)
+    assert plan["kms_hosts"] == ["kms.br.test", "kms.iso.test", "kms1.hq.test", "kms2.hq.test"]
+    assert plan["kms_inventory_hosts"] == groups["my_kms"]
+    model = kms_report_model(plan, sample.discoveries(plan), hostvars, kms_hosts=plan["kms_inventory_hosts"])
+    foreign = [c["target"] for c in _site(model, "hq")["candidates"] if not c["in_inventory"]]
+    assert foreign == [c["target"] for c in _site(_model(), "hq")["candidates"] if not c["in_inventory"]]
+    assert foreign and "kms1.hq.test" not in foreign
+
+
+def test_an_empty_discovery_domain_list_is_not_checked_as_in_the_roles():
+    hostvars = sample.hostvars()
+    for host in sample.GROUPS["br"]:
+        hostvars[host]["kms_discovery_domains"] = []
+    plan = _plan(hostvars)
+    assert plan["sites"][1]["domains"] == []
+    br = _site(kms_report_model(plan, sample.discoveries(plan), hostvars, kms_hosts=sample.GROUPS["kms_hosts"]), "br")
+    assert br["status"] == "warning" and br["verdict"].startswith("not checked: kms_discovery_domains is []")
 
 
 def test_plan_never_reads_the_tsig_secret():
@@ -141,7 +176,7 @@ def test_plan_never_reads_the_tsig_secret():
 def test_missing_site_name_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     del hostvars["kms1.hq.test"]["kms_site_group"]
-    with pytest.raises(AnsibleFilterError, match="kms_site_group: is not set for host kms1.hq.test"):
+    with pytest.raises(AnsibleFilterError, match="kms_site_group: is not set: .* \\(host kms1.hq.test\\)"):
         _plan(hostvars)
 
 
@@ -149,14 +184,14 @@ def test_missing_dns_server_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     for host in sample.GROUPS["iso"]:
         del hostvars[host]["kms_dns_server"]
-    with pytest.raises(AnsibleFilterError, match="kms_dns_server: is not set for site iso"):
+    with pytest.raises(AnsibleFilterError, match="kms_dns_server: is not set: .*\\(site iso, host kms.iso.test\\)"):
         _plan(hostvars)
 
 
 def test_bad_dns_port_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     hostvars["kms.br.test"]["kms_dns_port"] = 70000
-    with pytest.raises(InvalidValue, match="^kms_dns_port of site br: must be an integer from 1 to 65535, got 70000"):
+    with pytest.raises(EstateError, match="^kms_dns_port: must be an integer from 1 to 65535, got 70000 \\(site br"):
         build_plan(sample.GROUPS, hostvars)
 
 
@@ -165,7 +200,8 @@ def test_a_site_in_two_topologies_is_an_error():
     groups["kms_isolated_sites"].append("ws1.br.test")
     hostvars = sample.hostvars()
     hostvars["ws1.br.test"]["kms_site_group"] = "br"
-    with pytest.raises(AnsibleFilterError, match="site br is in both kms_branch_sites and kms_isolated_sites"):
+    with pytest.raises(AnsibleFilterError, match="site br is under two topology groups, kms_branch_sites and "
+                                                 "kms_isolated_sites"):
         _plan(hostvars, groups)
 
 
@@ -497,7 +533,7 @@ def test_verify_reply_signature_that_is_not_a_boolean_is_an_error_naming_the_var
     hostvars = sample.hostvars()
     for host in sample.GROUPS["hq"]:
         hostvars[host]["kms_dns_verify_reply_signature"] = "sometimes"
-    with pytest.raises(ReportError) as err:
+    with pytest.raises(EstateError) as err:
         build_plan(sample.GROUPS, hostvars)
     assert err.value.option == "kms_dns_verify_reply_signature" and "'sometimes'" in str(err.value)
 

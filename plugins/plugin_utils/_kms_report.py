@@ -214,8 +214,8 @@ def _represent_text(dumper, value):
     if isinstance(value, _Literal) or (not isinstance(value, _Template)
                                        and any(marker in value for marker in _JINJA_MARKERS)):
         style = "'" if any(marker in value for marker in _JINJA_MARKERS) else None
-        return dumper.represent_scalar("!unsafe", str(value), style=style)
-    return dumper.represent_str(str(value))
+        return dumper.represent_scalar("!unsafe", str.__str__(value), style=style)
+    return dumper.represent_str(str.__str__(value))
 
 
 _TaskDumper.add_representer(str, _represent_text)
@@ -234,7 +234,7 @@ def _unsafe(data):
     if isinstance(data, (list, tuple)):
         return [_unsafe(item) for item in data]
     if isinstance(data, str):
-        return wrap_var(str(data))
+        return wrap_var(str.__str__(data))
     return data
 
 
@@ -244,7 +244,9 @@ def _plain(data):
     if isinstance(data, (_Literal, _Template)):
         return data
     if isinstance(data, str):
-        return str(data)
+        # str.__str__ copies a subclass into a plain str (str() keeps ansible-core < 2.19's
+        # AnsibleUnsafeText, which overrides __str__)
+        return str.__str__(data)
     if isinstance(data, bool):
         return bool(data)
     if isinstance(data, int):

@@ -25,6 +25,7 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
 from ansible.template import Templar  # noqa: E402
+from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
 
 try:
     from ansible.template import trust_as_template
@@ -352,7 +353,7 @@ def test_fallback_hosts_of_the_inventory_are_not_flagged():
 def _load(text):
     """The printed task as ansible-playbook reads a playbook: the !unsafe tag understood, every
     other string a template."""
-    return DataLoader().load(trust_as_template(text))
+    return DataLoader().load(trust_as_template(str.__str__(text)))  # the text, not an unsafe object
 
 
 def _template(data, **variables):
@@ -433,8 +434,11 @@ def test_task_is_dumped_from_the_values_ansible_hands_the_filter():
                 key_name=_TaggedText("br-publisher"))
     value = {"target": _TaggedText("x.br.test"), "port": _TaggedInt(1688), "priority": _TaggedInt(0),
              "weight": _TaggedInt(0)}
-    args = _args(cleanup_task(site, "br.test", [value]))
+    # a module's result as ansible-core < 2.19 hands it on: marked unsafe
+    unsafe = {"target": wrap_var("y.br.test"), "port": 1688, "priority": 0, "weight": 0}
+    args = _args(cleanup_task(site, "br.test", [value, unsafe]))
     assert args["server"] == "10.2.0.53" and args["server_port"] == 5353 and args["key_name"] == "br-publisher"
+    assert [v["target"] for v in args["values"]] == ["x.br.test.", "y.br.test."]
 
 
 # names DNS can hold that are not host names, as kms_discover reads them (dnspython's
@@ -480,6 +484,16 @@ def test_text_read_from_dns_is_never_templated_in_the_report():
     hq = _template(trust_as_template("{{ _kms_report.sites[0] }}"), _kms_report=model)
     assert hq["candidates"][1]["target"] == target.lower() and hq["selected"] == target.lower()
     assert target.lower() in hq["verdict"] and target in hq["flags"][0]["task"]
+
+
+def test_the_printed_key_variable_is_not_filled_in_when_the_report_is_written():
+    plan = _plan()
+    results = sample.discoveries(plan)
+    results[2]["candidates"].append(dict(results[2]["candidates"][0], target="rogue.iso.test"))
+    model = _model(plan, results)
+    (flag,) = _template(trust_as_template("{{ _kms_report.sites[2].flags }}"), _kms_report=model,
+                        kms_dns_key_secret=sample.SECRET)
+    assert "key_secret: '{{ kms_dns_key_secret }}'" in flag["task"] and sample.SECRET not in flag["task"]
 
 
 _X = [{"target": "x.hq.test", "port": 1688, "priority": 0, "weight": 0}]

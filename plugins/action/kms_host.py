@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import (
+    check_installed_host_key,
+    finish_host,
+    plan_host,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     check_activation,
     complete_activation,
@@ -38,23 +43,13 @@ class ActionModule(KmsActionBase):
         ledger_use = None
         self.warnings.extend(plan.warnings)
         if plan.activation:
-            if self.check_mode:
-                ledger_use = check_activation(load_ledger(ledger_path), plan.activation_key, host, **extra)
-            else:
-                with locked_ledger(ledger_path) as data:
-                    ledger_use = check_activation(data, plan.activation_key, host, **extra)
-                    record = reserve_activation(data, plan.activation_key, host, plan.activation)
+            # the limits are checked before anything is sent; the record is reserved only right
+            # before the activation itself (after the installed key proved to be a KMS host key)
+            ledger_use = check_activation(load_ledger(ledger_path), plan.activation_key, host, **extra)
+        if self.check_mode:
+            plan.messages.extend(plan.check_mode_notes)
         if plan.changed and not self.check_mode:
-            outcome = "failed"
-            try:
-                state, applied = self.execute(task_vars, plan.operations, product_key=plan.install_key,
-                                              confirmation_id=plan.confirmation_id)
-                facts = finish_host(plan, state)
-                outcome = "activated"
-            finally:
-                if plan.activation:
-                    with locked_ledger(ledger_path) as data:
-                        complete_activation(data, plan.activation_key, host, record, outcome)
+            state, applied, facts = self._apply(task_vars, plan, ledger_path, host, extra)
         pending = list(plan.pending)
         if plan.settings_follow and not self.check_mode:
             # the host became an activated KMS host in this run: plan the held settings from what
@@ -63,17 +58,19 @@ class ActionModule(KmsActionBase):
             self.warnings.extend(follow.warnings)
             pending = list(follow.pending)
             if follow.changed:
+                more = []
                 try:
                     state, more = self.execute(task_vars, follow.operations)
-                except ExecutorFailed as exc:
-                    exc.details["applied"] = applied + exc.details.get("applied", [])
-                    exc.details["changed"] = True
+                    facts = finish_host(follow, state)
+                    self.warnings.extend(follow.late_warnings)
+                except KmsOpsError as exc:
+                    _keep_applied(exc, applied + more)
                     raise
                 applied += more
-                facts = finish_host(follow, state)
             operations += follow.public_operations()
             plan.messages = [m for m in plan.messages if "right after the activation" not in m] + follow.messages
             plan.after = follow.after
+        self.warnings.extend(plan.late_warnings)
         result = dict(facts)
         result.update(
             changed=plan.changed,
@@ -89,3 +86,60 @@ class ActionModule(KmsActionBase):
         if self.diff_mode:
             result["diff"] = {"before": plan.before, "after": plan.after}
         return result
+
+    def _apply(self, task_vars, plan, ledger_path, host, extra):
+        """Send the plan; returns (state read back, applied titles).
+
+        A plan that installs a KMS host key is sent in two parts: the install (and its refresh),
+        then - once Windows reports the installed product as a KMS host key (VOLUME_KMS) - the
+        rest. The ledger record is reserved right before the part that activates."""
+        operations = list(plan.operations)
+        applied = []
+        if plan.key_check_after:
+            first, operations = operations[:plan.key_check_after], operations[plan.key_check_after:]
+            state, applied = self.execute(task_vars, first, product_key=plan.install_key)
+            try:
+                check_installed_host_key(plan, state)
+                if not operations:
+                    return state, applied, finish_host(plan, state)
+            except KmsOpsError as exc:
+                _keep_applied(exc, applied)
+                raise
+        record = None
+        if plan.activation:
+            with locked_ledger(ledger_path) as data:
+                check_activation(data, plan.activation_key, host, **extra)
+                record = reserve_activation(data, plan.activation_key, host, plan.activation)
+        outcome = "failed"
+        needs_key = any((op.get("secret_args") or {}).get("ProductKey") for op in operations)
+        more = []
+        try:
+            state, more = self.execute(task_vars, operations, product_key=plan.install_key if needs_key else None,
+                                       confirmation_id=plan.confirmation_id)
+            facts = finish_host(plan, state)
+            outcome = "activated"
+        except KmsOpsError as exc:
+            sent = _keep_applied(exc, applied + more)
+            if getattr(exc, "unverified", False) and any(
+                    op["action"] == "product" and op["title"] in sent for op in operations):
+                # the activation was sent and Windows accepted it, but nothing could be read back:
+                # the record stays 'attempted' (it counts against the limits)
+                outcome = None
+            raise
+        finally:
+            if record is not None and outcome is not None:
+                with locked_ledger(ledger_path) as data:
+                    complete_activation(data, plan.activation_key, host, record, outcome)
+        return state, applied + more, facts
+
+
+def _keep_applied(exc, applied_before):
+    """Put everything this task applied into the failure of EXC (applied titles, changed)."""
+    details = getattr(exc, "details", None)
+    if not isinstance(details, dict):
+        details = {}
+        exc.details = details
+    # an ExecutorFailed carries what its own call applied; the other errors carry nothing yet
+    details["applied"] = list(applied_before) + list(details.get("applied", []))
+    details["changed"] = bool(details["applied"])
+    return details["applied"]

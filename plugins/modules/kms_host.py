@@ -44,6 +44,24 @@ description:
     key). Microsoft (\"Registry Settings for Volume Activation\") - the value is set for Microsoft
     Operations Manager (MOM) 2005 automatic discovery of the KMS and is deleted when the KMS is no
     longer functional on the computer."
+  - "Never a key that is not a KMS host key: the channel of a key cannot be read from its text, so
+    after installing it the task reads the product's C(Description) back and goes on (activation,
+    settings, ledger record) only when Windows reports a KMS host key (C(VOLUME_KMS) channel; a
+    Description holding C(VOLUME_KMS) but not C(VOLUME_KMSCLIENT), the test slmgr.vbs uses). A MAK
+    (C(VOLUME_MAK)) or retail key (C(RETAIL)) given by mistake is left installed but never activated
+    - no MAK activation is spent and the activation ledger is unchanged - and the task fails saying
+    so. A key installed earlier that is not a KMS host key is refused before anything is sent. Check
+    mode cannot install the key, so it says the activation will be refused unless the installed key
+    reads back as C(VOLUME_KMS)."
+  - "Errors carry the licensing error code: when Windows refuses an operation, the task message and
+    RV(error) give the failing operation and the code as C(0x%08X) (the C(HResult) of the CIM
+    exception Software Protection raises), and, for the codes Microsoft documents in
+    L(Troubleshoot Windows activation error codes,https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation/troubleshoot-activation-error-codes),
+    the documented meaning and next step."
+  - "Never lose what was applied: when the state cannot be read back after the operations (after the
+    C(sppsvc) restart the service may still be starting) the read is tried 5 times, 3 seconds apart;
+    if it still fails the task fails naming what could not be read, with RV(applied) and
+    C(changed=true). Run the task again to verify."
   - "Guards from Microsoft's rules: a KMS host key is refused on a client edition of Windows
     unless O(allow_client_edition=true); a published KMS client setup key (GVLK) is always refused;
     Windows Server Datacenter Azure Edition is always refused (Microsoft does not support it as a
@@ -110,18 +128,42 @@ options:
       - TCP port the KMS host listens on (Windows default 1688). slmgr.vbs C(/sprt).
       - Takes effect after the C(sppsvc) restart the task plans. The built-in firewall rule
         C(SPPSVC-In-TCP) covers 1688 only; see O(manage_firewall).
+      - When omitted, the port is left as it is and O(manage_firewall) opens the firewall for the port
+        the host listens on now.
     type: int
   manage_firewall:
     description:
-      - With V(true), a O(port) other than 1688 gets an inbound TCP rule in the Windows Firewall
-        (one rule, named C(kmsops-kms-KMS-In-TCP), moved when the port changes and removed when
-        the port goes back to 1688).
-      - A port change never fails because of the firewall - when the rule cannot be read,
-        created or removed, the task goes on and warns what to open. Windows 7 / Windows Server
-        2008 R2 have no firewall cmdlets (C(NetSecurity) module), so there the task always warns.
+      - With V(true), KMS clients are let in on the port the host listens on.
+      - "On port 1688 the built-in rule C(SPPSVC-In-TCP) is enabled (C(Set-NetFirewallRule -Name
+        SPPSVC-In-TCP -Profile Domain,Private -Enabled True) with the default O(firewall_profiles)):
+        it is off on a fresh host, and Microsoft's \"Create a KMS activation host\" enables it by hand.
+        Its C(Enabled) is read back. A rule that is already enabled for the profiles asked for is
+        left alone; an enabled rule missing some of them gets them added (its other profiles stay)."
+      - Any other port gets an inbound TCP rule of the collection (one rule, named
+        C(kmsops-kms-KMS-In-TCP), for O(firewall_profiles), moved when the port changes).
+      - Moving the port back to 1688 enables C(SPPSVC-In-TCP) before the collection's rule is
+        removed, so the host is never left without a rule for its port. RV(firewall_rule) says
+        which rule lets clients in.
+      - Like every host setting, the firewall change waits until the host is an activated KMS host
+        (RV(pending_settings)). C(SPPSVC-In-TCP) is left enabled by O(state=absent).
+      - A run never fails because of the firewall - when a rule cannot be read, created, enabled or
+        removed, or does not read back as letting clients in, the task goes on and warns what to
+        open. Windows 7 / Windows Server 2008 R2 have no firewall cmdlets (C(NetSecurity) module),
+        so there the task always warns.
       - With V(false) the firewall is left alone and a port change warns which port to open.
     type: bool
     default: true
+  firewall_profiles:
+    description:
+      - The Windows Firewall profiles the rule that lets KMS clients in applies to (with
+        O(manage_firewall=true)).
+      - The default is what Microsoft's example in "Create a KMS activation host" uses
+        (C(-Profile Domain,Private)). Add V(Public) only for a KMS host whose clients reach it on a
+        network Windows classifies as public.
+    type: list
+    elements: str
+    choices: [Domain, Private, Public]
+    default: [Domain, Private]
   dns_publishing:
     description:
       - Whether the host publishes its own C(_vlmcs._tcp) SRV record in DNS
@@ -278,6 +320,26 @@ firewall_rule_port:
   description: The port of the collection's firewall rule C(kmsops-kms-KMS-In-TCP), null when there is none.
   returned: success
   type: int
+firewall_rule:
+  description:
+    - The Windows Firewall rule that lets KMS clients in on the listening port, as read back -
+      C(SPPSVC-In-TCP) on 1688 when it is enabled, C(kmsops-kms-KMS-In-TCP) on another port when it
+      is on that port - or null when neither does.
+  returned: success
+  type: str
+  sample: SPPSVC-In-TCP
+firewall_builtin_enabled:
+  description: C(Enabled) of the built-in rule C(SPPSVC-In-TCP) as read back; null when it does not exist or cannot be read.
+  returned: success
+  type: bool
+error:
+  description:
+    - When Windows refused an operation - C(operation) (its title), C(message), C(code) (the
+      licensing error code, C(0x%08X)) and, for a code Microsoft documents, C(meaning), C(next_step)
+      and C(source).
+  returned: when an operation failed
+  type: dict
+  sample: {"operation": "Activate the KMS host online", "code": "0xC004C008", "meaning": "...", "next_step": "..."}
 activation_pending:
   description: True when telephone activation waits for a Confirmation ID.
   returned: success

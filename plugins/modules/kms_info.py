@@ -103,6 +103,27 @@ firewall_rule_port:
       for a listening port other than 1688; null when there is none.
   returned: always
   type: int
+firewall_rule:
+  description:
+    - The Windows Firewall rule that lets KMS clients in on the listening port - C(SPPSVC-In-TCP) on
+      1688 when it is enabled, C(kmsops-kms-KMS-In-TCP) on another port when it is on that port -
+      null when neither does.
+  returned: always
+  type: str
+firewall_rule_profiles:
+  description: The profiles of C(kmsops-kms-KMS-In-TCP) (C(Domain), C(Private), C(Public)); null when there is no such rule.
+  returned: always
+  type: list
+  elements: str
+firewall_builtin_enabled:
+  description: C(Enabled) of the built-in rule C(SPPSVC-In-TCP); null when it does not exist or cannot be read.
+  returned: always
+  type: bool
+firewall_builtin_profiles:
+  description: The profiles of C(SPPSVC-In-TCP); null when it does not exist or cannot be read.
+  returned: always
+  type: list
+  elements: str
 dns_publishing:
   description: Whether the KMS host publishes its SRV record itself.
   returned: always

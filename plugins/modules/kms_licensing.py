@@ -16,9 +16,15 @@ description:
     registry values, the OS caption, EditionID, build and product type), applies the given
     operations in order, stops at the first failure, and reads the state back.
   - Only an allow-list of CIM methods, the C(DnsDomainPublishList) registry value, the
-    C(sppsvc) service and one Windows Firewall rule (C(kmsops-kms-KMS-In-TCP)) can be touched.
+    C(sppsvc) service, one Windows Firewall rule of its own (C(kmsops-kms-KMS-In-TCP)) and the
+    C(Enabled) and C(Profile) of the built-in rule C(SPPSVC-In-TCP) can be touched.
   - An operation marked C(on_error=warn) that fails is reported in RV(soft_failed) and the next
-    operations still run (the firewall rule); any other failure stops the run.
+    operations still run (the firewall rules); any other failure stops the run and is returned in
+    RV(failure) with the licensing error code. It does not depend on the caller's
+    C($ErrorActionPreference) - every cmdlet that must stop on failure has C(-ErrorAction Stop).
+  - The state is read back after the operations up to O(read_attempts) times; when it still
+    cannot be read, RV(state_error) names what could not be read and RV(applied) still says what
+    was applied.
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
@@ -36,8 +42,9 @@ options:
     description:
       - Operations planned by the action plugins, each a dict with C(action) (V(service),
         V(product), V(registry_set), V(registry_remove), V(restart_service), V(firewall_open),
-        V(firewall_remove)), C(title), optionally C(on_error=warn), and the fields of that action
-        (C(method), C(args), C(secret_args), C(partial_key), C(name), C(type), C(value), C(port)).
+        V(firewall_remove), V(firewall_enable_builtin)), C(title), optionally C(on_error=warn), and the
+        fields of that action (C(method), C(args), C(secret_args), C(partial_key), C(name), C(type),
+        C(value), C(port), C(profiles)).
     type: list
     elements: dict
     default: []
@@ -47,6 +54,14 @@ options:
   confirmation_id:
     description: The Confirmation ID a C(DepositOfflineConfirmationId) operation deposits.
     type: str
+  read_attempts:
+    description: How many times the state is read after the operations before giving up (C(sppsvc) may still be starting).
+    type: int
+    default: 1
+  read_delay_seconds:
+    description: Seconds between two reads of the state.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -58,7 +73,18 @@ EXAMPLES = r"""
 RETURN = r"""
 state:
   description: The licensing state after the operations (computer_name, os, service, products, registry, firewall).
-  returned: always
+  returned: when it could be read
+  type: dict
+state_error:
+  description: What could not be read back (C(part), C(message), C(code), C(attempts)).
+  returned: when the state could not be read
+  type: dict
+failure:
+  description:
+    - The operation that failed (C(index), C(title), C(message)) and C(code), the licensing error
+      code as C(0x%08X) (the C(HResult) of the CIM exception, or a method's non-zero C(ReturnValue)),
+      null when the error carries none.
+  returned: always (null when nothing failed)
   type: dict
 applied:
   description: Indexes of the operations that were applied.
@@ -66,7 +92,7 @@ applied:
   type: list
   elements: int
 soft_failed:
-  description: The operations marked C(on_error=warn) that failed, each C(index) and C(msg).
+  description: The operations marked C(on_error=warn) that failed, each C(index), C(msg) and C(code).
   returned: always
   type: list
   elements: dict

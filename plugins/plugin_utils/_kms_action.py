@@ -16,17 +16,24 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._activation_errors import describe_failure, explain
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError
 
 EXECUTOR = "kmsops.kms.kms_licensing"
+
+# The read-back after applying (after the sppsvc restart the service may still be starting): tried
+# READ_ATTEMPTS times, READ_DELAY_SECONDS apart, by the executor.
+READ_ATTEMPTS = 5
+READ_DELAY_SECONDS = 3
 
 
 class ExecutorFailed(ExecutorError):
     """The executor failed; ``details`` holds what it applied and the state it read back."""
 
-    def __init__(self, msg, details=None):
+    def __init__(self, msg, details=None, unverified=False):
         super(ExecutorFailed, self).__init__(msg)
         self.details = details or {}
+        self.unverified = unverified   # applied, but the state could not be read back
 
 
 class KmsActionBase(ActionBase):
@@ -63,10 +70,9 @@ class KmsActionBase(ActionBase):
             validation = self._validate()
             no_log_values = set(validation._no_log_values)
             result.update(self.kms_run(validation.validated_parameters, task_vars or {}))
-        except ExecutorFailed as exc:
-            result.update(exc.details)
-            result.update(failed=True, msg=str(exc))
         except KmsOpsError as exc:
+            # ExecutorFailed, or a guard that refused after something was applied: what was applied
+            result.update(getattr(exc, "details", None) or {})
             result.update(failed=True, msg=str(exc))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
@@ -82,6 +88,8 @@ class KmsActionBase(ActionBase):
         if operations and self.check_mode:
             raise ExecutorError("internal error: operations must never be sent in check mode")
         module_args = {"operations": [dict(op) for op in operations]}
+        if operations:
+            module_args.update(read_attempts=READ_ATTEMPTS, read_delay_seconds=READ_DELAY_SECONDS)
         if product_key:
             module_args["product_key"] = product_key
         if confirmation_id:
@@ -94,10 +102,33 @@ class KmsActionBase(ActionBase):
             index = soft.get("index") if isinstance(soft, dict) else None
             if isinstance(index, int) and 0 <= index < len(operations):
                 op = operations[index]
-                self.warnings.append("%s failed (%s); the task went on: %s"
-                                     % (op["title"], soft.get("msg"), op.get("hint") or "check it by hand"))
+                code = (explain(soft.get("code")) or {}).get("code")
+                self.warnings.append("%s failed (%s%s); the task went on: %s"
+                                     % (op["title"], "%s: " % code if code else "", soft.get("msg"),
+                                        op.get("hint") or "check it by hand"))
+        details = {"changed": bool(applied), "applied": applied}
+        failure = res.get("failure")
+        if isinstance(failure, dict):
+            msg, error = describe_failure(failure)
+            details["error"] = error
+            raise ExecutorFailed("the Windows executor failed: %s" % msg, details)
+        state_error = res.get("state_error")
+        if isinstance(state_error, dict):
+            raise ExecutorFailed(read_back_failed(state_error, applied), details, unverified=bool(applied))
         if res.get("failed") or "state" not in res:
             raise ExecutorFailed(
-                "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"),
-                {"changed": bool(applied), "applied": applied})
+                "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"), details)
         return res["state"], applied
+
+
+def read_back_failed(state_error, applied):
+    """The message when the executor could not read the licensing state back (issue 17 point 7)."""
+    code = (explain(state_error.get("code")) or {}).get("code")
+    what = "%s (%s%s)" % (state_error.get("part") or "the licensing state", "%s: " % code if code else "",
+                          state_error.get("message"))
+    if applied:
+        return ("%d operation(s) were applied (%s) but the licensing state could not be read back after %s "
+                "attempt(s): could not read %s. Nothing was verified; check the host (Get-Service sppsvc, "
+                "Get-CimInstance SoftwareLicensingService) and run the task again to verify and finish"
+                % (len(applied), "; ".join(applied), state_error.get("attempts") or 1, what))
+    return "the licensing state could not be read: could not read %s" % what

@@ -72,7 +72,9 @@ def server_state(**service):
         "registry": {"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None,
                      "KeyManagementServiceVersion": None},
         "registry_wow6432": {"present": True, "KeyManagementServiceVersion": None},
-        "firewall": {"rule_port": None},
+        # a fresh host: Windows' rule SPPSVC-In-TCP exists and is disabled (issue 17 point 1)
+        "firewall": {"rule_port": None, "rule_profiles": None, "builtin_exists": True, "builtin_enabled": False,
+                     "builtin_profiles": "Any"},
     }
     state["service"].update(service)
     return state

@@ -7,8 +7,11 @@ plugins/modules/kms_licensing.py, so the action plugins run against localhost wh
 plays Windows: it keeps the licensing state in the JSON file named by $KMSOPS_FAKE_STATE, applies
 the operations the way Windows would, and appends the arguments it received to $KMSOPS_FAKE_LOG
 (which is how the tests prove that the product key reached the executor but never the output).
-Set "fail_on": "<method, registry name or action>" in the state file to make that operation fail,
-"firewall_broken": true to make the firewall operations fail.
+Set "fail_on": "<method, registry name or action>" in the state file to make that operation fail
+(as Windows does: a CIM exception whose HResult is "fail_hresult", default 0xC004F074),
+"firewall_broken": true to make the firewall operations fail, "key_channels": {"<last five>":
+"VOLUME_MAK"} to make a key install as that channel (a MAK, a retail key), "read_failures_after_restart":
+N to make the next N reads of the state after an sppsvc restart throw (the service is still starting).
 
 What it models of Windows (what makes the plan's order matter):
 * the KMS host settings (SetVL*, listening port, DNS publishing, low priority) fail on a machine
@@ -26,7 +29,15 @@ What it models of Windows (what makes the plan's order matter):
   service-level one may also be 1 for an Office KMS host ("other_products");
 * registry values under the Wow6432Node view exist only when that key exists
   ("registry_wow6432": {"present": ...});
-* only the executor's allow-listed methods, registry values and actions exist.
+* only the executor's allow-listed methods, registry values and actions exist;
+* a key's channel shows in the product's Description (VOLUME_KMSCLIENT for a GVLK, VOLUME_KMS_2022
+  for another key unless "key_channels" says VOLUME_MAK or RETAIL), and Activate spends an activation
+  of whatever key is installed, a MAK included (counted in "activations");
+* the built-in rule SPPSVC-In-TCP exists and is disabled on a fresh host (Microsoft: "Create a KMS
+  activation host" has it enabled by hand); Set-NetFirewallRule -Enabled True -Profile sets it;
+* errors are CIM exceptions carrying the licensing HResult, which the executor returns as 0x%08X;
+* the read after the operations may throw (see read_failures_after_restart) and is retried
+  read_attempts times, never sleeping (no timed test).
 """
 
 from __future__ import annotations
@@ -41,12 +52,20 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import is_gvl
 INSTALLATION_ID = "1234567" * 9
 
 
-def product_for(key):
-    client = is_gvlk(key)
+class CimException(Exception):
+    """What Invoke-CimMethod throws when Software Protection fails: the code is in HResult."""
+
+    def __init__(self, message, hresult):
+        super(CimException, self).__init__(message)
+        self.hresult = hresult
+
+
+def product_for(key, channels=None):
+    channel = "VOLUME_KMSCLIENT" if is_gvlk(key) else (channels or {}).get(key[-5:], "VOLUME_KMS_2022")
     return {
         "ID": "fake-" + key[-5:],
         "Name": "Windows(R), ServerDatacenter edition",
-        "Description": "Windows(R) Operating System, %s channel" % ("VOLUME_KMSCLIENT" if client else "VOLUME_KMS_2022"),
+        "Description": "Windows(R) Operating System, %s channel" % channel,
         "LicenseStatus": 5, "PartialProductKey": key[-5:], "ProductKeyID": "00000-" + key[-5:],
         "LicenseFamily": "ServerDatacenter", "OfflineInstallationId": INSTALLATION_ID,
         "GracePeriodRemaining": 43200, "LicenseIsAddon": False,
@@ -117,7 +136,8 @@ def apply(state, op, params):
         args[name] = params[source]
     target = op.get("method") or op.get("name") or op["action"]
     if state.get("fail_on") == target:
-        raise RuntimeError("simulated failure of %s (0xC004F074)" % target)
+        hresult = int(state.get("fail_hresult", "0xC004F074"), 16)
+        raise CimException("simulated failure of %s" % target, hresult)
     action = op["action"]
     service = state["service"]
     staged = state.setdefault("staged", {})
@@ -129,9 +149,11 @@ def apply(state, op, params):
             raise RuntimeError("service method '%s' is not allowed" % method)
         if method == "InstallProductKey":
             key = args["ProductKey"]
-            state["products"] = [product_for(key)]
-            service["IsKeyManagementServiceMachine"] = 0 if is_gvlk(key) else 1
-            service["KeyManagementServiceCurrentCount"] = UINT32_MINUS_ONE if is_gvlk(key) else 0
+            state["products"] = [product_for(key, state.get("key_channels"))]
+            host_key = "VOLUME_KMS" in state["products"][0]["Description"] and not is_gvlk(key) and \
+                "VOLUME_KMSCLIENT" not in state["products"][0]["Description"]
+            service["IsKeyManagementServiceMachine"] = 1 if host_key else 0
+            service["KeyManagementServiceCurrentCount"] = 0 if host_key else UINT32_MINUS_ONE
             state["installed_without_restart"] = True
         elif method == "RefreshLicenseStatus":
             for product in state["products"]:
@@ -155,13 +177,15 @@ def apply(state, op, params):
             state.setdefault("product_overrides", {}).get(product["ID"], {}).pop(PRODUCT_CLEARS[method], None)
         elif method == "Activate":
             if state.get("activation_result", 1) != 1:
-                raise RuntimeError("activation failed (0xC004F038)")
+                raise CimException("activation failed", 0xC004F038)
+            activations = state.setdefault("activations", {})
+            activations[product["PartialProductKey"]] = activations.get(product["PartialProductKey"], 0) + 1
             unrefreshed[product["PartialProductKey"]] = 1
         elif method == "DepositOfflineConfirmationId":
             if args["InstallationId"] != product["OfflineInstallationId"]:
                 raise RuntimeError("wrong Installation ID")
             if not (args["ConfirmationId"].isdigit() and len(args["ConfirmationId"]) == 48):
-                raise RuntimeError("invalid Confirmation ID (0xC004F04D)")
+                raise CimException("invalid Confirmation ID", 0xC004F02C)
             unrefreshed[product["PartialProductKey"]] = 1
     elif action in ("registry_set", "registry_remove"):
         if op["name"] not in REGISTRY_WRITABLE:
@@ -180,10 +204,22 @@ def apply(state, op, params):
         state["running_publish_list"] = state["registry"].get("DnsDomainPublishList")
         state["installed_without_restart"] = False
         state["restarts"] = state.get("restarts", 0) + 1
-    elif action in ("firewall_open", "firewall_remove"):
+        state["reads_to_fail"] = state.get("read_failures_after_restart", 0)
+    elif action in ("firewall_open", "firewall_remove", "firewall_enable_builtin"):
         if state.get("firewall_broken"):
             raise RuntimeError("simulated: the Windows Firewall service is not running")
-        state["firewall"]["rule_port"] = int(op["port"]) if action == "firewall_open" else None
+        firewall = state["firewall"]
+        if action == "firewall_enable_builtin":
+            if not firewall.get("builtin_exists"):
+                raise RuntimeError("No MSFT_NetFirewallRule objects found with property 'InstanceID' equal to "
+                                   "'SPPSVC-In-TCP'")
+            firewall["builtin_enabled"] = True
+            firewall["builtin_profiles"] = ", ".join(op["profiles"])
+        elif action == "firewall_open":
+            firewall["rule_port"] = int(op["port"])
+            firewall["rule_profiles"] = ", ".join(op["profiles"])
+        else:
+            firewall["rule_port"] = firewall["rule_profiles"] = None
     else:
         raise RuntimeError("unknown action '%s'" % action)
 
@@ -205,6 +241,8 @@ def main():
             operations=dict(type="list", elements="dict", default=[]),
             product_key=dict(type="str", no_log=True),
             confirmation_id=dict(type="str", no_log=True),
+            read_attempts=dict(type="int", default=1),
+            read_delay_seconds=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )
@@ -222,20 +260,41 @@ def main():
             apply(state, op, module.params)
             applied.append(index)
         except Exception as exc:  # the real executor also stops at the first failure
+            code = "0x%08X" % exc.hresult if isinstance(exc, CimException) else None
             if op.get("on_error") == "warn":
-                soft_failed.append({"index": index, "msg": str(exc)})
+                soft_failed.append({"index": index, "msg": str(exc), "code": code})
                 continue
-            failure = "operation %d (%s) failed: %s" % (index + 1, op.get("title"), exc)
+            failure = {"index": index, "title": op.get("title"), "code": code, "message": str(exc)}
             break
+    # the read-back, retried read_attempts times (the real executor sleeps read_delay_seconds between)
+    public, state_error = None, None
+    for attempt in range(1, max(1, module.params["read_attempts"]) + 1):
+        if state.get("reads_to_fail"):
+            state["reads_to_fail"] -= 1
+            state["failed_reads"] = state.get("failed_reads", 0) + 1
+            state_error = {"part": "SoftwareLicensingService", "attempts": attempt, "code": "0x80070422",
+                           "message": "simulated: the Software Protection service is starting"}
+            continue
+        public = {k: v for k, v in state.items()
+                  if k in ("computer_name", "os", "service", "products", "other_products", "registry",
+                           "registry_wow6432", "dns_domain", "firewall")}
+        public["products"] = [with_product_kms(state, p) for p in state["products"]]
+        state_error = None
+        break
     with open(path, "w") as handle:
         json.dump(state, handle, indent=2)
-    public = {k: v for k, v in state.items()
-              if k in ("computer_name", "os", "service", "products", "other_products", "registry",
-                       "registry_wow6432", "dns_domain", "firewall")}
-    public["products"] = [with_product_kms(state, p) for p in state["products"]]
+    result = dict(changed=bool(applied), applied=applied, soft_failed=soft_failed, failure=failure)
+    if public is not None:
+        result["state"] = public
+    else:
+        result["state_error"] = state_error
     if failure:
-        module.fail_json(msg=failure, applied=applied, soft_failed=soft_failed, state=public, changed=bool(applied))
-    module.exit_json(changed=bool(applied), applied=applied, soft_failed=soft_failed, state=public)
+        module.fail_json(msg="operation %d (%s) failed: %s" % (failure["index"] + 1, failure["title"],
+                                                              failure["message"]), **result)
+    if state_error:
+        module.fail_json(msg="the licensing state could not be read back (%s): %s"
+                         % (state_error["part"], state_error["message"]), **result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     proc, (applied,) = win.run([task])
     assert proc.returncode == 0, proc.stdout
     sent = [steps(c["params"]["operations"]) for c in win.executor_calls() if c["params"]["operations"]]
-    assert sent == [["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + ["Activate", "RefreshLicenseStatus"],
+    # issue 17 point 2: the install alone first; the rest only once the key reads back as VOLUME_KMS
+    assert sent == [["InstallProductKey", "RefreshLicenseStatus"], KMS_VERSION + ["Activate", "RefreshLicenseStatus"],
                     SETTINGS + ["sppsvc"]]
     assert applied["changed"] is True and len(applied["applied"]) == 11 and applied["pending_settings"] == []
     assert applied["license_status"] == "Licensed" and applied["is_kms_host"] is True
@@ -199,6 +200,8 @@ REPLACE_AND_REFRESH = ["Replace the installed key *****-*****-*****-*****-6VM33 
     ("Activate", REPLACE_AND_REFRESH, "failed"),
     # a failure among the settings (sent after the activation) still reports the activation
     ("SetVLRenewalInterval", REPLACE_AND_REFRESH + ["Activate the KMS host online", "Refresh the licence status",
+                                                    "Enable the built-in Windows Firewall rule SPPSVC-In-TCP "
+                                                    "(inbound TCP 1688; profiles Domain, Private)",
                                                     "Set the activation interval to 60 minutes"], "activated"),
 ])
 def test_executor_failure_reports_what_was_applied(win, fail_on, applied, ledger_result):
@@ -288,7 +291,7 @@ def test_executor_double_matches_the_powershell_allow_lists():
     assert ps_list("registryWritable") == double.REGISTRY_WRITABLE
     actions = set(re.findall(r"^        '([a-z_]+)' \{", ps1, re.MULTILINE))
     assert actions == {"service", "product", "registry_set", "registry_remove", "restart_service",
-                       "firewall_open", "firewall_remove"}
+                       "firewall_open", "firewall_remove", "firewall_enable_builtin"}
 
 
 def test_replacing_the_host_key_is_visible_and_counted(win):

@@ -14,8 +14,11 @@ The licensing state is what the Windows executor (``kmsops.kms.kms_licensing``) 
    "registry_wow6432": {"present": <the Wow6432Node SoftwareProtectionPlatform key exists>,
                         "KeyManagementServiceVersion": <its value>},
    "dns_domain": <the primary DNS suffix (IPGlobalProperties.DomainName)>,
-   "firewall": {"rule_port": <LocalPort of the collection's own rule or None>, "error": <why it
-                could not be read, if so>}}``
+   "firewall": {"rule_port": <LocalPort of the collection's own rule or None>,
+                "rule_profiles": <its Profile, e.g. "Domain, Private">,
+                "builtin_exists": <whether the built-in rule SPPSVC-In-TCP exists>,
+                "builtin_enabled": <its Enabled read back as a bool>, "builtin_profiles": <its Profile>,
+                "error": <why the rules could not be read, if so>}}``
 
 An operation is a plain dict the executor applies without deciding anything:
 
@@ -31,8 +34,10 @@ An operation is a plain dict the executor applies without deciding anything:
   DnsDomainPublishList and KeyManagementServiceVersion are written); ``"view": "wow6432"`` names
   the same key under Wow6432Node (where slmgr.vbs /ipk also writes KeyManagementServiceVersion);
 * ``{"action": "restart_service", "name": "sppsvc"}``;
-* ``{"action": "firewall_open", "port": P}``, ``{"action": "firewall_remove"}`` - the inbound TCP
-  rule of the collection (one fixed rule name) for a KMS listening port other than 1688.
+* ``{"action": "firewall_open", "port": P, "profiles": [...]}``, ``{"action": "firewall_remove"}`` -
+  the inbound TCP rule of the collection (one fixed rule name) for a KMS listening port other than 1688;
+* ``{"action": "firewall_enable_builtin", "profiles": [...]}`` - enable the built-in rule
+  SPPSVC-In-TCP (inbound TCP 1688, off on a fresh host) for these profiles.
 
 Every operation also carries a ``title`` for people. An operation with ``"on_error": "warn"``
 does not stop the run when it fails: the executor reports it and goes on (used for the firewall,
@@ -102,6 +107,14 @@ class Plan(object):
         self.restart_owed = False      # a change needing the sppsvc restart was made and the restart is not planned yet
         self.verify = {}               # facts the read-back must show after this plan (setting -> value)
         self.product_wanted = (False, False)   # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
+        # a KMS host key is installed by this plan: after its first KEY_CHECK_AFTER operations (the
+        # install and its refresh) the action plugin reads the product back and refuses to go on
+        # unless Windows reports a KMS host key (VOLUME_KMS channel); see _host_plan.check_installed_host_key
+        self.key_check_after = None
+        self.key_check_partial = None
+        self.check_mode_notes = []     # what check mode cannot know and says instead
+        self.firewall_rule = None      # the firewall rule this plan makes let KMS clients in (checked on read-back)
+        self.late_warnings = []        # warnings from the read-back (finish_host)
 
     @property
     def changed(self):
@@ -146,11 +159,19 @@ def _bool(value):
 
 
 _KMS_HOST_CHANNEL = re.compile(r"VOLUME_KMS(?!CLIENT)", re.IGNORECASE)
+_CHANNEL = re.compile(r"([A-Z0-9_]+) channel", re.IGNORECASE)
 
 
 def is_kms_host_product(product):
-    """KMS host keys have a VOLUME_KMS channel (clients VOLUME_KMSCLIENT)."""
+    """KMS host keys have a VOLUME_KMS channel (clients VOLUME_KMSCLIENT). slmgr.vbs decides the
+    same way: a Description holding VOLUME_KMS but not VOLUME_KMSCLIENT is a KMS host key."""
     return bool(product) and bool(_KMS_HOST_CHANNEL.search(product.get("Description") or ""))
+
+
+def product_channel(product):
+    """The channel named in a product's Description (``VOLUME_MAK``, ``RETAIL``, ``VOLUME_KMS_2022``...)."""
+    match = _CHANNEL.search((product or {}).get("Description") or "")
+    return match.group(1).upper() if match else None
 
 
 def os_product(state):
@@ -299,6 +320,39 @@ def product_kms(product):
     domain = str(product.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None
     return (_machine(product.get("KeyManagementServiceMachine")),
             _int(product.get("KeyManagementServicePort"), 0) or None, domain)
+FIREWALL_PROFILES = ("Domain", "Private", "Public")
+BUILTIN_FIREWALL_RULE = "SPPSVC-In-TCP"        # Windows' own rule for the KMS host on TCP 1688
+FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"        # the one rule name the executor may create or remove
+
+
+def parse_profiles(value):
+    """A NetFirewallRule Profile as read ("Domain, Private", "Any") -> canonical list, None when unknown."""
+    if value is None:
+        return None
+    names = [p.strip().lower() for p in str(value).replace(";", ",").split(",") if p.strip()]
+    if not names or "any" in names:
+        return list(FIREWALL_PROFILES)
+    return [p for p in FIREWALL_PROFILES if p.lower() in names]
+
+
+def _firewall_facts(firewall, port):
+    """Which rule lets KMS clients in on PORT (SPPSVC-In-TCP covers 1688 only)."""
+    builtin_enabled = None
+    if firewall.get("builtin_exists") or firewall.get("builtin_enabled") is not None:
+        builtin_enabled = _bool(firewall.get("builtin_enabled"))
+    rule_port = _int(firewall.get("rule_port"))
+    rule = None
+    if port == KMS_PORT and builtin_enabled:
+        rule = BUILTIN_FIREWALL_RULE
+    elif rule_port is not None and rule_port == port:
+        rule = FIREWALL_RULE
+    return {
+        "firewall_rule": rule,
+        "firewall_rule_port": rule_port,
+        "firewall_rule_profiles": parse_profiles(firewall.get("rule_profiles")) if rule_port is not None else None,
+        "firewall_builtin_enabled": builtin_enabled,
+        "firewall_builtin_profiles": parse_profiles(firewall.get("builtin_profiles")),
+    }
 
 
 def summarize(state):
@@ -347,6 +401,6 @@ def summarize(state):
         "last_kms_port": last_port,
         "last_kms_ip": str(product.get("DiscoveredKeyManagementServiceMachineIpAddress") or "").strip() or None
         if product else None,
-        "firewall_rule_port": _int(firewall.get("rule_port")),
     }
+    facts.update(_firewall_facts(firewall, facts["port"]))
     return facts

@@ -20,6 +20,9 @@ from __future__ import annotations
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_port, normalize_domain
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
+    BUILTIN_FIREWALL_RULE,
+    FIREWALL_PROFILES,
+    FIREWALL_RULE,
     LICENSED,
     Plan,
     check_supported,
@@ -28,6 +31,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     is_azure_edition,
     is_client_edition,
     is_kms_host_product,
+    product_channel,
     summarize,
     support_warnings,
 )
@@ -48,7 +52,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list impor
 
 INTERVAL_MIN = 15
 INTERVAL_MAX = 43200
-FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"   # the one rule name the executor may create or remove
+DEFAULT_FIREWALL_PROFILES = ("Domain", "Private")   # Microsoft's example in "Create a KMS activation host"
 
 SRV_STAYS = (
     "%s is a KMS client again, but the SRV value that names it in _vlmcs._tcp stays in DNS: remove it "
@@ -70,7 +74,9 @@ def _host_view(facts):
         "kms_host_key": mask_key(facts["partial_product_key"]) if facts["is_kms_host"] else None,
         "license_status": facts["license_status"],
         "port": facts["port"],
+        "firewall_rule": facts["firewall_rule"],
         "firewall_rule_port": facts["firewall_rule_port"],
+        "firewall_builtin_enabled": facts["firewall_builtin_enabled"],
         "dns_publishing": facts["dns_publishing"],
         "publish_domains": facts["publish_domains"],
         "low_priority": facts["low_priority"],
@@ -88,41 +94,76 @@ class _Settings(object):
         self.verify = {}       # facts the read-back must show (settings that take effect at the restart)
         self.restart = False
         self.warnings = []
+        self.firewall_rule = None  # the rule that must let clients in after the run
 
     def change(self, fact, new, title, action, **fields):
         self.operations.append((title, action, fields))
         self.after[fact] = new
-        if action not in ("firewall_open", "firewall_remove"):
+        if not action.startswith("firewall_"):
             self.verify[fact] = new
             self.restart = True
 
 
+def check_profiles(value):
+    """firewall_profiles -> canonical list (Domain, Private, Public order) or InvalidSetting."""
+    if value is None:
+        return list(DEFAULT_FIREWALL_PROFILES)
+    names = [str(v).strip().lower() for v in value]
+    unknown = [v for v in names if v not in [p.lower() for p in FIREWALL_PROFILES]]
+    if unknown or not names:
+        raise InvalidSetting("firewall_profiles must be a non-empty list of %s, got %r"
+                             % (", ".join(FIREWALL_PROFILES), value))
+    return [p for p in FIREWALL_PROFILES if p.lower() in names]
+
+
 def _firewall(settings, params, state, facts, port):
-    """The rule for a listening port other than 1688 (the built-in SPPSVC-In-TCP covers 1688 only)."""
-    wanted = port if port != KMS_PORT else None
+    """Let KMS clients in on PORT (issue 17 point 1): on 1688 the built-in rule SPPSVC-In-TCP, which
+    is off on a fresh host (Microsoft, "Create a KMS activation host", enables it by hand); on any
+    other port the collection's own rule. Moving back to 1688 enables SPPSVC-In-TCP before the
+    collection's rule is removed, so the host is never left without a rule for its port."""
     host = facts["computer_name"] or "the host"
     if not params.get("manage_firewall", True):
-        if wanted and port != facts["port"]:
+        if port != KMS_PORT and port != facts["port"]:
             settings.warnings.append(
                 "manage_firewall=false: open inbound TCP %d on %s for KMS clients yourself (the built-in "
                 "rule SPPSVC-In-TCP covers port 1688 only)" % (port, host))
         return
+    profiles = check_profiles(params.get("firewall_profiles"))
     error = (state.get("firewall") or {}).get("error")
     if error:
-        if wanted:
-            settings.warnings.append("the Windows Firewall rules of %s could not be read (%s): open inbound "
-                                     "TCP %d for KMS clients yourself" % (host, error, port))
+        settings.warnings.append("the Windows Firewall rules of %s could not be read (%s): open inbound "
+                                 "TCP %d for KMS clients yourself" % (host, error, port))
         return
-    if wanted == facts["firewall_rule_port"]:
+    shown = ", ".join(profiles)
+    if port == KMS_PORT:
+        enabled = facts["firewall_builtin_enabled"]
+        current = facts["firewall_builtin_profiles"] or []
+        if enabled is None:
+            settings.warnings.append("%s has no built-in Windows Firewall rule %s: open inbound TCP %d for KMS "
+                                     "clients yourself" % (host, BUILTIN_FIREWALL_RULE, KMS_PORT))
+        elif not enabled or not set(profiles) <= set(current):
+            # an enabled rule keeps the profiles it has; a disabled one gets exactly the asked ones
+            wanted = [p for p in FIREWALL_PROFILES if p in profiles or (enabled and p in current)]
+            settings.change("firewall_builtin_enabled", True,
+                            "Enable the built-in Windows Firewall rule %s (inbound TCP %d; profiles %s)"
+                            % (BUILTIN_FIREWALL_RULE, KMS_PORT, ", ".join(wanted)),
+                            "firewall_enable_builtin", profiles=wanted, on_error="warn",
+                            hint="enable it on %s yourself: Set-NetFirewallRule -Name %s -Profile %s -Enabled True"
+                            % (host, BUILTIN_FIREWALL_RULE, ",".join(wanted)))
+        if facts["firewall_rule_port"] is not None:
+            settings.change("firewall_rule_port", None, "Remove the Windows Firewall rule %s (port 1688 is let in "
+                            "by %s)" % (FIREWALL_RULE, BUILTIN_FIREWALL_RULE), "firewall_remove", on_error="warn",
+                            hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host))
+        if enabled is not None:
+            settings.after["firewall_rule"] = BUILTIN_FIREWALL_RULE
+            settings.firewall_rule = BUILTIN_FIREWALL_RULE
         return
-    if wanted:
-        settings.change("firewall_rule_port", wanted, "Allow inbound TCP %d in the Windows Firewall (rule %s)"
-                        % (wanted, FIREWALL_RULE), "firewall_open", port=wanted, on_error="warn",
-                        hint="open inbound TCP %d on %s yourself" % (wanted, host))
-    else:
-        settings.change("firewall_rule_port", None, "Remove the Windows Firewall rule %s (port 1688 is covered "
-                        "by SPPSVC-In-TCP)" % FIREWALL_RULE, "firewall_remove", on_error="warn",
-                        hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host))
+    if facts["firewall_rule_port"] != port or facts["firewall_rule_profiles"] != profiles:
+        settings.change("firewall_rule_port", port, "Allow inbound TCP %d in the Windows Firewall (rule %s, "
+                        "profiles %s)" % (port, FIREWALL_RULE, shown), "firewall_open", port=port,
+                        profiles=profiles, on_error="warn", hint="open inbound TCP %d on %s yourself" % (port, host))
+    settings.after["firewall_rule"] = FIREWALL_RULE
+    settings.firewall_rule = FIREWALL_RULE
 
 
 def own_domain(state):
@@ -162,11 +203,10 @@ def _settings(params, state, facts):
     settings = _Settings()
     if publish and params.get("publish_own_domain", True):
         _add_own_domain(settings, publish, state)
-    if port is not None:
-        if port != facts["port"]:
-            settings.change("port", port, "Set the KMS listening port to %d" % port, "service",
-                            method="SetKeyManagementServiceListeningPort", args={"PortNumber": port})
-        _firewall(settings, params, state, facts, port)
+    if port is not None and port != facts["port"]:
+        settings.change("port", port, "Set the KMS listening port to %d" % port, "service",
+                        method="SetKeyManagementServiceListeningPort", args={"PortNumber": port})
+    _firewall(settings, params, state, facts, facts["port"] if port is None else port)
     dns_publishing = params.get("dns_publishing")
     if dns_publishing is not None and bool(dns_publishing) != facts["dns_publishing"]:
         settings.change("dns_publishing", bool(dns_publishing),
@@ -279,10 +319,21 @@ def plan_host(params, state, restart_owed=False):
         plan.restart_owed = True
         licensed = False
         plan.after.update(kms_host_key=mask_key(key), license_status="Unlicensed")
+        # the channel of a key is known only once Windows has installed it (the key text does not
+        # say): stop after the install and read the product's Description before anything else
+        plan.key_check_after = len(plan.operations)
+        plan.key_check_partial = wanted_partial
+        plan.check_mode_notes.append(
+            "Check mode cannot install the key to learn its channel: after installing it, the task reads the "
+            "product's Description and refuses to go on (no activation, no ledger record) unless Windows "
+            "reports a KMS host key (VOLUME_KMS channel); a MAK (VOLUME_MAK) or retail key (RETAIL) is refused.")
+        # sent after that check only, like everything after the install
         plan_kms_version(plan, state, force=True)
-
     elif is_kms_host_product(product):
         plan_kms_version(plan, state, force=False)
+    elif not licensed and activation != "none":
+        # installed earlier but not a KMS host key: never activate it (issue 17 point 2)
+        refuse_not_a_host_key(product, wanted_partial, installed=False)
     if not licensed:
         _plan_activation(plan, key, activation, confirmation_id, product)
 
@@ -292,6 +343,7 @@ def plan_host(params, state, restart_owed=False):
             plan.add(title, action, **fields)
         plan.after.update(settings.after)
         plan.verify.update(settings.verify)
+        plan.firewall_rule = settings.firewall_rule if settings.operations else None
         plan.restart_owed = plan.restart_owed or settings.restart
     elif settings.operations:
         plan.pending = [title for title, _action, _fields in settings.operations]
@@ -337,6 +389,34 @@ def _plan_activation(plan, key, activation, confirmation_id, product):
             "(returned as installation_id), then run again with confirmation_id set to the Confirmation ID.")
 
 
+def refuse_not_a_host_key(product, partial, installed):
+    """Issue 17 point 2: never activate (and spend) a key that is not a KMS host key."""
+    channel = product_channel(product) or "unknown"
+    kind = {"VOLUME_MAK": "a Multiple Activation Key (MAK)", "RETAIL": "a retail key",
+            "VOLUME_KMSCLIENT": "a KMS client setup key (GVLK)"}.get(channel, "not a KMS host key")
+    if channel.startswith("OEM"):
+        kind = "an OEM key"
+    what = "was installed by this task but" if installed else "is installed but"
+    raise GuardRefused(
+        "Windows reports the key %s as %r (channel %s): %s, not a KMS host key (VOLUME_KMS channel). The key %s "
+        "was not activated and the activation ledger is unchanged. kms_host only activates KMS host keys; to "
+        "return this machine to a KMS client, install its client setup key (kmsops.kms.kms_client "
+        "product_key=auto)" % (mask_key(partial), (product or {}).get("Description"), channel, kind, what))
+
+
+def check_installed_host_key(plan, state):
+    """After the install operations of PLAN: the product Windows reports for the new key must be a
+    KMS host key, or GuardRefused (nothing after the install is sent)."""
+    partial = plan.key_check_partial
+    products = [p for p in (state.get("products") or [])
+                if (p.get("PartialProductKey") or "").upper() == partial]
+    if not products:
+        raise ExecutorError("the key %s was installed but Windows reports no Windows product with it; nothing "
+                            "more was sent" % mask_key(partial))
+    if not any(is_kms_host_product(p) for p in products):
+        refuse_not_a_host_key(products[0], partial, installed=True)
+
+
 def finish_host(plan, after_state):
     """After applying: check the outcome against what Windows reads back (after the restart) and
     fill in the pending telephone activation facts."""
@@ -350,4 +430,11 @@ def finish_host(plan, after_state):
         raise ExecutorError("the changes were applied but Windows reads back %s" % ", ".join(wrong))
     if plan.activation_pending:
         plan.installation_id = facts["installation_id"]
+    if plan.firewall_rule and facts["firewall_rule"] != plan.firewall_rule:
+        # the firewall never fails the task (on_error=warn), but the read-back is reported
+        plan.late_warnings.append(
+            "after the run Windows reads back no firewall rule letting KMS clients in on TCP %d of %s (%s "
+            "Enabled=%s): open it yourself" % (facts["port"], facts["computer_name"] or "the host", plan.firewall_rule,
+                                               facts["firewall_builtin_enabled"] if plan.firewall_rule ==
+                                               BUILTIN_FIREWALL_RULE else facts["firewall_rule_port"] is not None))
     return facts

@@ -36,6 +36,12 @@ def product(partial, licensed=True, kms_host=False, iid=INSTALLATION_ID):
     }
 
 
+# A fresh host: the built-in rule SPPSVC-In-TCP exists and is disabled (issue 17 point 1). The
+# profiles of the collection's rule are read only when the rule exists (rule_port set).
+FRESH_FIREWALL = {"rule_port": None, "rule_profiles": "Domain, Private", "builtin_exists": True,
+                  "builtin_enabled": False, "builtin_profiles": "Any"}
+
+
 def state(os_info=None, products=None, **service):
     svc = {
         "Version": "10.0.20348.1", "IsKeyManagementServiceMachine": 0, "KeyManagementServiceCurrentCount": -1,
@@ -46,7 +52,7 @@ def state(os_info=None, products=None, **service):
         "KeyManagementServicePort": 1688, "KeyManagementServiceLookupDomain": "",
     }
     registry = service.pop("registry", {})
-    firewall = service.pop("firewall", {"rule_port": None})
+    firewall = dict(FRESH_FIREWALL, **service.pop("firewall", {}))
     svc.update(service)
     return {
         "computer_name": "WIN01",
@@ -65,6 +71,9 @@ def kms_host_state(key=HOST_KEY, licensed=True, **service):
     service.setdefault("RequiredClientCount", 5)
     # what slmgr.vbs /ipk leaves beside a KMS host key (issue 17 point 9)
     service["registry"] = dict({"KeyManagementServiceVersion": "10.0.20348.1"}, **service.get("registry", {}))
+    # a working KMS host lets clients in on 1688
+    service["firewall"] = dict({"builtin_enabled": True, "builtin_profiles": "Domain, Private"},
+                               **service.get("firewall", {}))
     return state(products=[product(key[-5:], licensed=licensed, kms_host=True)], **service)
 
 
@@ -73,7 +82,7 @@ def host_params(**overrides):
         "product_key": HOST_KEY, "state": "present", "activation": "online", "confirmation_id": None,
         "port": None, "dns_publishing": None, "publish_domains": None, "low_priority": None,
         "activation_interval": None, "renewal_interval": None, "allow_client_edition": False,
-        "manage_firewall": True,
+        "manage_firewall": True, "firewall_profiles": ["Domain", "Private"],
         "ledger_path": None, "extra_hosts_granted": 0, "extra_activations_granted": 0,
     }
     params.update(overrides)

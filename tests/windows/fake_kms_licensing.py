@@ -62,6 +62,7 @@ class CimException(Exception):
 
 def product_for(key, channels=None):
     channel = "VOLUME_KMSCLIENT" if is_gvlk(key) else (channels or {}).get(key[-5:], "VOLUME_KMS_2022")
+    host_key = channel.startswith("VOLUME_KMS") and channel != "VOLUME_KMSCLIENT"
     return {
         "ID": "fake-" + key[-5:],
         "Name": "Windows(R), ServerDatacenter edition",
@@ -69,7 +70,7 @@ def product_for(key, channels=None):
         "LicenseStatus": 5, "PartialProductKey": key[-5:], "ProductKeyID": "00000-" + key[-5:],
         "LicenseFamily": "ServerDatacenter", "OfflineInstallationId": INSTALLATION_ID,
         "GracePeriodRemaining": 43200, "LicenseIsAddon": False,
-        "IsKeyManagementServiceMachine": 0 if client else 1,
+        "IsKeyManagementServiceMachine": 1 if host_key else 0,
         "DiscoveredKeyManagementServiceMachineName": "", "DiscoveredKeyManagementServiceMachinePort": 0,
         "DiscoveredKeyManagementServiceMachineIpAddress": "",
     }
@@ -150,8 +151,7 @@ def apply(state, op, params):
         if method == "InstallProductKey":
             key = args["ProductKey"]
             state["products"] = [product_for(key, state.get("key_channels"))]
-            host_key = "VOLUME_KMS" in state["products"][0]["Description"] and not is_gvlk(key) and \
-                "VOLUME_KMSCLIENT" not in state["products"][0]["Description"]
+            host_key = state["products"][0]["IsKeyManagementServiceMachine"] == 1
             service["IsKeyManagementServiceMachine"] = 1 if host_key else 0
             service["KeyManagementServiceCurrentCount"] = 0 if host_key else UINT32_MINUS_ONE
             state["installed_without_restart"] = True

@@ -16,7 +16,8 @@ description:
     done centrally, for all hosts at once, with check mode and diff.
   - Groups the work by zone (found by SOA lookup) and sends at most one UPDATE per zone that
     changes, none on a re-run that changes nothing.
-  - SRV values of other targets (hosts not in O(hosts)) are kept, unless O(prune=true). The SRV
+  - SRV values of other targets (hosts not in O(hosts)) are kept, unless O(prune=true) and they are
+    this O(owner)'s. The SRV
     values of the listed hosts in the managed domains become exactly what O(hosts) says (a host whose
     priority changed gets its old value replaced, a host that stops publishing in a domain that is
     still managed loses its value there).
@@ -91,24 +92,65 @@ options:
     description:
       - TTL of the records written, in seconds. The TTL Windows uses when it publishes by itself is
         not documented; 3600 is an assumption, change it to match your zones.
+      - An RRset has one TTL, and a C(_vlmcs._tcp) RRset may be shared by several writers. O(ttl)
+        applies to it when this task creates it or owns every value it will hold (with O(owner): values
+        this owner claims; without: values whose target is one of O(hosts)). Otherwise the RRset keeps
+        the TTL it has and the task warns, so writers with different O(ttl) converge instead of
+        rewriting the RRset on every run. The owner registry (TXT) takes the SRV RRset's TTL.
     type: int
     default: 3600
   address_records:
     description: Also manage the A/AAAA records of the hosts.
     type: bool
     default: true
+  owner:
+    description:
+      - The owner id of this writer (for example V(central) or V(branch-paris)): 1 to 63 letters,
+        digits, C(.), C(_) or C(-), stable for the life of the inventory that publishes. Several
+        writers of one domain (inventories, teams) each use their own.
+      - With O(owner), every SRV value this task publishes is recorded as its owner's in a TXT value
+        at the same name, in the same UPDATE (the TXT registry of external-dns, per value):
+        C(_vlmcs._tcp.<domain> TXT "heritage=kmsops.kms,owner=<owner>,srv=<priority> <weight> <port> <target>").
+        TXT values without C(heritage=kmsops.kms) are someone else's and are kept.
+      - Two owners of one value (both publish it) are two TXT values; the SRV value stays until its
+        last owner withdraws it. A value another owner claims is never removed by this task, by
+        O(prune) or O(state=absent) (it warns and withdraws only its own claim).
+      - Publishing a value that exists without owner adopts it (adds the claim). The zone's
+        update-policy must let the key write TXT at C(_vlmcs._tcp.<domain>) (the C(dns_bind) role grants it).
+      - Without O(owner) nothing is read or written about ownership (one read fewer per domain).
+    type: str
   prune:
     description:
-      - Remove, in every managed domain, SRV values whose target is not one of O(hosts) (stale
-        records of decommissioned KMS hosts). Only with O(state=present).
-      - Give every host that publishes in those domains in one task when you prune.
+      - Remove, in every managed domain, the SRV values this O(owner) published that are no longer
+        in O(hosts) (decommissioned KMS hosts), with their ownership records. Values of other owners
+        always stay; values of no owner stay unless O(prune_unowned=true). Only with
+        O(state=present); needs O(owner).
+      - Give every host this owner publishes in those domains in one task when you prune.
+    type: bool
+    default: false
+  prune_unowned:
+    description:
+      - With O(prune=true), also remove the SRV values no owner claims: records a Windows KMS host
+        published by itself or made by hand. This is the migration step (see the guide "Moving from
+        auto-publishing"): publish your hosts with O(owner) first (that adopts their values), check
+        in check mode with diff what else would go, then prune with this option.
+    type: bool
+    default: false
+  remove_named_addresses:
+    description:
+      - With O(state=absent), a host's A/AAAA records are removed only when no SRV value this task
+        read still names the host. It reads the C(_vlmcs._tcp) RRset of every domain in the task and
+        of each host's own domain (where Windows publishes it); a value that stays there (another
+        domain, another owner) keeps the addresses, with a warning, so no SRV target is left without
+        an address. Set V(true) to remove the addresses anyway.
     type: bool
     default: false
   state:
     description:
       - V(present) publishes; V(absent) removes the listed hosts' SRV values from the listed domains
         and their address records (the listed addresses, or all A/AAAA records of the name when
-        none are listed).
+        none are listed), the addresses only when nothing still names the host (see
+        O(remove_named_addresses)).
     type: str
     choices: [present, absent]
     default: present
@@ -139,7 +181,30 @@ EXAMPLES = r"""
           - domain: corp.example
             priority: 0
             weight: 40
+    owner: central
     prune: true
+
+- name: The branch team publishes its own host into the same branch domain, pruning only its own values
+  kmsops.kms.kms_publish:
+    server: ns1.corp.example
+    key_file: /etc/kmsops/branch-publisher.key
+    owner: branch-paris
+    prune: true
+    hosts:
+      - name: kms9.branch.corp.example
+        addresses: [192.0.2.90]
+        publish: [{domain: branch.corp.example}]
+
+- name: Migration from Windows auto-publishing, after a check-mode run showed what goes
+  kmsops.kms.kms_publish:
+    server: ns1.corp.example
+    key_file: /etc/kmsops/kms-publisher.key
+    owner: central
+    prune: true
+    prune_unowned: true
+    hosts:
+      - name: kms1.corp.example
+        addresses: [192.0.2.10]
 
 - name: Publish into an Active Directory-integrated zone (secure updates only) with Kerberos
   kmsops.kms.kms_publish:
@@ -169,7 +234,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 records:
-  description: Every RRset the task looked at, with its zone, before and after, and whether it changed.
+  description:
+    - Every RRset the task looked at, with its zone, before and after, and whether it changed.
+    - With O(owner), the TXT registry beside each SRV RRset is one of them (its values say who owns
+      which SRV value), so check mode and diff show ownership changes too.
   returned: success
   type: list
   elements: dict
@@ -226,7 +294,10 @@ def main():
         hosts={"type": "list", "elements": "dict", "required": True},
         ttl={"type": "int", "default": 3600},
         address_records={"type": "bool", "default": True},
+        owner={"type": "str"},
         prune={"type": "bool", "default": False},
+        prune_unowned={"type": "bool", "default": False},
+        remove_named_addresses={"type": "bool", "default": False},
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
     )
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE,

@@ -103,7 +103,7 @@ class NamedServer:
         return names
 
     def _policy(self, zone):
-        grants = [f"grant kms-publisher name _vlmcs._tcp.{zone}. SRV;"]
+        grants = [f"grant kms-publisher name _vlmcs._tcp.{zone}. SRV TXT;"]
         grants += [f"grant kms-publisher name {label}.{zone}. A AAAA;" for label in KMS_HOST_LABELS]
         grants += [
             "grant other-writer zonesub ANY;",

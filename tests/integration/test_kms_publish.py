@@ -77,34 +77,120 @@ def test_priority_change_replaces_the_hosts_own_value_and_keeps_others(named, si
     assert f"0 0 1688 kms1.{site}." in moved[0]["diff"]["before"]
 
 
-def test_prune_removes_stale_hosts_only_when_asked(named, site, run_play, dns_defaults):
+def test_prune_removes_own_stale_values_and_unowned_ones_only_when_asked(named, site, run_play, dns_defaults):
     defaults = {GROUP: dns_defaults("kms-publisher")}
     named.nsupdate("other-writer", f"update add _vlmcs._tcp.{site} 3600 SRV 0 0 1688 old-kms.{site}.")
-    kept = run_play([publish(core_hosts(site))], module_defaults=defaults)
+    kept = run_play([publish(core_hosts(site), owner="central", prune=True)], module_defaults=defaults)
     assert kept.rc == 0, kept
+    # a value no owner claims (Windows auto-publishing, hand-made) stays without prune_unowned
     assert f"0 0 1688 old-kms.{site}." in named.dig(f"_vlmcs._tcp.{site}", "SRV")
 
-    checked = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults, check=True, diff=True)
+    unowned = {"owner": "central", "prune": True, "prune_unowned": True}
+    checked = run_play([publish(core_hosts(site), **unowned)], module_defaults=defaults, check=True, diff=True)
     assert checked[0]["changed"] is True
     assert f"old-kms.{site}." in checked[0]["diff"]["before"]
     assert f"old-kms.{site}." not in checked[0]["diff"]["after"]
     assert f"0 0 1688 old-kms.{site}." in named.dig(f"_vlmcs._tcp.{site}", "SRV")
 
-    pruned = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults)
+    pruned = run_play([publish(core_hosts(site), **unowned)], module_defaults=defaults)
     assert pruned.rc == 0, pruned
     assert pruned[0]["changed"] is True
     assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 40 1688 kms2.{site}.", f"0 60 1688 kms1.{site}."]
-    again = run_play([publish(core_hosts(site), prune=True)], module_defaults=defaults)
+    again = run_play([publish(core_hosts(site), **unowned)], module_defaults=defaults)
     assert again[0]["changed"] is False
 
 
 def test_removing_a_host_from_the_list_with_prune_withdraws_its_srv_value(named, site, run_play, dns_defaults):
     defaults = {GROUP: dns_defaults("kms-publisher")}
-    run_play([publish(core_hosts(site))], module_defaults=defaults)
+    run_play([publish(core_hosts(site), owner="central")], module_defaults=defaults)
     only_first = [dict(core_hosts(site)[0], publish=[{"domain": site, "priority": 0, "weight": 60}])]
-    result = run_play([publish(only_first, prune=True)], module_defaults=defaults)
+    result = run_play([publish(only_first, owner="central", prune=True)], module_defaults=defaults)
     assert result.rc == 0, result
     assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 60 1688 kms1.{site}."]
+    assert named.dig(f"_vlmcs._tcp.{site}", "TXT") == [
+        f'"heritage=kmsops.kms,owner=central,srv=0 60 1688 kms1.{site}."']
+
+
+# -- issue 16: shared domains ---------------------------------------------------------------------
+def central_hosts(site):
+    """The central team: kms1 in the core domain, and in the branch domain as fallback."""
+    return [{"name": f"kms1.{site}", "addresses": ["192.0.2.10"],
+             "publish": [{"domain": site}, {"domain": f"branch.{site}", "priority": 10}]}]
+
+
+def branch_hosts(site):
+    """The branch team: its own host in the branch domain."""
+    return [{"name": f"kms3.branch.{site}", "addresses": ["192.0.2.30"],
+             "publish": [{"domain": f"branch.{site}"}]}]
+
+
+def test_two_owners_publishing_and_pruning_in_one_domain_converge(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    central = publish(central_hosts(site), owner="central", prune=True)
+    branch = publish(branch_hosts(site), owner="branch", prune=True)
+    seen = []
+    for _round in range(3):
+        for task in (central, branch):
+            serials = (named.serial(site), named.serial(f"branch.{site}"))
+            result = run_play([task], module_defaults=defaults)
+            assert result.rc == 0, result
+            moved = (named.serial(site) - serials[0]) + (named.serial(f"branch.{site}") - serials[1])
+            seen.append((result[0]["changed"], result[0]["updates_sent"], moved))
+    # first runs write (central: its two zones; branch: its one), every later run sends nothing
+    assert seen == [(True, 2, 2), (True, 1, 1)] + [(False, 0, 0)] * 4
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == [f"0 0 1688 kms3.branch.{site}.",
+                                                              f"10 0 1688 kms1.{site}."]
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "TXT") == [
+        f'"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms3.branch.{site}."',
+        f'"heritage=kmsops.kms,owner=central,srv=10 0 1688 kms1.{site}."']
+
+
+def test_check_mode_and_diff_show_the_ownership_records(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    serial = named.serial(f"branch.{site}")
+    checked = run_play([publish(branch_hosts(site), owner="branch")], module_defaults=defaults, check=True, diff=True)
+    assert checked.rc == 0, checked
+    assert (f'_vlmcs._tcp.branch.{site}. 3600 IN TXT "heritage=kmsops.kms,owner=branch,srv=0 0 1688 '
+            f'kms3.branch.{site}."') in checked[0]["diff"]["after"]
+    assert named.serial(f"branch.{site}") == serial
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "TXT") == []
+
+
+def test_shared_value_stays_until_its_last_owner_withdraws_it(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    hosts = [{"name": f"kms1.{site}", "publish": [{"domain": f"branch.{site}"}]}]
+    for owner in ("central", "branch"):
+        assert run_play([publish(hosts, owner=owner, address_records=False)], module_defaults=defaults).rc == 0
+    first = run_play([publish(hosts, owner="central", state="absent", address_records=False)],
+                     module_defaults=defaults)
+    assert first.rc == 0 and first[0]["changed"] is True, first
+    assert any("also published by owner(s) branch" in warning for warning in first[0]["warnings"])
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == [f"0 0 1688 kms1.{site}."]
+    last = run_play([publish(hosts, owner="branch", state="absent", address_records=False)],
+                    module_defaults=defaults)
+    assert last.rc == 0, last
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == []
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "TXT") == []
+
+
+@pytest.mark.parametrize("owners", [("central", "branch"), (None, None)], ids=["owners", "no-owner"])
+def test_writers_with_different_ttl_converge(named, site, run_play, dns_defaults, owners):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    extra = [{"owner": owner} if owner else {} for owner in owners]
+    central = publish(central_hosts(site), ttl=600, **extra[0])
+    branch = publish(branch_hosts(site), ttl=3600, **extra[1])
+    seen = []
+    for _round in range(3):
+        for task in (central, branch):
+            serial = named.serial(f"branch.{site}")
+            result = run_play([task], module_defaults=defaults)
+            assert result.rc == 0, result
+            seen.append((result[0]["changed"], named.serial(f"branch.{site}") - serial))
+            warnings = result[0].get("warnings", [])
+    assert seen == [(True, 1), (True, 1)] + [(False, 0)] * 4
+    # the branch writer keeps the TTL the RRset was created with, and says so
+    assert any("keeps its TTL 600 (not 3600)" in warning for warning in warnings)
+    assert named.ttls(f"_vlmcs._tcp.branch.{site}", "SRV") == {600}
 
 
 def test_absent_removes_host_srv_values_and_addresses(named, site, run_play, dns_defaults):
@@ -121,6 +207,29 @@ def test_absent_removes_host_srv_values_and_addresses(named, site, run_play, dns
     assert named.dig(f"kms2.{site}", "A") == ["192.0.2.11"]
     again = run_play([publish(gone, state="absent")], module_defaults=defaults)
     assert again[0]["changed"] is False
+
+
+def test_absent_from_one_domain_keeps_addresses_still_named(named, site, run_play, dns_defaults):
+    defaults = {GROUP: dns_defaults("kms-publisher")}
+    hosts = [{"name": f"kms2.{site}", "addresses": ["192.0.2.11"],
+              "publish": [{"domain": site}, {"domain": f"branch.{site}", "priority": 10}]}]
+    assert run_play([publish(hosts)], module_defaults=defaults).rc == 0
+    gone = [{"name": f"kms2.{site}", "publish": [f"branch.{site}"]}]
+    result = run_play([publish(gone, state="absent")], module_defaults=defaults)
+    assert result.rc == 0, result
+    assert result[0]["changed"] is True
+    assert named.dig(f"_vlmcs._tcp.branch.{site}", "SRV") == []
+    # _vlmcs._tcp.<site> still names kms2: its address stays (no dangling SRV target)
+    assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == [f"0 0 1688 kms2.{site}."]
+    assert named.dig(f"kms2.{site}", "A") == ["192.0.2.11"]
+    assert any(f"kms2.{site}. keeps its A records: _vlmcs._tcp.{site}. still names it" in warning
+               for warning in result[0]["warnings"])
+    again = run_play([publish(gone, state="absent")], module_defaults=defaults)
+    assert again[0]["changed"] is False and again[0]["updates_sent"] == 0
+    # asked explicitly: the address goes although a value still names the host
+    forced = run_play([publish(gone, state="absent", remove_named_addresses=True)], module_defaults=defaults)
+    assert forced[0]["changed"] is True
+    assert named.dig(f"kms2.{site}", "A") == []
 
 
 def test_address_records_false_leaves_addresses_alone(named, site, run_play, dns_defaults):
@@ -148,6 +257,8 @@ PUBLISH_ERRORS = {
                                    "key_name: the server REFUSED the update to zone SITE."),
     "prune with absent": ([{"name": "kms1.SITE"}], {"prune": True, "state": "absent"},
                           "prune: works with state=present only"),
+    "prune without owner": ([{"name": "kms1.SITE"}], {"prune": True}, "prune: needs owner"),
+    "bad owner id": ([{"name": "kms1.SITE"}], {"owner": "central team"}, "owner: 'central team' is not an owner id"),
     # issue 11, defects 4, 8, 9
     "priority with an underscore": ([{"name": "kms1.SITE", "publish": [{"domain": "SITE", "priority": "1_0"}]}], {},
                                     "hosts[0].publish[0].priority: must be an integer from 0 to 65535, got '1_0'"),

@@ -26,9 +26,15 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     service_owner,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import (
+    Registry,
+    check_owner_id,
+    claim_rdata,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     RRsetChange,
     exclusive,
+    keep,
     merge,
     remove,
 )
@@ -216,15 +222,33 @@ def target_key(name):
     return tuple(map(bytes.lower, name.labels))
 
 
-def _publish_transform(desired, managed_targets, prune, ttl):
-    """The SRV RRset of one domain: our hosts' values become DESIRED (a frozenset); values of other
-    targets are kept (merge), or dropped when PRUNE is on. MANAGED_TARGETS: target_key of our hosts."""
+def _srv_ttl(before, after_values, ours, ttl, view=None):
+    """The TTL rule of a shared SRV RRset (it has one TTL): ``ttl`` applies when this task creates
+    the RRset or every value it will hold is ours (OURS(value)); otherwise the TTL it has stays,
+    and a warning says so when it differs, so writers with different ``ttl`` converge."""
+    if not before.exists or before.ttl == ttl or all(ours(value) for value in after_values):
+        return ttl
+    if view is not None and after_values:
+        view.warn(f"ttl: {before.name} keeps its TTL {before.ttl} (not {ttl}): it holds values of other "
+                  "writers, and an RRset has one TTL; ttl applies when this task owns every value in it")
+    return before.ttl
 
-    def transform(before):
-        if prune or not before.values:
+
+def _publish_transform(desired, managed_targets, ttl):
+    """The SRV RRset of one domain, without owner: our hosts' values become DESIRED (a frozenset);
+    values of other targets are kept (merge). MANAGED_TARGETS: target_key of our hosts. The TTL
+    follows _srv_ttl: a value of another target is not ours. (Prune needs an owner.)"""
+
+    def ours(value):
+        return target_key(value.target) in managed_targets
+
+    def transform(before, view=None):
+        if not before.values:
             return before.replace(ttl=ttl, values=desired)
-        kept = [value for value in before.values if target_key(value.target) not in managed_targets]
-        return before.replace(ttl=ttl, values=desired.union(kept) if kept else desired)
+        kept = [value for value in before.values if not ours(value)]
+        values = desired.union(kept) if kept else desired
+        return before.replace(ttl=_srv_ttl(before, values, ours, ttl, view), values=values)
+    return transform
     return transform
 
 
@@ -238,28 +262,176 @@ def _unpublish_transform(targets):
     return transform
 
 
+class _OwnedSRV:
+    """The SRV RRset of one domain and its owner registry (TXT at the same name), planned together
+    for OWNER. Both transforms ask ``compute`` with the RRsets as read; the result is kept for those
+    two RRsets (a retry reads new ones and computes again).
+
+    present: values in DESIRED are ours (a claim is added); a value of one of our TARGETS that is
+    not desired goes when no other owner claims it (the host's value changed); with PRUNE, values
+    only OWNER claims go, and with PRUNE_UNOWNED also values nobody claims; values claimed by
+    another owner always stay (our claim on them goes when we no longer publish them).
+    absent: values of TARGETS lose our claim and go when no other owner claims them."""
+
+    def __init__(self, owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key):
+        self.owner = owner
+        self.desired = frozenset(desired)
+        self.targets = targets
+        self.state = state
+        self.prune = prune
+        self.prune_unowned = prune_unowned
+        self.ttl = ttl
+        self.srv_key = srv_key
+        self.txt_key = txt_key
+        self._memo = None
+
+    def compute(self, view):
+        srv, txt = view.before(self.srv_key), view.before(self.txt_key)
+        if self._memo is not None and self._memo[0] is srv and self._memo[1] is txt:
+            return self._memo[2]
+        registry = Registry(txt)
+        owner = self.owner
+        values = set()
+        ours = set()  # the values we claim after the change
+        for value in srv.values:
+            others = registry.of(value) - {owner}
+            mine = owner in registry.of(value)
+            if self.state == "absent":
+                if target_key(value.target) in self.targets:
+                    if others:
+                        values.add(value)
+                        view.warn(f"{srv.name} keeps {value.to_text()}: it is also published by owner(s) "
+                                  f"{', '.join(sorted(others))}; only this owner's claim was withdrawn")
+                    continue
+                values.add(value)
+                if mine:
+                    ours.add(value)
+                continue
+            if value in self.desired:
+                values.add(value)
+            elif others:
+                values.add(value)  # another owner's: never ours to remove
+            elif target_key(value.target) in self.targets:
+                pass  # a value of our host that is no longer what we publish (ours or nobody's)
+            elif mine:
+                if not self.prune:
+                    values.add(value)
+                    ours.add(value)
+            elif not (self.prune and self.prune_unowned):
+                values.add(value)  # nobody's: removed only when asked (prune_unowned)
+        if self.state == "present":
+            values |= self.desired
+            ours |= self.desired
+        new_ttl = _srv_ttl(srv, values, lambda value: value in ours, self.ttl, view)
+        srv_after = srv.replace(ttl=new_ttl, values=frozenset(values))
+        # the registry: other TXT values and other owners' claims stay as read; ours follow OURS
+        kept = set(registry.others)
+        for (claimer, value), rdata in registry.claims.items():
+            if claimer != owner:
+                kept.add(rdata)
+        claims = {claim_rdata(owner, value) for value in ours}
+        txt_values = frozenset(kept | claims)
+        txt_ttl = srv_after.ttl if srv_after.exists else (txt.ttl if txt.exists else self.ttl)
+        txt_after = txt.replace(ttl=txt_ttl, values=txt_values)
+        self._memo = (srv, txt, (srv_after, txt_after))
+        return srv_after, txt_after
+
+    def srv_transform(self, _after, view):
+        return self.compute(view)[0]
+
+    def txt_transform(self, _after, view):
+        return self.compute(view)[1]
+
+
+def _address_removal(inner, host, watched, force):
+    """Remove a host's addresses (INNER) only when no SRV value in the WATCHED RRsets (as planned)
+    still names HOST, unless FORCE (remove_named_addresses)."""
+
+    def transform(before, view):
+        if force:
+            return inner(before)
+        naming = []
+        for key in watched:
+            after = view.after(key)
+            if after is not None and any(value.target == host for value in after.values):
+                naming.append(key[0].to_text())
+        if naming:
+            if before.exists:
+                view.warn(f"{host} keeps its {before.rdtype} records: {', '.join(sorted(naming))} still "
+                          "names it (an SRV value of another domain or owner); set remove_named_addresses "
+                          "to remove them anyway")
+            return before
+        return inner(before)
+    return transform
+
+
 def publish_changes(params):
     """Checks and changes for ``kms_publish``. Returns ([RRsetChange], None)."""
     state = params["state"]
     hosts = parse_hosts(params.get("hosts"), removing=state == "absent")
     ttl = check_ttl(params.get("ttl"))
-    if params.get("prune") and state == "absent":
+    owner = check_owner_id(params.get("owner"))
+    prune = bool(params.get("prune"))
+    prune_unowned = bool(params.get("prune_unowned"))
+    if prune and state == "absent":
         raise InvalidInput("works with state=present only", "prune")
+    if prune and owner is None:
+        raise InvalidInput("needs owner: prune removes only the values its owner published (recorded in DNS "
+                           "beside them); set owner, and prune_unowned to also remove values no owner "
+                           "claims (hand-made or published by Windows itself)", "prune")
+    if prune_unowned and not prune:
+        raise InvalidInput("works with prune=true only", "prune_unowned")
     targets = frozenset(target_key(host.name) for host in hosts)
     owners = {}  # checked domain -> (SRV owner, [srv rdata], option); insertion order kept for stable output
     for host in hosts:
-        for domain, owner, rdata, where in host.srv:
+        for domain, srv_owner, rdata, where in host.srv:
             known = owners.get(domain)
             if known is None:
-                owners[domain] = (owner, [rdata], where)
+                owners[domain] = (srv_owner, [rdata], where)
             else:
                 known[1].append(rdata)
+    srv_changes = []
+    shared = {}  # the same values in many domains: one set, one transform and one needs for all of them
+    unpublish = _unpublish_transform(targets)
+    for srv_owner, values, where in owners.values():
+        srv_key, txt_key = (srv_owner, "SRV"), (srv_owner, "TXT")
+        if state == "present":
+            key = tuple(map(id, values))  # the rdata live as long as HOSTS: ids are not reused
+            if key not in shared:
+                desired = frozenset(values)
+                shared[key] = (desired, _publish_transform(desired, targets, ttl),
+                               frozenset(value.target for value in desired))
+            desired, transform, needs = shared[key]
+        else:
+            desired, transform, needs = frozenset(), unpublish, frozenset()
+        if owner is not None:
+            # the SRV RRset and its owner registry, planned together from what both hold
+            pair = _OwnedSRV(owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key)
+            srv_changes.append(RRsetChange(srv_owner, "SRV", pair.srv_transform, where, needs=needs,
+                                           peers=(txt_key,)))
+            srv_changes.append(RRsetChange(srv_owner, "TXT", pair.txt_transform, where, peers=(srv_key,)))
+        elif state == "present":
+            # its own key as peer: the transform gets the view, to warn about a TTL it keeps
+            srv_changes.append(RRsetChange(srv_owner, "SRV", transform, where, needs=needs, peers=(srv_key,)))
+        else:
+            srv_changes.append(RRsetChange(srv_owner, "SRV", transform, where))
     # Order (defect: a refused address must never leave an SRV value pointing at no address):
     # publishing, a host's addresses go before the SRV values that name it; withdrawing, its SRV
     # values go before its addresses. Same zone: one atomic UPDATE; zones differ: the needed
     # zone's UPDATE first (see _plan.order_batches).
     address_changes = []
+    watch_changes = []
     if params.get("address_records", True):
+        watched = [(srv_owner, "SRV") for srv_owner, _values, _where in owners.values()]
+        if state == "absent":
+            # the SRV RRsets that may still name a withdrawn host: every domain of this task, and
+            # each host's own domain (where Windows publishes it), read once each
+            for host in hosts:
+                own = dns.name.from_text(service_owner(host.name.parent().to_text(omit_final_dot=True)))
+                if (own, "SRV") not in watched:
+                    watched.append((own, "SRV"))
+                    watch_changes.append(RRsetChange(own, "SRV", keep(), f"{host.option}.name"))
+        force = bool(params.get("remove_named_addresses"))
         for host in hosts:
             for rdtype, values in (("A", host.ipv4), ("AAAA", host.ipv6)):
                 if state == "present":
@@ -267,23 +439,14 @@ def publish_changes(params):
                         address_changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl),
                                                            f"{host.option}.name"))
                 elif values or not (host.ipv4 or host.ipv6):
-                    host_owners = frozenset(owner for _domain, owner, _rdata, _where in host.srv)
-                    address_changes.append(RRsetChange(host.name, rdtype, remove(values or None),
-                                                       f"{host.option}.name", needs=host_owners))
-    srv_changes = []
-    shared = {}  # the same values in many domains: one set, one transform and one needs for all of them
-    unpublish = _unpublish_transform(targets)
-    for owner, values, where in owners.values():
-        if state == "present":
-            key = tuple(map(id, values))  # the rdata live as long as HOSTS: ids are not reused
-            if key not in shared:
-                desired = frozenset(values)
-                shared[key] = (_publish_transform(desired, targets, params.get("prune"), ttl),
-                               frozenset(value.target for value in desired))
-            transform, needs = shared[key]
-        else:
-            transform, needs = unpublish, frozenset()
-        srv_changes.append(RRsetChange(owner, "SRV", transform, where, needs=needs))
+                    address_changes.append(RRsetChange(
+                        host.name, rdtype, _address_removal(remove(values or None), host.name, watched, force),
+                        f"{host.option}.name", needs=frozenset(name for name, _type in watched),
+                        peers=tuple(watched)))
+    elif params.get("remove_named_addresses"):
+        raise InvalidInput("needs address_records=true", "remove_named_addresses")
+    if params.get("remove_named_addresses") and state != "absent":
+        raise InvalidInput("works with state=absent only", "remove_named_addresses")
     if state == "present":
         return address_changes + srv_changes, None
-    return srv_changes + address_changes, None
+    return srv_changes + watch_changes + address_changes, None

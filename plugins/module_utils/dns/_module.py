@@ -112,6 +112,9 @@ def run_dns_module(module, build, shape, verify=False):
     finally:
         if transport is not None:
             transport.close()
+    for plan in plans:
+        for warning in plan.warnings:
+            module.warn(warning)
     records, diff, changed = plan_report(plans)
     result = {
         "changed": changed,

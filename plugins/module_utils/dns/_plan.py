@@ -32,7 +32,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     ServerFailure,
     UpdateIgnored,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import cached_sort_key
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, cached_sort_key
 
 # many writers on one RRset (20 KMS hosts publishing at once) each win within a few rounds when the
 # retries spread out: randomised waits that double from 0.1 s up to 1 s ("full jitter")
@@ -79,16 +79,58 @@ class RRsetChange:
     NEEDS: owner names whose changes must be on the server first (the address records an SRV
     value points to; the SRV values that point to an address being withdrawn). They go in the
     same UPDATE when they are in the same zone (atomic), in an earlier UPDATE otherwise.
+
+    PEERS: (name, rdtype) keys of other RRsets the transform looks at (an SRV RRset and its owner
+    TXT registry; the SRV RRsets that may still name a host whose addresses would go). A change
+    with peers has a transform ``transform(before, view)`` (see PlanView); each peer must itself
+    be one of the changes of the run (an identity change when it is only looked at), so it is read
+    in the same pass. When such a change is sent, the peers read in its zone that do not change
+    go into the UPDATE as prerequisites too: the decision rests on them.
     """
 
-    __slots__ = ("name", "rdtype", "transform", "option", "needs")
+    __slots__ = ("name", "rdtype", "transform", "option", "needs", "peers")
 
-    def __init__(self, name, rdtype, transform, option="name", needs=()):
+    def __init__(self, name, rdtype, transform, option="name", needs=(), peers=()):
         self.name = name
         self.rdtype = rdtype.upper()
         self.transform = transform
         self.option = option
         self.needs = frozenset(needs)
+        self.peers = tuple(peers)
+
+
+def keep():
+    """The identity transform: an RRset only looked at (a peer of another change)."""
+    def transform(before):
+        return before
+    return transform
+
+
+class PlanView:
+    """What a transform with peers sees: the RRsets of its zone as read (``before``) and as
+    planned so far (``after``), the RRsets of zones planned earlier in the run (their planned
+    state), and ``warn`` for what the module must say (collected once per final plan)."""
+
+    def __init__(self, items, states, warnings):
+        self._items = items
+        self._states = states
+        self._warnings = warnings
+
+    def before(self, key):
+        if key in self._items:
+            return self._items[key].before
+        state = self._states.get(key)
+        return state[0] if state else None
+
+    def after(self, key):
+        if key in self._items:
+            return self._items[key].after
+        state = self._states.get(key)
+        return state[1] if state else None
+
+    def warn(self, text):
+        if text not in self._warnings:
+            self._warnings.append(text)
 
 
 class PlannedRRset:
@@ -125,9 +167,10 @@ class PlannedRRset:
 
 
 class ZonePlan:
-    def __init__(self, zone, items):
+    def __init__(self, zone, items, warnings=()):
         self.zone = zone
         self.items = items
+        self.warnings = list(warnings)
         self.attempts = 0
         # the UPDATE of this zone was written to the network (whatever the answer: NOERROR, REFUSED,
         # SERVFAIL, or none at all); False in check mode, when nothing changed, and when it failed
@@ -179,11 +222,12 @@ def cname_conflict(zone, item, owner_types=()):
     return None
 
 
-def plan_zone(transport, zone, changes, known=None):
+def plan_zone(transport, zone, changes, known=None, states=None):
     """Read each RRset of CHANGES once and apply the transforms (several changes of one RRset
     are applied in order). KNOWN {(name, rdtype): RRset} holds RRsets already read: each is used
     once, instead of reading it (and taken out, so a later UPDATE of the same zone reads afresh).
-    Fail on a CNAME conflict before anything is sent."""
+    STATES {(name, rdtype): (before, after)}: RRsets of zones planned earlier in the run, for the
+    transforms with peers. Fail on a CNAME conflict before anything is sent."""
     items = {}
     order = []
     for change in changes:
@@ -192,8 +236,11 @@ def plan_zone(transport, zone, changes, known=None):
             before = known.pop(key) if known and key in known else transport.read_rrset(change.name, change.rdtype)
             items[key] = PlannedRRset(change, before, before)
             order.append(key)
-        item = items[key]
-        item.after = change.transform(item.after)
+    warnings = []
+    view = PlanView(items, states or {}, warnings)
+    for change in changes:
+        item = items[(change.name, change.rdtype)]
+        item.after = change.transform(item.after, view) if change.peers else change.transform(item.after)
     for key in order:
         item = items[key]
         if not item.changed:
@@ -206,7 +253,21 @@ def plan_zone(transport, zone, changes, known=None):
         conflict = cname_conflict(zone, item, owner_types)
         if conflict is not None:
             raise conflict
-    return ZonePlan(zone, [items[key] for key in order])
+    return ZonePlan(zone, [items[key] for key in order], warnings)
+
+
+def _guards(plan):
+    """The unchanged RRsets of PLAN that a changed RRset's decision rests on (its peers in this
+    zone): stated as prerequisites, so a concurrent change of them fails the UPDATE."""
+    changed = {(item.before.name, item.before.rdtype) for item in plan.changed_items}
+    by_key = {(item.before.name, item.before.rdtype): item for item in plan.items}
+    guards = []
+    for item in plan.changed_items:
+        for peer in item.change.peers:
+            if peer in by_key and peer not in changed:
+                changed.add(peer)
+                guards.append(by_key[peer].before)
+    return guards
 
 
 def build_update(plan, cache=None):
@@ -216,6 +277,11 @@ def build_update(plan, cache=None):
     if cache is None:
         cache = {}
     update = dns.update.UpdateMessage(plan.zone, dns.rdataclass.IN)
+    for guard in _guards(plan):
+        if guard.exists:
+            update.present(guard.name, *_sorted(guard.values, cache))
+        else:
+            update.absent(guard.name, guard.rdtype)
     for item in plan.changed_items:
         before, after = item.before, item.after
         name, rdtype = before.name, before.rdtype
@@ -286,7 +352,7 @@ def verify_update(transport, plan):
 
 
 def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None,
-               verify=False, cache=None):
+               verify=False, cache=None, states=None):
     """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan.
 
     KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again.
@@ -296,7 +362,7 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
     otherwise; its ``update_sent`` says whether the message went out (an answer such as REFUSED
     or SERVFAIL means it did)."""
     for attempt in range(1, max_attempts + 1):
-        plan = plan_zone(transport, zone, changes, known if attempt == 1 else None)
+        plan = plan_zone(transport, zone, changes, known if attempt == 1 else None, states)
         plan.attempts = attempt
         if check_mode or not plan.changed:
             return plan
@@ -428,14 +494,18 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     then the failing zone's plan (state ``failed``, or ``unknown`` when the UPDATE got no answer)."""
     plans = []
     cache = {}  # value texts, see build_update
+    states = {}  # (name, rdtype) -> (before, after) of the zones planned so far, for peers in other zones
     groups, known = group_by_zone(transport, changes, zone, zone_option)
     for holder, zone_changes in order_batches(groups):
         try:
-            plans.append(apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify,
-                                    cache=cache))
+            plan = apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify,
+                              cache=cache, states=states)
         except DNSError as exc:
             exc.applied = list(plans) + list(exc.applied)
             raise
+        plans.append(plan)
+        for item in plan.items:
+            states[(item.before.name, item.before.rdtype)] = (item.before, item.after)
     return plans
 
 

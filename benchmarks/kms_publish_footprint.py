@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Publish the DNS footprint of a KMS deployment four ways against one real named, and print a table.
 
-Usage: .venv/bin/python benchmarks/kms_publish_footprint.py [--quick] [--hosts 20] [--domains 50]
+Usage: .venv/bin/python benchmarks/kms_publish_footprint.py [--quick] [--hosts 20] [--domains 50] [--owner ID]
 
 Starts its own named on loopback (tests/integration/named_server.py) with BIND's statistics
 channel on, builds and installs the collection as a user does, and publishes HOSTS KMS hosts into
@@ -94,6 +94,7 @@ class Bench:
                          f'"{sys.executable}" "$@"\n')
         os.chmod(self.interpreter, 0o755)
         self.runs = 0
+        self.owner = None
 
     # -- the four ways -----------------------------------------------------------------------
     def kms_publish_tasks(self, load):
@@ -101,7 +102,10 @@ class Bench:
                   "publish": [{"domain": domain, "priority": 0, "weight": 10 * (index + 1)}
                               for domain in load.domains]}
                  for index in range(load.hosts)]
-        return [{"name": "kms_publish", "kmsops.kms.kms_publish": dict(self.conn, hosts=hosts, ttl=TTL)}]
+        args = dict(self.conn, hosts=hosts, ttl=TTL)
+        if self.owner:
+            args["owner"] = self.owner  # the owner registry: a TXT read beside each SRV RRset that exists
+        return [{"name": "kms_publish", "kmsops.kms.kms_publish": args}]
 
     def nsupdate_tasks(self, load):
         return [{"name": f"nsupdate {item['name']}", "community.general.nsupdate": {
@@ -239,6 +243,7 @@ def main():
                              "(default 3; (b) and (c) run once: each is already the sum of many tasks)")
     parser.add_argument("--quick", action="store_true",
                         help="a small run: 5 hosts x 10 domains, a short scaling series")
+    parser.add_argument("--owner", help="run (a) with this kms_publish owner (the TXT owner registry)")
     args = parser.parse_args()
     if args.quick:
         hosts, domains = 5, 10
@@ -260,6 +265,7 @@ def main():
     try:
         collections = make_tree(os.path.join(work, "collections"), "install")
         bench = Bench(named, collections, work)
+        bench.owner = args.owner
 
         def load_of(domain_count, host_count):
             return Workload([named.allocate_site() for _index in range(domain_count)], host_count)

@@ -43,6 +43,14 @@ options:
         label starts with C(_) (C(_vlmcs._tcp.corp.example)) is refused.
     type: list
     elements: str
+  owners:
+    description:
+      - Also read the owner registry beside each domain's SRV values (the TXT values
+        M(kmsops.kms.kms_publish) writes with its C(owner) option) and return each candidate's
+        owners in RV(candidates[].owners). One more query per domain; a registry that cannot be read
+        gives no owners, never an error.
+    type: bool
+    default: false
 seealso:
   - plugin: kmsops.kms.kms_discover
     plugin_type: lookup
@@ -130,6 +138,14 @@ candidates:
       description: Why the target has no address or was not reachable (V(null) when fine).
       type: str
       sample: "192.0.2.10 port 1688: [Errno 111] Connection refused"
+    owners:
+      description:
+        - The owners recorded beside this SRV value (M(kmsops.kms.kms_publish) O(kmsops.kms.kms_publish#module:owner));
+          empty for a value no owner claims (published by Windows itself or by hand).
+      returned: when O(owners=true)
+      type: list
+      elements: str
+      sample: [central]
   sample:
     - domain: corp.example
       target: kms1.corp.example
@@ -222,6 +238,7 @@ def main():
             probe=dict(type="bool", default=False),
             timeout=dict(type="float", default=5.0),
             seed=dict(type="raw"),
+            owners=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -236,6 +253,7 @@ def main():
             probe=params["probe"],
             timeout=params["timeout"],
             seed=params["seed"],
+            owners=params["owners"],
         )
     except KmsOpsError as exc:
         module.fail_json(msg=str(exc), option=exc.option)

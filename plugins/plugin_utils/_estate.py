@@ -31,6 +31,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     check_uint16,
     normalize_domain,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import check_owner_id
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError, partial_key
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import granted_extra_hosts
 
@@ -48,6 +49,8 @@ VARIABLES = {
     "kms_site_domains": (SITE, REQUIRED),
     "kms_site_priority": (SITE, 0),
     "kms_prune": (SITE, False),
+    "kms_prune_unowned": (SITE, False),
+    "kms_dns_owner": (SITE, "kmsops"),
     "kms_hosts_group": (SITE, "kms_hosts"),
     "kms_clients_group": (SITE, "kms_clients"),
     "kms_dns_server": (SITE, REQUIRED),
@@ -152,6 +155,14 @@ def _bool(value, variable, site=None, host=None):
     if text in ("false", "no", "off", "0"):
         return False
     return _fail(variable, f"must be a boolean, got {value!r}", site, host)
+
+
+def _owner(value, site=None, host=None):
+    """kms_dns_owner, checked as kms_publish checks its owner option (before anything is sent)."""
+    try:
+        return check_owner_id(_text(value, "kms_dns_owner", site, host), "kms_dns_owner")
+    except KmsOpsError as exc:
+        return _fail("kms_dns_owner", exc.message, site, host)
 
 
 def _text_list(value, variable, site=None, host=None):
@@ -324,6 +335,8 @@ def _dns(settings, name, first):
         "update_host": _text(settings["kms_dns_update_host"], "kms_dns_update_host", name, first),
         "ttl": _number(settings["kms_dns_ttl"], "kms_dns_ttl", 0, name, first),
         "prune": _bool(settings["kms_prune"], "kms_prune", name, first),
+        "prune_unowned": _bool(settings["kms_prune_unowned"], "kms_prune_unowned", name, first),
+        "owner": _owner(settings["kms_dns_owner"], name, first),
         "key_name": settings["kms_dns_key_name"] or None,
         "key_file": settings["kms_dns_key_file"] or None,
         "key_algorithm": str(settings["kms_dns_key_algorithm"]).lower(),
@@ -340,14 +353,15 @@ def _dns(settings, name, first):
 
 # which DNS setting comes from which variable (for the messages of a domain conflict)
 _DNS_VARIABLE = {"server": "kms_dns_server", "port": "kms_dns_port", "update_host": "kms_dns_update_host",
-                 "ttl": "kms_dns_ttl", "prune": "kms_prune", "key_name": "kms_dns_key_name",
+                 "ttl": "kms_dns_ttl", "prune": "kms_prune", "prune_unowned": "kms_prune_unowned",
+                 "owner": "kms_dns_owner", "key_name": "kms_dns_key_name",
                  "key_file": "kms_dns_key_file", "key_algorithm": "kms_dns_key_algorithm",
                  "kerberos_principal": "kms_dns_kerberos_principal",
                  "kerberos_keytab": "kms_dns_kerberos_keytab", "kerberos_ccache": "kms_dns_kerberos_ccache",
                  "verify_reply_signature": "kms_dns_verify_reply_signature"}
 # the settings that make one kms_publish task (the unit of work); the secret is the key name's
-_UNIT_KEYS = ("server", "port", "update_host", "ttl", "prune", "key_name", "key_file", "key_algorithm",
-              "kerberos_principal", "kerberos_keytab", "kerberos_ccache", "verify_reply_signature")
+_UNIT_KEYS = ("server", "port", "update_host", "ttl", "prune", "prune_unowned", "owner", "key_name", "key_file",
+              "key_algorithm", "kerberos_principal", "kerberos_keytab", "kerberos_ccache", "verify_reply_signature")
 
 
 def _same_estate_setting(sites, variable):
@@ -647,7 +661,8 @@ def discovery_verdict(result, expected, domains, source=None):
 
 # kms_publish option -> the inventory variable it comes from
 _PUBLISH_OPTIONS = {"server": "kms_dns_server", "server_port": "kms_dns_port", "ttl": "kms_dns_ttl",
-                    "prune": "kms_prune", "key_name": "kms_dns_key_name", "key_secret": "kms_dns_key_secret",
+                    "prune": "kms_prune", "prune_unowned": "kms_prune_unowned", "owner": "kms_dns_owner",
+                    "key_name": "kms_dns_key_name", "key_secret": "kms_dns_key_secret",
                     "key_file": "kms_dns_key_file", "key_algorithm": "kms_dns_key_algorithm",
                     "kerberos_principal": "kms_dns_kerberos_principal",
                     "kerberos_keytab": "kms_dns_kerberos_keytab", "kerberos_ccache": "kms_dns_kerberos_ccache",

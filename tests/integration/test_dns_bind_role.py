@@ -178,10 +178,13 @@ def test_key_secrets_are_never_printed(role):
 def test_publisher_key_publishes_kms_records(role):
     proc = _nsupdate(role, PUBLISHER, f"""
 update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms1.{ZONE}.
+update add _vlmcs._tcp.{ZONE}. 3600 IN TXT "heritage=kmsops.kms,owner=central,srv=0 0 1688 kms1.{ZONE}."
 update add kms1.{ZONE}. 3600 IN A 192.0.2.11
 update add kms1.{ZONE}. 3600 IN AAAA 2001:db8::11
 """)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the owner registry of kms_publish (owner) beside the SRV values
+    assert len(_dig(role, f"_vlmcs._tcp.{ZONE}", "TXT")) == 1
     proc = _nsupdate(role, PUBLISHER, f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 10 0 1688 kms1.{ZONE}.")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"0 0 1688 kms1.{ZONE}." in _dig(role, f"_vlmcs._tcp.{ZONE}", "SRV")
@@ -194,11 +197,11 @@ update add kms1.{ZONE}. 3600 IN AAAA 2001:db8::11
     f"update add www.{ZONE}. 3600 IN A 192.0.2.99",
     f"update delete www.{ZONE}. A",
     f"update add kms9.{ZONE}. 3600 IN A 192.0.2.9",
-    f"update add _vlmcs._tcp.{ZONE}. 3600 IN TXT \"not an SRV record\"",
+    f"update add _vlmcs._tcp.{ZONE}. 3600 IN PTR kms1.{ZONE}.",
     f"update add kms1.{ZONE}. 3600 IN TXT \"not an address\"",
     f"update add _ldap._tcp.{ZONE}. 3600 IN SRV 0 0 389 kms1.{ZONE}.",
     f"update add {ZONE}. 3600 IN NS evil.example.",
-], ids=["other-name", "delete-other-name", "unlisted-host", "txt-at-vlmcs", "txt-at-kms-host",
+], ids=["other-name", "delete-other-name", "unlisted-host", "ptr-at-vlmcs", "txt-at-kms-host",
         "other-srv", "zone-apex"])
 def test_publisher_key_is_refused_everywhere_else(role, update):
     _assert_refused(_nsupdate(role, PUBLISHER, update))

@@ -143,6 +143,12 @@ def test_two_owners_publishing_and_pruning_in_one_domain_converge(named, site, r
     assert named.dig(f"_vlmcs._tcp.branch.{site}", "TXT") == [
         f'"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms3.branch.{site}."',
         f'"heritage=kmsops.kms,owner=central,srv=10 0 1688 kms1.{site}."']
+    # what the report shows: kms_discover gives each value's owners
+    found = run_play([{"name": "discover", "kmsops.kms.kms_discover": {
+        "domains": [f"branch.{site}"], "nameservers": [named.address], "dns_port": named.port, "owners": True}}])
+    assert found.rc == 0, found
+    assert sorted((c["target"], c["owners"]) for c in found[0]["candidates"]) == [
+        (f"kms1.{site}", ["central"]), (f"kms3.branch.{site}", ["branch"])]
 
 
 def test_check_mode_and_diff_show_the_ownership_records(named, site, run_play, dns_defaults):

@@ -267,6 +267,9 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     assert secret not in output, "the TSIG secret leaked into the output"
     assert KEY not in output, "the KMS host key leaked into the output"
     assert len(srv(named, core)) == 2
+    # every value is recorded as the inventory's (kms_dns_owner, default kmsops) beside it
+    assert named.dig(f"_vlmcs._tcp.{core}", "TXT") == sorted(
+        f'"heritage=kmsops.kms,owner=kmsops,srv={value}"' for value in srv(named, core))
 
     data = topology["inventory_data"]
     children = data["all"]["children"]
@@ -277,6 +280,8 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     rc, _stats, _tasks, output = run_site(topology["inventory"])
     assert rc == 0, output[-4000:]
     assert srv(named, core) == [f"0 60 {kms_port} kms1.{core}."]
+    assert named.dig(f"_vlmcs._tcp.{core}", "TXT") == [
+        f'"heritage=kmsops.kms,owner=kmsops,srv=0 60 {kms_port} kms1.{core}."']
 
 
 def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, run_site):

@@ -40,6 +40,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     parse_srv,
     service_owner,
 )
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import parse_claim
 
 try:
     import dns.exception
@@ -350,6 +351,22 @@ class DnsClient:
         ]
         return records, STATUS_OK, None
 
+    def owners(self, domain):
+        """The owner registry beside ``_vlmcs._tcp.<domain>`` (TXT values kms_publish writes with
+        ``owner``): ``{(priority, weight, port, target lower case): [owners]}``; empty when there is
+        none or it cannot be read (the owners are information, never a failure)."""
+        name = dns.name.from_text(service_owner(domain))
+        rrset, _status, _message = self._query(name, dns.rdatatype.TXT)
+        owners = {}
+        for rdata in rrset or ():
+            claim = parse_claim(rdata)
+            if claim is None:
+                continue
+            owner, srv = claim
+            key = (srv.priority, srv.weight, srv.port, normalize_target(srv.target.to_text()).lower())
+            owners.setdefault(key, set()).add(owner)
+        return {key: sorted(value) for key, value in owners.items()}
+
     def addresses(self, target):
         """A then AAAA addresses of ``target``: ``(addresses, message or None)``."""
         name = dns.name.from_text(target)
@@ -403,7 +420,7 @@ def _unique_domains(domains, option):
 
 
 def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, seed=None,
-             client=None, prober=probe_tcp, domains_option="domains"):
+             client=None, prober=probe_tcp, domains_option="domains", owners=False):
     """Find the KMS hosts a client with search list ``domains`` finds, in the order it tries them.
 
     Returns a dict with ``domains`` (per domain: query name, status, record count), ``candidates``
@@ -412,7 +429,8 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
     reported per domain. ``client`` (a :class:`DnsClient` or anything with ``srv`` and
     ``addresses``) and ``prober`` can be replaced in tests. Every input is checked here, each error
     naming its option (``domains[2]``, or ``DOMAINS_OPTION[2]`` when the domains came from
-    elsewhere, ``dns_port``, ``timeout``).
+    elsewhere, ``dns_port``, ``timeout``). OWNERS: also read the owner registry of each domain
+    (one TXT query) and give each candidate its ``owners`` (a list, empty for a value of no owner).
     """
     if isinstance(domains, str):
         domains = [domains]
@@ -440,11 +458,15 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
             result["errors"].append({"domain": domain, "query": query, "error": status,
                                      "msg": message})
             continue
+        registry = client.owners(domain) if owners else None
         for record in rfc2782_order(records, rng=rng):
             key = record["target"].lower()
             if key not in address_cache:
                 address_cache[key] = client.addresses(record["target"])
             addresses, address_error = address_cache[key]
+            if registry is not None:
+                record_key = (record["priority"], record["weight"], record["port"], key)
+                record = dict(record, owners=list(registry.get(record_key, [])))
             result["candidates"].append({
                 "domain": domain,
                 "target": record["target"],
@@ -456,6 +478,8 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
                 "reached_address": None,
                 "error": address_error,
             })
+            if "owners" in record:
+                result["candidates"][-1]["owners"] = record["owners"]
 
     for candidate in result["candidates"]:
         if probe:

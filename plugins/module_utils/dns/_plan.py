@@ -414,6 +414,7 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
     groups = {}
     known = {}
     holders = {}
+    missing = {}  # owner name -> zone, for names an answer said do not exist (NXDOMAIN)
     if zone is not None:
         transport.check_zone(zone, zone_option)
     for change in changes:
@@ -423,12 +424,19 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
             holder = zone
         else:
             key = (change.name, change.rdtype)
+            if key not in holders and change.name in missing:
+                # a name that does not exist holds no RRset of any type (the owner TXT registry
+                # beside a new SRV RRset): no query; the UPDATE's prerequisite still guards it
+                holders[key] = missing[change.name]
+                known[key] = RRset(change.name, change.rdtype, owner_exists=False)
             if key not in holders:
                 before, holders[key] = transport.read_rrset_and_zone(change.name, change.rdtype)
                 if holders[key] is None:
                     holders[key] = transport.find_zone(change.name, change.option)
                 else:
                     known[key] = before
+                    if before.owner_exists is False:
+                        missing[change.name] = holders[key]
             holder = holders[key]
         groups.setdefault(holder, []).append(change)
     return groups, known

@@ -93,8 +93,8 @@ options:
       - TTL of the records written, in seconds. The TTL Windows uses when it publishes by itself is
         not documented; 3600 is an assumption, change it to match your zones.
       - An RRset has one TTL, and a C(_vlmcs._tcp) RRset may be shared by several writers. O(ttl)
-        applies to it when this task creates it or owns every value it will hold (with O(owner): values
-        this owner claims; without: values whose target is one of O(hosts)). Otherwise the RRset keeps
+        applies to it when this task creates it or owns every value it will hold (with O(owner), the values
+        this owner claims; without, the values whose target is one of O(hosts)). Otherwise the RRset keeps
         the TTL it has and the task warns, so writers with different O(ttl) converge instead of
         rewriting the RRset on every run. The owner registry (TXT) takes the SRV RRset's TTL.
     type: int
@@ -105,11 +105,11 @@ options:
     default: true
   owner:
     description:
-      - The owner id of this writer (for example V(central) or V(branch-paris)): 1 to 63 letters,
+      - The owner id of this writer, for example V(central) or V(branch-paris); 1 to 63 letters,
         digits, C(.), C(_) or C(-), stable for the life of the inventory that publishes. Several
         writers of one domain (inventories, teams) each use their own.
       - With O(owner), every SRV value this task publishes is recorded as its owner's in a TXT value
-        at the same name, in the same UPDATE (the TXT registry of external-dns, per value):
+        at the same name, in the same UPDATE (the TXT registry of external-dns, per value), as
         C(_vlmcs._tcp.<domain> TXT "heritage=kmsops.kms,owner=<owner>,srv=<priority> <weight> <port> <target>").
         TXT values without C(heritage=kmsops.kms) are someone else's and are kept.
       - Two owners of one value (both publish it) are two TXT values; the SRV value stays until its
@@ -130,9 +130,9 @@ options:
     default: false
   prune_unowned:
     description:
-      - With O(prune=true), also remove the SRV values no owner claims: records a Windows KMS host
-        published by itself or made by hand. This is the migration step (see the guide "Moving from
-        auto-publishing"): publish your hosts with O(owner) first (that adopts their values), check
+      - With O(prune=true), also remove the SRV values no owner claims, that is records a Windows KMS
+        host published by itself or made by hand. This is the migration step (see the guide, Moving
+        from auto-publishing). Publish your hosts with O(owner) first (that adopts their values), check
         in check mode with diff what else would go, then prune with this option.
     type: bool
     default: false

@@ -43,12 +43,13 @@ def calls(monkeypatch):
 def test_module_passes_every_option_to_discover_and_changes_nothing(monkeypatch, capsys, calls):
     result = run_module(monkeypatch, capsys, {
         "domains": ["branch.site.example", "site.example"], "nameservers": ["127.0.0.1"],
-        "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7,
+        "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7, "owners": True,
     })
     assert result["changed"] is False
     assert result["selected"] is None
     assert calls == [(["branch.site.example", "site.example"], {
-        "nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7})]
+        "nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7,
+        "owners": True})]
 
 
 def test_module_defaults_to_the_hosts_search_list(monkeypatch, capsys, calls):
@@ -56,7 +57,7 @@ def test_module_defaults_to_the_hosts_search_list(monkeypatch, capsys, calls):
     run_module(monkeypatch, capsys, {})
     assert calls[0][0] == ["lab.example"]
     assert calls[0][1] == {"nameservers": None, "dns_port": 53, "probe": False, "timeout": 5.0,
-                           "seed": None}
+                           "seed": None, "owners": False}
 
 
 def test_module_turns_a_discovery_error_into_a_failure(monkeypatch, capsys):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 
 try:
+    import dns.exception
     import dns.rdata
     import dns.rdataclass
     import dns.rdatatype
@@ -77,7 +78,7 @@ def parse_claim(txt):
         return None
     try:
         srv = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SRV, fields["srv"])
-    except Exception:  # pylint: disable=broad-except
+    except (dns.exception.DNSException, ValueError):
         return None  # a value we cannot read is not ours to change
     return fields["owner"], srv
 
@@ -101,25 +102,3 @@ class Registry:
 
     def of(self, srv):
         return self.owners.get(srv, set())
-
-
-def owners_of(txt_texts, srv_texts):
-    """For the report: {SRV value text: [owners]} from the TXT values (texts as dig or dnspython
-    print them) read beside an SRV RRset; values without owner map to []."""
-    registry = {}
-    for text in txt_texts or ():
-        try:
-            rdata = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, text)
-        except Exception:  # pylint: disable=broad-except
-            continue
-        claim = parse_claim(rdata)
-        if claim:
-            registry.setdefault(claim[1], set()).add(claim[0])
-    result = {}
-    for text in srv_texts or ():
-        try:
-            srv = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.SRV, text)
-        except Exception:  # pylint: disable=broad-except
-            continue
-        result[text] = sorted(registry.get(srv, ()))
-    return result

@@ -19,7 +19,6 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import (
     check_owner_id,
     claim_rdata,
     claim_text,
-    owners_of,
     parse_claim,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import build_update, plan_report, run_changes
@@ -92,13 +91,6 @@ def test_txt_values_that_are_not_our_claims_are_not_parsed_as_claims(text):
 def test_bad_owner_id_is_a_clear_error(owner):
     with pytest.raises(InvalidInput, match="^owner: .* is not an owner id"):
         check_owner_id(owner)
-
-
-def test_owners_of_maps_each_value_to_its_owners_for_the_report():
-    texts = ['"heritage=kmsops.kms,owner=b,srv=0 0 1688 kms9.branch.corp.example."',
-             '"heritage=kmsops.kms,owner=a,srv=0 0 1688 KMS9.branch.corp.example."', '"hello"']
-    assert owners_of(texts, ["0 0 1688 kms9.branch.corp.example.", "5 0 1688 x.example."]) == {
-        "0 0 1688 kms9.branch.corp.example.": ["a", "b"], "5 0 1688 x.example.": []}
 
 
 # -- options -----------------------------------------------------------------------------------

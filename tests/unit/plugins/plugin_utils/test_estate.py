@@ -170,6 +170,8 @@ def test_one_publish_task_per_dns_server_and_update_host():
     unit = model["publish"][0]
     assert (unit["server"], unit["port"], unit["update_host"], unit["ttl"], unit["prune"]) == (
         "192.0.2.53", 5353, "localhost", 3600, True)
+    # the owner recorded beside the values (kms_publish owner) and prune of unowned values: defaults
+    assert (unit["owner"], unit["prune_unowned"]) == ("kmsops", False)
     assert unit["domains"] == ["corp.example", "br.example", "br2.example"]
     assert unit["sites"] == ["hq", "dc2", "br", "br2"]
     by_name = {host["name"]: host for host in unit["hosts"]}
@@ -358,13 +360,27 @@ def test_only_a_branch_has_a_fallback():
 @pytest.mark.parametrize(("variable", "value"), [
     ("kms_dns_ttl", 60), ("kms_dns_server", "198.51.100.53"), ("kms_dns_port", 53),
     ("kms_dns_key_name", "other"), ("kms_dns_key_file", "/etc/k.key"), ("kms_prune", False),
-    ("kms_dns_update_host", "ns.corp.example"),
+    ("kms_dns_update_host", "ns.corp.example"), ("kms_dns_owner", "dc2-team"), ("kms_prune_unowned", True),
 ])
 def test_sites_publishing_into_one_domain_with_settings_that_cannot_both_hold(variable, value):
     error = error_of(_set(["dkms"], **{variable: value}))
     assert error.option == variable
     assert "sites hq and dc2 both publish into corp.example with different values" in str(error)
     assert "(site dc2, host dkms)" in str(error)
+
+
+@pytest.mark.parametrize("owner", ["", "central team", "a,b", "x" * 64])
+def test_a_bad_dns_owner_is_an_error_naming_the_variable(owner):
+    error = error_of(_set(["dkms"], kms_dns_owner=owner))
+    assert error.option == "kms_dns_owner" and "(site dc2, host dkms)" in str(error)
+
+
+def test_the_owner_and_prune_unowned_reach_the_publish_task():
+    def change(groups, hostvars):
+        for host in hostvars.values():
+            host.update(kms_dns_owner="central", kms_prune_unowned="yes")
+    unit = estate(change)["publish"][0]
+    assert (unit["owner"], unit["prune_unowned"]) == ("central", True)
 
 
 def test_one_host_with_two_priorities_in_one_domain_is_an_error():

@@ -41,7 +41,7 @@ class KmsActionBase(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = True
-    SPEC = {}
+    SPEC: dict[str, object] = {}
 
     def _validate(self):
         spec = dict(self.SPEC)

@@ -32,7 +32,7 @@ KMS_PORT = 1688
 # Development files that must stay out of the tarball (top-level paths of the repository).
 DEVELOPMENT = ("tests/", "molecule/", "lab/", "benchmarks/", "ee/", ".github/", ".ci/",
                ".ansible-lint", ".gitignore", ".venv", ".git/", "requirements-test.txt",
-               "changelogs/fragments/")
+               "pyproject.toml", "noxfile.py", "changelogs/fragments/")
 
 
 def _tool(name):

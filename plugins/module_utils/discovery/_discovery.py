@@ -42,6 +42,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import parse_claim
 
+DNSPYTHON_IMPORT_ERROR: str | None = None  # the traceback of the failed import
 try:
     import dns.exception
     import dns.inet
@@ -53,7 +54,6 @@ except ImportError:  # pragma: no cover - reported by the module / lookup
     DNSPYTHON_IMPORT_ERROR = traceback.format_exc()
 else:
     HAS_DNSPYTHON = True
-    DNSPYTHON_IMPORT_ERROR = None
 
 RESOLV_CONF = "/etc/resolv.conf"
 

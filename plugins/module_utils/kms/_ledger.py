@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import fcntl  # the ledger lives on the controller, which is always POSIX
 import json
 import os
 import tempfile
@@ -31,11 +32,6 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     mask_key,
     partial_key,
 )
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not on POSIX controllers
-    fcntl = None
 
 MAX_HOSTS_PER_KEY = 6
 MAX_ACTIVATIONS_PER_HOST = 10
@@ -93,8 +89,7 @@ def locked_ledger(path):
     except OSError as exc:
         raise LedgerError("cannot open the activation ledger %s: %s" % (path, exc))
     with lock:
-        if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             data = load_ledger(path)
             yield data
@@ -103,8 +98,7 @@ def locked_ledger(path):
             except OSError as exc:
                 raise LedgerError("cannot write the activation ledger %s: %s" % (path, exc))
         finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def usage(data, fingerprint):

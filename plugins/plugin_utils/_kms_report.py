@@ -379,13 +379,18 @@ def _site_model(site, result, known):
             "note": note,
             "in_inventory": target in known,
             "selected": selected_key == key and not any(c["selected"] for c in candidates),
+            # who published the value, as recorded beside it in DNS (kms_publish owner); [] for none
+            "owners": [str(owner) for owner in cand.get("owners") or []],
         })
     flags = []
     for domain in site["domains"]:
         # the values as read from DNS (the target as kms_discover gave it, case and escapes kept)
         foreign = [dict(priority=c["priority"], weight=c["weight"], port=c["port"], host=c["target"], note=c["note"],
                         target=str(raw[c["order"] - 1].get("target")))
-                   for c in candidates if c["domain"] == domain and not c["in_inventory"]]
+                   for c in candidates if c["domain"] == domain and not c["in_inventory"]
+                   # a value with an owner is another writer's (another inventory's kms_publish,
+                   # whose prune removes it): not a stale value to clean up from here
+                   and not c["owners"]]
         if not foreign:
             continue
         hosts = {}

@@ -350,6 +350,23 @@ def test_fallback_hosts_of_the_inventory_are_not_flagged():
     assert _site(_model(), "br")["flags"] == []
 
 
+def test_each_value_shows_its_owner_and_a_value_another_writer_owns_is_not_flagged():
+    # kms_discover owners=true: the branch team's inventory publishes rogue.hq.test as "branch"
+    plan = _plan()
+    results = sample.discoveries(plan)
+    for result in results:
+        for cand in result["candidates"]:
+            cand["owners"] = {"rogue.hq.test": ["branch"], "kms1.hq.test": ["central"]}.get(cand["target"], [])
+    model = _model(plan, results)
+    hq = _site(model, "hq")
+    assert {c["target"]: c["owners"] for c in hq["candidates"]} == {
+        "kms1.hq.test": ["central"], "rogue.hq.test": ["branch"], "kms2.hq.test": [], "old-kms.hq.test": []}
+    # only the value no owner claims is offered for clean-up
+    assert [t["target"] for f in hq["flags"] for t in f["targets"]] == ["old-kms.hq.test"]
+    assert "owner (recorded in DNS): branch" in sample.render("kms-report.txt", model)
+    assert "<td>central</td>" in sample.render("kms-report.html", model)
+
+
 def _load(text):
     """The printed task as ansible-playbook reads a playbook: the !unsafe tag understood, every
     other string a template."""

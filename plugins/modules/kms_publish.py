@@ -256,8 +256,9 @@ zones:
       V(unknown) (the UPDATE was sent and no answer came, so it may or may not have been applied).
     - C(update_sent) is V(true) when this zone's UPDATE message was written to the network (a TCP
       connection that was open, or a UDP datagram), whatever came back; NOERROR (V(updated)),
-      REFUSED, SERVFAIL or another error (V(failed)), or no answer at all (V(unknown)). It is V(false) in check mode, when nothing changed, and when the task failed before
-      the message went out (V(failed), for example a refused connection; the server has nothing).
+      REFUSED, SERVFAIL or another error (V(failed)), or no answer at all (V(unknown)). It is
+      V(false) in check mode, when nothing changed, and when the task failed before the message
+      went out (V(failed), for example a refused connection; the server has nothing).
     - A zone is listed twice in the rare case where its SRV values had to wait for an address in
       another zone that itself waited for this zone.
   returned: always

@@ -84,6 +84,8 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(
         f"update add kms1.{site}. 3600 A 127.0.0.1",
         f"update add kms2.{site}. 3600 A 127.0.0.1",
         f"update add kms3.{site}. 3600 A 127.0.0.1",
+        # the owner registry kms_publish writes beside its values (owner: central)
+        f'update add _vlmcs._tcp.{site}. 3600 TXT "heritage=kmsops.kms,owner=central,srv=0 60 {up} kms1.{site}."',
     ]))
     inventory = tmp_path / "hosts.yml"
     _inventory(inventory, named, site, up, down)
@@ -95,11 +97,15 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(
     assert states == {f"kms1.{site}": "reachable", f"kms2.{site}": "unreachable",
                       f"kms3.{site}": "foreign", f"kms4.{site}": "foreign"}
     assert hq["selected"] in (f"kms1.{site}", f"kms3.{site}")
+    # each value's owner as recorded in DNS (kms_discover owners=true); none for the others
+    assert {c["target"]: c["owners"] for c in hq["candidates"]} == {
+        f"kms1.{site}": ["central"], f"kms2.{site}": [], f"kms3.{site}": [], f"kms4.{site}": []}
     (flag,) = hq["flags"]
     notes = {t["target"]: t["note"] for t in flag["targets"]}
     assert "rogue KMS host" in notes[f"kms3.{site}"] and "decommissioned" in notes[f"kms4.{site}"]
     text = (out / "kms-report.txt").read_text()
     assert flag["task"].splitlines()[1].strip() in text and "== Site hq (core)" in text
+    assert "owner (recorded in DNS): central" in text
 
     # the printed task, run as printed: check mode shows it, then it removes only the two values
     task = flag["task"]

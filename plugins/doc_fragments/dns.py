@@ -114,7 +114,8 @@ options:
         rcode is always checked.
       - Samba 4.22 (Debian 13) signs the replies that report success as RFC 8945 requires, so V(true)
         works there; only its REFUSED reply to an update the zone's ACL denies does not verify, and
-        such a denial then fails as a signature error rather than naming the ACL.
+        such a denial then fails as a signature error, which says what the unverified reply claims
+        (REFUSED) without trusting it.
     type: bool
     default: true
 notes:

@@ -204,6 +204,17 @@ def check_gss_options(params):
                            "kerberos_ccache at an existing cache", "kerberos_ccache")
 
 
+def claimed_rcode(data):
+    """The rcode a reply claims, read from the data its GSS-TSIG signature covers (RFC 8945 4.3.3:
+    the request MAC's length and the request MAC, then the reply from its original id on); 0 when
+    the data is too short to say. Never trusted: only used to say what an unverified reply claims."""
+    if len(data) < 2:
+        return 0
+    (mac_length,) = struct.unpack("!H", data[:2])
+    header = data[2 + mac_length:]  # original id (2 bytes), then the flags with the rcode
+    return header[3] & 0x0F if len(header) >= 4 else 0
+
+
 class _ReplyVerifier:
     """The object dnspython's GSS-TSIG code takes for the GSS-API context (``Key.secret``).
 
@@ -217,6 +228,7 @@ class _ReplyVerifier:
         self.requests_signed = False  # true once the TKEY exchange is done
         self.samba_layout_replies = 0
         self.unverified_error_replies = 0
+        self.unverified_rcode = 0  # what the last reply that failed strict verification claims
 
     def step(self, token):
         return self.context.step(token)
@@ -229,6 +241,8 @@ class _ReplyVerifier:
             return self.context.verify_signature(data, mac)
         except _gssapi().exceptions.GSSError:
             if self.strict or not self.requests_signed or len(data) < 2:
+                if self.requests_signed:
+                    self.unverified_rcode = claimed_rcode(data)
                 raise
         # Samba 4.17: the request MAC without its length prefix
         try:
@@ -238,9 +252,7 @@ class _ReplyVerifier:
         else:
             self.samba_layout_replies += 1
             return result
-        (mac_length,) = struct.unpack("!H", data[:2])
-        header = data[2 + mac_length:]  # original id (2 bytes), then flags with the rcode
-        if len(header) >= 4 and header[3] & 0x0F:
+        if claimed_rcode(data):
             self.unverified_error_replies += 1
             return None
         raise dns.tsig.BadSignature
@@ -382,8 +394,13 @@ class GSSTSIGSigner:
                 return TSIGError(f"the signature of {where}'s answer to the GSS-TSIG key negotiation "
                                  "does not verify", "server")
             if self.strict:
+                rcode = self._verifier.unverified_rcode if self._verifier is not None else 0
+                # what an error reply claims cannot be trusted, but it tells the user where to look
+                claim = (f" (the reply claims {dns.rcode.to_text(rcode)}, which is not trusted without a valid "
+                         "signature: with Samba 4.22 that is most likely the zone's ACL denying the update)"
+                         if rcode else "")
                 return TSIGError(
-                    f"the signature of the reply from {where} does not verify. Samba 4.17's internal "
+                    f"the signature of the reply from {where} does not verify{claim}. Samba 4.17's internal "
                     "DNS (Debian 12) signs its replies without the request MAC's length prefix that "
                     "RFC 8945 requires, and Samba 4.22's REFUSED reply to an update the zone's ACL denies "
                     "does not verify either; if this server is such a Samba DC, set "

@@ -14,6 +14,7 @@ import sys
 
 import dns.message
 import dns.rcode
+import dns.tsig
 import pytest
 
 from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig
@@ -204,3 +205,63 @@ def test_load_gssapi_reports_why_it_is_missing(monkeypatch):
     monkeypatch.setitem(sys.modules, "gssapi", None)  # import gssapi raises ImportError
     assert _gss_tsig.load_gssapi() is None
     assert "import of gssapi halted" in _gss_tsig.gssapi_import_error()
+
+
+# -- replies whose signature does not verify --------------------------------------------------
+
+class _FakeGSSError(Exception):
+    pass
+
+
+class _FakeGssapi:
+    """Stands in for the gssapi module: only its exception type is used here."""
+
+    class exceptions:  # pylint: disable=invalid-name,too-few-public-methods
+        GSSError = _FakeGSSError
+
+
+class _RejectingContext:
+    """A GSS-API context whose verify_signature rejects every MAC (as a wrongly signed reply)."""
+
+    def verify_signature(self, _data, _mac):
+        raise _FakeGSSError("bad MAC")
+
+
+def _signed_data(rcode, request_mac=b"\x01" * 16):
+    """What a GSS-TSIG reply signature covers: request MAC length, request MAC, the reply."""
+    reply = dns.message.make_response(dns.message.make_query("x.lab.example.", "A"))
+    reply.set_rcode(rcode)
+    return len(request_mac).to_bytes(2, "big") + request_mac + reply.to_wire()
+
+
+@pytest.mark.parametrize("rcode", [dns.rcode.NOERROR, dns.rcode.REFUSED, dns.rcode.SERVFAIL])
+def test_claimed_rcode_reads_the_reply_after_the_request_mac(rcode):
+    assert _gss_tsig.claimed_rcode(_signed_data(rcode)) == rcode
+    assert _gss_tsig.claimed_rcode(b"\x00") == 0 and _gss_tsig.claimed_rcode(b"\x00\x10" + b"\x01" * 16) == 0
+
+
+def _strict_signer(monkeypatch, rcode):
+    """A strict GSS-TSIG signer whose key is negotiated and whose last reply failed to verify."""
+    monkeypatch.setitem(_gss_tsig._GSSAPI, "module", _FakeGssapi)  # pylint: disable=protected-access
+    signer = _gss_tsig.GSSTSIGSigner("dc1.lab.example", verify_reply_signature=True)
+    verifier = _gss_tsig._ReplyVerifier(_RejectingContext(), strict=True)  # pylint: disable=protected-access
+    verifier.requests_signed = True
+    with pytest.raises(_FakeGSSError):
+        verifier.verify_signature(_signed_data(rcode), b"mac")
+    signer._verifier, signer._key = verifier, object()  # pylint: disable=protected-access
+    return signer
+
+
+def test_strict_failure_says_what_an_error_reply_claims_without_trusting_it(monkeypatch):
+    # Samba 4.22: its REFUSED reply to an update the zone's ACL denies does not verify
+    error = _strict_signer(monkeypatch, dns.rcode.REFUSED).explain_error(dns.tsig.BadSignature(), "dc1")
+    assert error.option == "verify_reply_signature"
+    assert "does not verify (the reply claims REFUSED, which is not trusted" in str(error)
+    assert "most likely the zone's ACL" in str(error)
+
+
+def test_strict_failure_of_a_success_reply_claims_nothing(monkeypatch):
+    # Samba 4.17: every reply, NOERROR ones too, is signed without the request MAC's length
+    error = _strict_signer(monkeypatch, dns.rcode.NOERROR).explain_error(dns.tsig.BadSignature(), "dc1")
+    assert error.option == "verify_reply_signature"
+    assert "claims" not in str(error) and "Samba 4.17" in str(error)

@@ -54,7 +54,6 @@ TKEY_LIFETIME = 3600
 MAX_NEGOTIATION_ROUNDS = 4
 
 
-
 def load_gssapi():
     """The gssapi module, imported on first use: only GSS-TSIG needs it, so a run signing with a
     TSIG key never pays for its import. None when it is not installed (gssapi_import_error says why)."""

@@ -22,7 +22,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     reserve_activation,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
-from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import ExecutorFailed, KmsActionBase
+from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
 
 DEFAULT_LEDGER = os.path.join("~", ".ansible", "kmsops.kms", "activation-ledger.json")
 

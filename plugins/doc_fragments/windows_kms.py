@@ -15,6 +15,12 @@ notes:
     C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\SoftwareProtectionPlatform), one
     Windows Firewall rule for a custom KMS port, a restart of C(sppsvc)) back to that module.
     Nothing is written in check mode.
+  - When Windows refuses an operation, the task fails with the operation, the licensing error code
+    as C(0x%08X) (the C(HResult) of the CIM exception Software Protection raises) and, for the codes
+    Microsoft documents in "Troubleshoot Windows activation error codes", the meaning and next step;
+    the same is returned as C(error). When the state cannot be read back after applying, the read is
+    retried (5 times, 3 seconds apart) and the task then fails naming what could not be read, with
+    C(applied) and C(changed=true).
   - Product keys and Confirmation IDs are never returned; keys are shown by their last five
     characters only (what Windows reports as C(PartialProductKey)).
   - The slmgr.vbs equivalents are named in the option descriptions for people who know them;

@@ -56,8 +56,8 @@ description:
   - "Errors carry the licensing error code: when Windows refuses an operation, the task message and
     RV(error) give the failing operation and the code as C(0x%08X) (the C(HResult) of the CIM
     exception Software Protection raises), and, for the codes Microsoft documents in
-    L(Troubleshoot Windows activation error codes,https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation/troubleshoot-activation-error-codes),
-    the documented meaning and next step."
+    \"Troubleshoot Windows activation error codes\" (Microsoft Learn, see RV(error)), the documented
+    meaning and next step."
   - "Never lose what was applied: when the state cannot be read back after the operations (after the
     C(sppsvc) restart the service may still be starting) the read is tried 5 times, 3 seconds apart;
     if it still fails the task fails naming what could not be read, with RV(applied) and
@@ -254,6 +254,9 @@ seealso:
   - module: kmsops.kms.kms_info
   - module: kmsops.kms.kms_publish
     description: Publishes and removes the C(_vlmcs._tcp) SRV values of KMS hosts; O(state=absent) leaves them in DNS.
+  - name: Troubleshoot Windows activation error codes
+    description: The meaning and next step of the licensing error codes RV(error) explains.
+    link: https://learn.microsoft.com/troubleshoot/windows-server/licensing-and-activation/troubleshoot-activation-error-codes
   - name: Activate using Key Management Service
     description: Microsoft's guide to KMS hosts.
     link: https://learn.microsoft.com/windows/deployment/volume-activation/activate-using-key-management-service-vamt

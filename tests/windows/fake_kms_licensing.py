@@ -289,8 +289,8 @@ def main():
     else:
         result["state_error"] = state_error
     if failure:
-        module.fail_json(msg="operation %d (%s) failed: %s" % (failure["index"] + 1, failure["title"],
-                                                              failure["message"]), **result)
+        msg = "operation %d (%s) failed: %s" % (failure["index"] + 1, failure["title"], failure["message"])
+        module.fail_json(msg=msg, **result)
     if state_error:
         module.fail_json(msg="the licensing state could not be read back (%s): %s"
                          % (state_error["part"], state_error["message"]), **result)

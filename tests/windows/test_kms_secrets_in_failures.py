@@ -47,8 +47,8 @@ def test_a_refused_mak_a_coded_failure_and_a_failed_read_back_at_vvvv_never_show
     state = server_state()
     state.update(read_failures_after_restart=99)
     win.write_state(state)
-    proc3, (unread,) = win.run([dict(task, **{"kmsops.kms.kms_host": dict(task["kmsops.kms.kms_host"],
-                                                                        activation="none")})], "-vvvv")
+    no_activation = {"kmsops.kms.kms_host": dict(task["kmsops.kms.kms_host"], activation="none")}
+    proc3, (unread,) = win.run([no_activation], "-vvvv")
     assert unread["failed"] is True and "could not be read back" in unread["msg"], unread["msg"]
     assert any(call["params"].get("product_key") == HOST_KEY for call in win.executor_calls())
     for text in (proc.stdout, proc.stderr, proc2.stdout, proc2.stderr, proc3.stdout, proc3.stderr,

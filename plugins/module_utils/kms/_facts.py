@@ -320,6 +320,8 @@ def product_kms(product):
     domain = str(product.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None
     return (_machine(product.get("KeyManagementServiceMachine")),
             _int(product.get("KeyManagementServicePort"), 0) or None, domain)
+
+
 FIREWALL_PROFILES = ("Domain", "Private", "Public")
 BUILTIN_FIREWALL_RULE = "SPPSVC-In-TCP"        # Windows' own rule for the KMS host on TCP 1688
 FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"        # the one rule name the executor may create or remove

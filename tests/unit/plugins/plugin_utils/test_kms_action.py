@@ -70,8 +70,8 @@ def test_a_failed_operation_returns_its_code_meaning_and_what_was_applied():
 def test_a_soft_failed_firewall_operation_warns_with_its_code():
     ops = [{"action": "firewall_enable_builtin", "profiles": ["Domain"], "title": "Enable SPPSVC-In-TCP",
             "on_error": "warn", "hint": "enable it yourself"}]
-    action = FakeAction({"applied": [], "state": {}, "soft_failed": [{"index": 0, "msg": "Access is denied",
-                                                                       "code": "0x80070005"}]})
+    soft = [{"index": 0, "msg": "Access is denied", "code": "0x80070005"}]
+    action = FakeAction({"applied": [], "state": {}, "soft_failed": soft})
     action.execute({}, ops)
     assert action.warnings == ["Enable SPPSVC-In-TCP failed (0x80070005: Access is denied); the task went on: "
                                "enable it yourself"]

@@ -27,9 +27,10 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import (
+    Claims,
     Registry,
     check_owner_id,
-    claim_rdata,
+    value_key,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     RRsetChange,
@@ -271,11 +272,14 @@ class _OwnedSRV:
     not desired goes when no other owner claims it (the host's value changed); with PRUNE, values
     only OWNER claims go, and with PRUNE_UNOWNED also values nobody claims; values claimed by
     another owner always stay (our claim on them goes when we no longer publish them).
-    absent: values of TARGETS lose our claim and go when no other owner claims them."""
+    absent: values of TARGETS lose our claim and go when no other owner claims them.
 
-    def __init__(self, owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key):
+    Values are compared by value_key (cheap tuples), and what does not change keeps the objects
+    read, so an unchanged RRset compares equal without rendering its values."""
+
+    def __init__(self, owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key, claims):
         self.owner = owner
-        self.desired = frozenset(desired)
+        self.desired = {value_key(value): value for value in desired}
         self.targets = targets
         self.state = state
         self.prune = prune
@@ -283,54 +287,66 @@ class _OwnedSRV:
         self.ttl = ttl
         self.srv_key = srv_key
         self.txt_key = txt_key
+        self.claims = claims
         self._memo = None
+
+    def _keep(self, value, key, registry, view, srv):
+        """Whether VALUE (read, key KEY) stays, and whether it stays as ours."""
+        owners = registry.of(key)
+        others = len(owners) - (self.owner in owners)
+        if self.state == "absent":
+            if target_key(value.target) in self.targets:
+                if others:
+                    view.warn(f"{srv.name} keeps {value.to_text()}: it is also published by owner(s) "
+                              f"{', '.join(sorted(owners - {self.owner}))}; only this owner's claim was withdrawn")
+                return bool(others), False
+            return True, self.owner in owners
+        if key in self.desired:
+            return True, True
+        if others:
+            return True, False  # another owner's: never ours to remove
+        if target_key(value.target) in self.targets:
+            return False, False  # a value of our host that is no longer what we publish (ours or nobody's)
+        if self.owner in owners:
+            return not self.prune, not self.prune
+        return not (self.prune and self.prune_unowned), False  # nobody's: removed only when asked
 
     def compute(self, view):
         srv, txt = view.before(self.srv_key), view.before(self.txt_key)
         if self._memo is not None and self._memo[0] is srv and self._memo[1] is txt:
             return self._memo[2]
-        registry = Registry(txt)
-        owner = self.owner
-        values = set()
-        ours = set()  # the values we claim after the change
+        registry = Registry(txt, self.claims)
+        kept = []
+        ours = {}  # value key -> value: the values we claim after the change
         for value in srv.values:
-            others = registry.of(value) - {owner}
-            mine = owner in registry.of(value)
-            if self.state == "absent":
-                if target_key(value.target) in self.targets:
-                    if others:
-                        values.add(value)
-                        view.warn(f"{srv.name} keeps {value.to_text()}: it is also published by owner(s) "
-                                  f"{', '.join(sorted(others))}; only this owner's claim was withdrawn")
-                    continue
-                values.add(value)
+            key = value_key(value)
+            stays, mine = self._keep(value, key, registry, view, srv)
+            if stays:
+                kept.append(value)
                 if mine:
-                    ours.add(value)
-                continue
-            if value in self.desired:
-                values.add(value)
-            elif others:
-                values.add(value)  # another owner's: never ours to remove
-            elif target_key(value.target) in self.targets:
-                pass  # a value of our host that is no longer what we publish (ours or nobody's)
-            elif mine:
-                if not self.prune:
-                    values.add(value)
-                    ours.add(value)
-            elif not (self.prune and self.prune_unowned):
-                values.add(value)  # nobody's: removed only when asked (prune_unowned)
+                    ours[key] = value
+        added = []
         if self.state == "present":
-            values |= self.desired
-            ours |= self.desired
-        new_ttl = _srv_ttl(srv, values, lambda value: value in ours, self.ttl, view)
-        srv_after = srv.replace(ttl=new_ttl, values=frozenset(values))
+            for key, value in self.desired.items():
+                if key not in ours:
+                    ours[key] = value
+                    added.append(value)
+        values = srv.values if not added and len(kept) == len(srv.values) else frozenset(kept + added)
+        if not srv.exists or srv.ttl == self.ttl or len(ours) == len(values):
+            new_ttl = self.ttl
+        else:
+            new_ttl = _srv_ttl(srv, values, lambda value: False, self.ttl, view)
+        srv_after = srv.replace(ttl=new_ttl, values=values)
         # the registry: other TXT values and other owners' claims stay as read; ours follow OURS
-        kept = set(registry.others)
-        for (claimer, value), rdata in registry.claims.items():
-            if claimer != owner:
-                kept.add(rdata)
-        claims = {claim_rdata(owner, value) for value in ours}
-        txt_values = frozenset(kept | claims)
+        mine = {key: entry for (claimer, key), entry in registry.claims.items() if claimer == self.owner}
+        if mine.keys() == ours.keys() and all(canonical for _rdata, canonical in mine.values()):
+            txt_values = txt.values
+        else:
+            txt_values = list(registry.others)
+            txt_values += [rdata for (claimer, _key), (rdata, _c) in registry.claims.items() if claimer != self.owner]
+            txt_values += [mine[key][0] if key in mine and mine[key][1] else self.claims.make(self.owner, value, key)
+                           for key, value in ours.items()]
+            txt_values = frozenset(txt_values)
         txt_ttl = srv_after.ttl if srv_after.exists else (txt.ttl if txt.exists else self.ttl)
         txt_after = txt.replace(ttl=txt_ttl, values=txt_values)
         self._memo = (srv, txt, (srv_after, txt_after))
@@ -391,6 +407,7 @@ def publish_changes(params):
             else:
                 known[1].append(rdata)
     srv_changes = []
+    claims = Claims()  # claims parsed and made, shared by every domain of the run
     shared = {}  # the same values in many domains: one set, one transform and one needs for all of them
     unpublish = _unpublish_transform(targets)
     for srv_owner, values, where in owners.values():
@@ -406,7 +423,7 @@ def publish_changes(params):
             desired, transform, needs = frozenset(), unpublish, frozenset()
         if owner is not None:
             # the SRV RRset and its owner registry, planned together from what both hold
-            pair = _OwnedSRV(owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key)
+            pair = _OwnedSRV(owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key, claims)
             srv_changes.append(RRsetChange(srv_owner, "SRV", pair.srv_transform, where, needs=needs,
                                            peers=(txt_key,)))
             srv_changes.append(RRsetChange(srv_owner, "TXT", pair.txt_transform, where, peers=(srv_key,)))

@@ -50,6 +50,13 @@ def check_owner_id(owner, option="owner"):
     return owner
 
 
+def value_key(srv):
+    """A cheap, exact key of an SRV value, compared as dnspython compares SRV rdata (the target
+    without case): (priority, weight, port, target labels in lower case). Hashing dnspython rdata
+    renders it to wire format every time; a value is compared many times in one run."""
+    return (srv.priority, srv.weight, srv.port, tuple(map(bytes.lower, srv.target.labels)))
+
+
 def claim_text(owner, srv):
     """The TXT text recording that OWNER owns the SRV value SRV (rdata)."""
     return f"heritage={HERITAGE},owner={owner},srv={srv.to_text().lower()}"
@@ -61,13 +68,7 @@ def claim_rdata(owner, srv):
     return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, " ".join(f'"{chunk}"' for chunk in chunks))
 
 
-def parse_claim(txt):
-    """(owner, SRV rdata) of one TXT rdata of the registry, or None when it is not ours (no
-    ``heritage=kmsops.kms``) or cannot be read (kept untouched either way)."""
-    try:
-        text = b"".join(txt.strings).decode("ascii")
-    except (AttributeError, UnicodeDecodeError):
-        return None
+def _claim_of_text(text):
     fields = {}
     for part in text.split(",", 2):
         key, sep, value = part.partition("=")
@@ -83,22 +84,66 @@ def parse_claim(txt):
     return fields["owner"], srv
 
 
-class Registry:
-    """The TXT RRset read beside one SRV RRset: ``owners`` {SRV rdata: {owner}}, ``claims``
-    {(owner, SRV rdata): TXT rdata as read} and ``others`` (TXT values that are not claims)."""
+def _text_of(txt):
+    try:
+        return b"".join(txt.strings).decode("ascii")
+    except (AttributeError, UnicodeDecodeError):
+        return None
 
-    def __init__(self, txt):
+
+def parse_claim(txt):
+    """(owner, SRV rdata) of one TXT rdata of the registry, or None when it is not ours (no
+    ``heritage=kmsops.kms``) or cannot be read (kept untouched either way)."""
+    text = _text_of(txt)
+    return None if text is None else _claim_of_text(text)
+
+
+class Claims:
+    """What one run knows about claims, shared by every domain of the run: the claims parsed from
+    TXT texts (the same values recur in every domain) and the TXT rdata of claims it writes."""
+
+    def __init__(self):
+        self._parsed = {}  # TXT text -> (owner, value key, canonical) or None
+        self._made = {}  # (owner, value key) -> TXT rdata
+
+    def parse(self, txt):
+        text = _text_of(txt)
+        if text is None:
+            return None
+        if text not in self._parsed:
+            claim = _claim_of_text(text)
+            self._parsed[text] = None if claim is None else (
+                claim[0], value_key(claim[1]), text == claim_text(claim[0], claim[1]))
+        return self._parsed[text]
+
+    def make(self, owner, srv, key):
+        rdata = self._made.get((owner, key))
+        if rdata is None:
+            rdata = self._made[(owner, key)] = claim_rdata(owner, srv)
+        return rdata
+
+
+class Registry:
+    """The TXT RRset read beside one SRV RRset: ``owners`` {value key: {owner}}, ``claims``
+    {(owner, value key): (TXT rdata as read, canonical)} and ``others`` (TXT values that are not
+    claims). CLAIMS: the run's parse cache (a new one when not given)."""
+
+    def __init__(self, txt, claims=None):
+        claims = claims or Claims()
         self.owners = {}
         self.claims = {}
-        self.others = set()
+        self.others = []
         for rdata in txt.values if txt is not None else ():
-            claim = parse_claim(rdata)
+            claim = claims.parse(rdata)
             if claim is None:
-                self.others.add(rdata)
+                self.others.append(rdata)
                 continue
-            owner, srv = claim
-            self.owners.setdefault(srv, set()).add(owner)
-            self.claims[(owner, srv)] = rdata
+            owner, key, canonical = claim
+            self.owners.setdefault(key, set()).add(owner)
+            self.claims[(owner, key)] = (rdata, canonical)
 
-    def of(self, srv):
-        return self.owners.get(srv, set())
+    def of(self, key):
+        return self.owners.get(key, _NOBODY)
+
+
+_NOBODY = frozenset()

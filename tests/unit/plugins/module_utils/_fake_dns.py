@@ -36,14 +36,17 @@ class FakeServer:
         return sorted(value.to_text() for value in self.values(name, rdtype))
 
     def _zone(self, name):
-        found = [zone for zone in self.zones if name.is_subdomain(zone)]
-        if not found:
-            raise ZoneNotFound(f"no zone holds {name}", "name")
-        return max(found, key=len)
+        zones = set(self.zones)
+        while True:
+            if name in zones:
+                return name
+            if len(name) <= 1:
+                raise ZoneNotFound(f"no zone holds {name}", "name")
+            name = name.parent()
 
     def _rrset(self, name, rdtype):
         ttl, values = self.data.get((name, rdtype), (None, frozenset()))
-        owner_exists = any(key[0] == name for key in self.data)
+        owner_exists = any((name, other) in self.data for other in ("SRV", "TXT", "A", "AAAA", "CNAME"))
         return RRset(name, rdtype, ttl, values, owner_exists=owner_exists)
 
     # -- what the engine calls ------------------------------------------------------------------

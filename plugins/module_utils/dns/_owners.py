@@ -146,4 +146,4 @@ class Registry:
         return self.owners.get(key, _NOBODY)
 
 
-_NOBODY = frozenset()
+_NOBODY: frozenset = frozenset()

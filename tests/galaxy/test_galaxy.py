@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
+from ansible_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 BIN = os.path.dirname(sys.executable)
@@ -132,9 +133,8 @@ def test_the_installed_copy_runs_a_play_against_real_named(installed, named, tmp
         "ANSIBLE_LOCALHOST_WARNING": "false",
         "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
     })
-    proc = subprocess.run([_tool("ansible-playbook"), "-i", "localhost,", str(playbook), "-vvv"],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
+    proc = run_playbook(playbook, "localhost,", str(installed), verbosity=3, json_output=False, env=env,
+                        cwd=tmp_path, timeout=300)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-4000:]
     # the modules were loaded from the installed copy, never from this checkout
@@ -146,9 +146,8 @@ def test_the_installed_copy_runs_a_play_against_real_named(installed, named, tmp
     assert named.dig(f"kms1.{zone}", "A") == ["127.0.0.1"]
 
     # the collection's own playbook resolves from the installed copy, with its example inventory
-    syntax = subprocess.run([_tool("ansible-playbook"), "-i", str(collection / "inventories" / "example"),
-                             "kmsops.kms.site", "--syntax-check"],
-                            cwd=str(tmp_path), env=env, capture_output=True, text=True, check=False)
+    syntax = run_playbook("kmsops.kms.site", collection / "inventories" / "example", str(installed),
+                          json_output=False, args=["--syntax-check"], env=env, cwd=tmp_path)
     assert syntax.returncode == 0, syntax.stdout + syntax.stderr
 
 

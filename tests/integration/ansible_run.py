@@ -90,6 +90,10 @@ class PlaybookRun:
     def output(self):
         return self.stdout + self.stderr
 
+    @property
+    def returncode(self):  # as subprocess.CompletedProcess names it
+        return self.rc
+
     def results(self, action=None, name=None, host=None):
         """[(host, result)] of every task, or of the tasks running module ACTION, or named NAME."""
         found = []
@@ -129,10 +133,13 @@ class PlaybookRun:
 
 
 def run_playbook(playbook, inventory, collections, check=False, diff=False, verbosity=0, json_output=True,
-                 extra_env=None, extra_vars=None, args=(), cwd=None, timeout=600):
+                 extra_env=None, extra_vars=None, args=(), cwd=None, timeout=600, env=None):
     """ansible-playbook PLAYBOOK (a path or a collection playbook such as kmsops.kms.site) with
     INVENTORY, from the collections path COLLECTIONS; returns a PlaybookRun. The one place tests
-    start ansible-playbook."""
+    start ansible-playbook.
+
+    ``env``: a whole environment to run with instead of :func:`ansible_env` (containers, the
+    Windows double); ``extra_env`` is added to either."""
     cmd = [tool("ansible-playbook"), "-i", str(inventory), str(playbook)]
     if check:
         cmd.append("--check")
@@ -143,7 +150,9 @@ def run_playbook(playbook, inventory, collections, check=False, diff=False, verb
     for name, value in (extra_vars or {}).items():
         cmd += ["-e", f"{name}={value}"]
     cmd += list(args)
-    env = ansible_env(collections, json_output, dict({"ANSIBLE_HOST_KEY_CHECKING": "false"}, **(extra_env or {})))
+    if env is None:
+        env = ansible_env(collections, json_output, {"ANSIBLE_HOST_KEY_CHECKING": "false"})
+    env = dict(env, **(extra_env or {}))
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
                           cwd=str(cwd) if cwd else None)
     return PlaybookRun(proc, json_output)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -25,7 +24,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # REPO and _tool are imported from here by other test modules
-from ansible_run import REPO, ansible_env, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from ansible_run import REPO, PlaybookRun, ansible_env, make_tree, run_playbook  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 from ansible_run import tool as _tool  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
@@ -56,17 +55,14 @@ def collection():
     shutil.rmtree(work, ignore_errors=True)
 
 
-class PlayResult:
-    def __init__(self, proc, tasks):
-        self.rc = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
-        self.tasks = tasks  # list of per-task result dicts for localhost, in order
-        self.by_host = []  # per task: {host: result} (for plays over several inventory hosts)
+class PlayResult(PlaybookRun):
+    """A PlaybookRun of one play, with the per-task results of localhost as ``tasks`` (in order)
+    and of every host as ``by_host``."""
 
-    @property
-    def output(self):
-        return self.stdout + self.stderr
+    def __init__(self, run):
+        self.__dict__.update(run.__dict__)
+        self.by_host = [task["hosts"] for task in run.tasks]  # per task: {host: result}
+        self.tasks = [hosts.get("localhost", {}) for hosts in self.by_host]
 
     def __getitem__(self, index):
         return self.tasks[index]
@@ -108,29 +104,11 @@ def run_play(collection, tmp_path):
                                 + "".join("    " + line + "\n" for line in tasks.splitlines()))
         else:
             playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-        env = ansible_env(collection, json_output, extra_env)
-        cmd = [_tool("ansible-playbook"), "-i", inventory, str(playbook)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
-        tasks = []
-        by_host = []
-        if json_output:
-            try:
-                data = json.loads(proc.stdout)
-            except ValueError:
-                raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
-            for play_data in data["plays"]:
-                for task in play_data["tasks"]:
-                    tasks.append(task["hosts"].get("localhost", {}))
-                    by_host.append(task["hosts"])
-        result = PlayResult(proc, tasks)
-        result.by_host = by_host
-        return result
+        result = run_playbook(playbook, inventory, collection, check=check, diff=diff, verbosity=verbosity,
+                              json_output=json_output, extra_env=extra_env, timeout=300)
+        if json_output and result.data is None:
+            raise AssertionError("ansible-playbook did not print JSON:\n" + result.output)
+        return PlayResult(result)
 
     return run
 

@@ -24,7 +24,7 @@ import uuid
 
 import pytest
 import yaml
-from ansible_run import tool as _tool
+from ansible_run import run_playbook
 from docker_helpers import build_image, container_inventory, container_play_env, require_docker_engine
 from docker_helpers import docker as _docker
 
@@ -149,22 +149,14 @@ def play(lab, collection, tmp_path_factory):
         playbook = work / "play.yml"
         playbook.write_text(yaml.safe_dump([{"name": "ad_dns", "hosts": lab[host], "gather_facts": False,
                                              "tasks": tasks}], sort_keys=False))
-        cmd = [_tool("ansible-playbook"), "-i", str(inventory), str(playbook)]
-        if check:
-            cmd.append("--check")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
         run_env = container_play_env(collection, "ansible.builtin.default" if verbosity else "ansible.posix.json")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=run_env, timeout=300, check=False)
+        proc = run_playbook(playbook, inventory, collection, check=check, verbosity=verbosity,
+                            json_output=not verbosity, env=run_env, timeout=300)
         tasks_out = []
         if not verbosity:
-            try:
-                data = json.loads(proc.stdout)
-            except ValueError:
-                raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr) from None
-            for play_data in data["plays"]:
-                for task in play_data["tasks"]:
-                    tasks_out.append(task["hosts"].get(lab[host], {}))
+            if proc.data is None:
+                raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
+            tasks_out = [task["hosts"].get(lab[host], {}) for task in proc.tasks]
         return Play(proc, tasks_out)
 
     return run

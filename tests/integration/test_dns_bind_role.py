@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 import yaml
-from ansible_run import tool as _tool
+from ansible_run import run_playbook
 from docker_helpers import build_image, container_inventory, container_play_env, require_docker_engine
 from docker_helpers import docker as _docker
 
@@ -105,10 +105,7 @@ def role(bind_container, collection, tmp_path_factory):
     env = container_play_env(collection)
 
     def apply():
-        proc = subprocess.run(
-            [_tool("ansible-playbook"), "-i", str(inventory), str(playbook)],
-            capture_output=True, text=True, env=env, timeout=600, check=False,
-        )
+        proc = run_playbook(playbook, inventory, collection, json_output=False, env=env, timeout=600)
         return RoleRun(proc, bind_container["name"])
 
     first = apply()

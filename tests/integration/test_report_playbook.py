@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 
 import pytest
@@ -21,6 +20,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
 
 import check_report  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 
@@ -37,12 +37,8 @@ def ports():
 
 
 def _run_report(inventory, collection, out):
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection, ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="false")
-    bindir = os.path.dirname(sys.executable)
-    proc = subprocess.run([os.path.join(bindir, "ansible-playbook"), "-i", str(inventory), "kmsops.kms.report",
-                           "-e", "kms_report_dir=%s" % out], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    proc = run_playbook("kmsops.kms.report", inventory, collection, json_output=False,
+                        extra_vars={"kms_report_dir": out}, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((out / "kms-report.json").read_text())
 

@@ -22,6 +22,7 @@ import sys
 import pytest
 import yaml
 
+from ansible_run import run_playbook
 from conftest import REPO, _tool
 
 # Loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo).
@@ -146,33 +147,11 @@ def run_site(collection, tmp_path):
     Returns (rc, stats per host, {module: [(host, result), ...]}, raw output)."""
 
     def run(inventory, check=False, verbosity=0):
-        env = dict(os.environ)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": collection,
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_RETRY_FILES_ENABLED": "false",
-            "ANSIBLE_HOST_KEY_CHECKING": "false",
-        })
-        cmd = [_tool("ansible-playbook"), "-i", str(inventory), "kmsops.kms.site"]
-        if check:
-            cmd.append("--check")
-        if verbosity:
-            cmd.append("-" + "v" * verbosity)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600,
-                              check=False, cwd=str(tmp_path))
-        lines = proc.stdout.splitlines()
-        try:  # with -v and more, verbose lines come before the JSON document
-            start = lines.index("{")
-            data = json.loads("\n".join(lines[start:]))
-        except ValueError:
-            raise AssertionError("ansible-playbook did not print JSON:\n" + proc.stdout + proc.stderr)
-        results = {}
-        for play in data["plays"]:
-            for task in play["tasks"]:
-                for host, result in task["hosts"].items():
-                    results.setdefault(result.get("action"), []).append((host, result))
-        return proc.returncode, data["stats"], results, proc.stdout + proc.stderr
+        result = run_playbook("kmsops.kms.site", inventory, collection, check=check, verbosity=verbosity,
+                              cwd=tmp_path)
+        if result.data is None:
+            raise AssertionError("ansible-playbook did not print JSON:\n" + result.output)
+        return result.rc, result.stats, result.by_action(), result.output
 
     return run
 
@@ -317,7 +296,6 @@ def test_example_inventory_follows_the_documented_model(collection):
             assert (host in listed["kms_hosts"]["hosts"]) != (host in listed["kms_clients"]["hosts"]), host
     assert hostvars["kms1.corp.example"]["kms_host_weight"] == 60
     assert hostvars["kms.lab.example"]["kms_dns_update_host"] == "ns.lab.example"
-    syntax = subprocess.run(
-        [_tool("ansible-playbook"), "-i", EXAMPLE, "--syntax-check", os.path.join(REPO, "site.yml")],
-        capture_output=True, text=True, env=env, check=False)
-    assert syntax.returncode == 0, syntax.stdout + syntax.stderr
+    syntax = run_playbook(os.path.join(REPO, "site.yml"), EXAMPLE, collection, json_output=False,
+                          args=["--syntax-check"])
+    assert syntax.returncode == 0, syntax.output

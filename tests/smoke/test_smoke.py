@@ -29,7 +29,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 
-from ansible_run import ansible_env, make_tree, tool  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_run import ansible_env, make_tree, run_playbook, tool  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 
@@ -103,8 +103,7 @@ def results(named, collection, kms_port, tmp_path_factory):
     playbook.write_text(yaml.safe_dump([{"name": "kmsops.kms smoke", "hosts": "localhost", "connection": "local",
                                          "gather_facts": False, "tasks": tasks}], sort_keys=False))
     env = ansible_env(collection, json_output=False, extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
-    proc = subprocess.run([tool("ansible-playbook"), "-i", "localhost,", str(playbook)],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    proc = run_playbook(playbook, "localhost,", collection, json_output=False, env=env, timeout=300)
     output = proc.stdout + proc.stderr
     print(ansible_version())
     assert proc.returncode == 0, output

@@ -15,7 +15,6 @@ import json
 import os
 import pathlib
 import shutil
-import subprocess
 import sys
 
 import pytest
@@ -24,6 +23,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # REPO is imported from here by the tests
 from collection_tree import REPO, collection_path, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+
+sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+from ansible_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
@@ -142,9 +144,8 @@ class Harness(object):
             "KMSOPS_FAKE_STATE": self.state_path,
             "KMSOPS_FAKE_LOG": self.log_path,
         })
-        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, playbook] + list(args),
-                              env=env, cwd=self.workdir, capture_output=True, text=True, timeout=300,
-                              check=False)
+        proc = run_playbook(playbook, self.inventory, self.collection_root, json_output=False, args=args,
+                            env=env, cwd=self.workdir, timeout=300)
         results = None
         if os.path.exists(out):
             with open(out) as handle:

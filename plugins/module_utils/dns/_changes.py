@@ -250,7 +250,6 @@ def _publish_transform(desired, managed_targets, ttl):
         values = desired.union(kept) if kept else desired
         return before.replace(ttl=_srv_ttl(before, values, ours, ttl, view), values=values)
     return transform
-    return transform
 
 
 def _unpublish_transform(targets):

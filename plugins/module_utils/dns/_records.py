@@ -154,6 +154,15 @@ def value_sort_key(rdata):
     return (0, 0, 0, text.lower(), text)
 
 
+def value_key(rdata):
+    """What two values are compared by, as dnspython compares them (their canonical wire form), but
+    cheap to build for SRV: priority, weight, port and the target's labels in lower case (dnspython
+    renders both values to wire format for every comparison). Other values are their own key."""
+    if rdata.rdtype == dns.rdatatype.SRV and rdata.target.is_absolute():
+        return (rdata.priority, rdata.weight, rdata.port, tuple(map(bytes.lower, rdata.target.labels)))
+    return rdata
+
+
 def cached_sort_key(rdata, cache):
     """value_sort_key of RDATA, computed once per rdata object while CACHE (a dict) lives: a host's
     SRV value is one object shared by all the RRsets it is published in."""
@@ -171,7 +180,7 @@ class RRset:
     whether the name exists at all (NOERROR rather than NXDOMAIN). Neither takes part in equality.
     """
 
-    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists")
+    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists", "_keys")
 
     def __init__(self, name, rdtype, ttl=None, values=(), cname=None, owner_exists=None):
         self.name = name
@@ -180,6 +189,7 @@ class RRset:
         self.ttl = ttl if self.values else None
         self.cname = cname
         self.owner_exists = owner_exists
+        self._keys = None  # value_key of every value, made when first compared
 
     @property
     def exists(self):
@@ -189,9 +199,17 @@ class RRset:
         return RRset(self.name, self.rdtype, self.ttl if ttl is None else ttl,
                      self.values if values is None else values, self.cname, self.owner_exists)
 
+    def value_keys(self):
+        """The frozenset of value_key of the values (made once)."""
+        if self._keys is None:
+            self._keys = frozenset(value_key(value) for value in self.values)
+        return self._keys
+
     def __eq__(self, other):
-        return (isinstance(other, RRset) and self.name == other.name and self.rdtype == other.rdtype
-                and self.ttl == other.ttl and self.values == other.values)
+        if not (isinstance(other, RRset) and self.rdtype == other.rdtype and self.ttl == other.ttl
+                and len(self.values) == len(other.values) and (self.name is other.name or self.name == other.name)):
+            return False
+        return self.values is other.values or self.value_keys() == other.value_keys()
 
     def __hash__(self):
         return hash((self.name, self.rdtype, self.ttl, self.values))

@@ -290,6 +290,13 @@ def zone_of_answer(response, name, rdtype):
     return zone if name.is_subdomain(zone) else None
 
 
+def _values_of(rrset):
+    """The rdata of a dnspython RRset as a frozenset. dnspython 2.x keeps them as the keys of a dict,
+    whose stored hashes the frozenset re-uses (hashing an rdata renders it to wire format)."""
+    items = getattr(rrset, "items", None)
+    return frozenset(items) if isinstance(items, dict) else frozenset(rrset)
+
+
 class DNSTransport:
     """One server, one signer, one (reused) TCP connection."""
 
@@ -420,7 +427,7 @@ class DNSTransport:
         found = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.from_text(rdtype))
         if found is None:
             return RRset(name, rdtype, cname=cname, owner_exists=True)
-        return RRset(name, rdtype, found.ttl, list(found), cname=cname, owner_exists=True)
+        return RRset(name, rdtype, found.ttl, _values_of(found), cname=cname, owner_exists=True)
 
     def read_owner_types(self, name):
         """The record types NAME holds (one ANY query, authoritative data over TCP)."""

@@ -97,3 +97,32 @@ def test_rrset_equality_includes_ttl_and_ignores_value_order():
     assert RRset(name, "SRV", 3600, [one]) != RRset(name, "SRV", 600, [one])
     assert RRset(name, "SRV", 3600, []).ttl is None
     assert RRset(name, "SRV", 60, [one]).zone_lines() == ["_vlmcs._tcp.corp.example. 60 IN SRV 0 0 1688 a.example."]
+
+
+@pytest.mark.parametrize("left, right, equal", [
+    (["0 0 1688 KMS1.Corp.Example.", "0 10 1688 kms2.corp.example."],
+     ["0 10 1688 kms2.corp.example.", "0 0 1688 kms1.corp.example."], True),
+    (["0 0 1688 kms1.corp.example."], ["0 0 1689 kms1.corp.example."], False),
+    (["0 0 1688 kms1.corp.example."], ["1 0 1688 kms1.corp.example."], False),
+    (["0 0 1688 kms1.corp.example."], ["0 1 1688 kms1.corp.example."], False),
+    (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.corp.example."], False),
+    (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.", "0 0 1688 kms2.corp.example."], False),
+])
+def test_rrset_equality_of_srv_values_is_dnspythons(left, right, equal):
+    """RRset compares SRV values by a key of their fields (cheaper than dnspython's wire form):
+    it must agree with dnspython's own comparison of the values."""
+    name = dns.name.from_text("_vlmcs._tcp.corp.example.")
+    first = [parse_value("SRV", text, "v") for text in left]
+    second = [parse_value("SRV", text, "v") for text in right]
+    assert (RRset(name, "SRV", 3600, first) == RRset(name, "SRV", 3600, second)) is equal
+    assert (frozenset(first) == frozenset(second)) is equal
+
+
+def test_rrset_equality_of_other_types_is_dnspythons():
+    name = dns.name.from_text("kms1.corp.example.")
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) == \
+        RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")])
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != \
+        RRset(name, "A", 60, [parse_value("A", "192.0.2.2", "v")])
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != \
+        RRset(dns.name.from_text("kms2.corp.example."), "A", 60, [parse_value("A", "192.0.2.1", "v")])

@@ -7,10 +7,12 @@ from __future__ import annotations
 import dns.exception
 import dns.message
 import dns.rcode
+import dns.rrset
 import dns.tsig
 import dns.update
 import pytest
 
+from ansible_collections.kmsops.kms.plugins.module_utils.dns import _transport
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     DNSConnectionError,
     DNSTimeout,
@@ -147,3 +149,11 @@ def test_notzone_and_servfail():
     with pytest.raises(Exception, match="SERVFAIL"):
         check_update_response(_answer(dns.rcode.SERVFAIL), "corp.example.", "k")
     assert check_update_response(_answer(dns.rcode.NOERROR), "corp.example.", "k").rcode() == dns.rcode.NOERROR
+
+
+def test_values_read_are_the_rrsets_values():
+    found = dns.rrset.from_text("_vlmcs._tcp.corp.example.", 3600, "IN", "SRV", "0 0 1688 kms1.corp.example.",
+                                "0 10 1688 KMS2.corp.example.")
+    values = _transport._values_of(found)  # pylint: disable=protected-access
+    assert isinstance(values, frozenset) and values == frozenset(list(found)) and len(values) == 2
+    assert _transport._values_of(list(found)) == values  # pylint: disable=protected-access

@@ -244,6 +244,9 @@ def plan_zone(transport, zone, changes, known=None, states=None):
     for key in order:
         item = items[key]
         if not item.changed:
+            # what was read equals what is planned: keep one of them (the planned values are often
+            # objects shared by many RRsets), so the values read are freed as they are with the floor
+            item.before = item.after
             continue
         owner_types = ()
         if (item.before.rdtype == "CNAME" and item.after.exists and not item.before.exists

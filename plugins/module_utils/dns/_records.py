@@ -180,7 +180,7 @@ class RRset:
     whether the name exists at all (NOERROR rather than NXDOMAIN). Neither takes part in equality.
     """
 
-    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists", "_keys")
+    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists")
 
     def __init__(self, name, rdtype, ttl=None, values=(), cname=None, owner_exists=None):
         self.name = name
@@ -189,7 +189,6 @@ class RRset:
         self.ttl = ttl if self.values else None
         self.cname = cname
         self.owner_exists = owner_exists
-        self._keys = None  # value_key of every value, made when first compared
 
     @property
     def exists(self):
@@ -199,17 +198,13 @@ class RRset:
         return RRset(self.name, self.rdtype, self.ttl if ttl is None else ttl,
                      self.values if values is None else values, self.cname, self.owner_exists)
 
-    def value_keys(self):
-        """The frozenset of value_key of the values (made once)."""
-        if self._keys is None:
-            self._keys = frozenset(value_key(value) for value in self.values)
-        return self._keys
-
     def __eq__(self, other):
         if not (isinstance(other, RRset) and self.rdtype == other.rdtype and self.ttl == other.ttl
                 and len(self.values) == len(other.values) and (self.name is other.name or self.name == other.name)):
             return False
-        return self.values is other.values or self.value_keys() == other.value_keys()
+        # the keys are made for this comparison only: kept, they would double the memory of the values
+        return self.values is other.values or frozenset(map(value_key, self.values)) == frozenset(
+            map(value_key, other.values))
 
     def __hash__(self):
         return hash((self.name, self.rdtype, self.ttl, self.values))

@@ -118,9 +118,9 @@ def test_plan_report_shows_an_unchanged_rrset_once_as_before_and_after():
     plan = ZonePlan(ZONE, [planned(srv(3600, KMS2, KMS3), merge([KMS3], 3600))])
     records, diff, changed = plan_report([plan])
     assert not changed and diff["before"] == diff["after"] == ""
+    held = {"ttl": 3600, "values": ["0 0 1688 kms2.corp.example.", "10 0 1688 kms3.corp.example."]}
     assert records == [{"name": "_vlmcs._tcp.corp.example.", "type": "SRV", "zone": "corp.example.", "changed": False,
-                        "before": {"ttl": 3600, "values": ["0 0 1688 kms2.corp.example.", "10 0 1688 kms3.corp.example."]},
-                        "after": {"ttl": 3600, "values": ["0 0 1688 kms2.corp.example.", "10 0 1688 kms3.corp.example."]}}]
+                        "before": held, "after": held}]
 
 
 def test_plan_report_gives_diff_of_changed_rrsets_only():

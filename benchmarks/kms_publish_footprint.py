@@ -209,10 +209,33 @@ class Bench:
                 "wall": run["wall"]}
 
 
+def wait_for_zones(named, seconds=600):
+    """Wait until named serves its last zone (thousands of zones load after the first answers)."""
+    last = named.zone_names()[-1]
+    deadline = time.time() + seconds
+    while named.serial(last) is None:
+        if time.time() > deadline:
+            raise RuntimeError(f"named did not load {last} within {seconds} s")
+        time.sleep(0.5)
+
+
 def median_runs(runs):
     """The run (converge, re-run) whose converge module time is the median of RUNS."""
     ordered = sorted(runs, key=lambda pair: pair[0]["module"])
     return ordered[len(ordered) // 2]
+
+
+def median_figures(runs):
+    """(converge, re-run) of RUNS [(converge, re-run)]: each figure the median over the runs."""
+    def median(values):
+        return sorted(values)[len(values) // 2]
+    result = []
+    for index in (0, 1):
+        phase = [run[index] for run in runs]
+        result.append({"module": median([item["module"] for item in phase]),
+                       "rss_kb": median([item["rss_kb"] for item in phase]),
+                       "messages": median([item["messages"] for item in phase])})
+    return tuple(result)
 
 
 def _duration(task):
@@ -231,7 +254,7 @@ def _seconds(value):
 def _ratio(numerator, denominator):
     if not numerator or not denominator:
         return "-"
-    return f"{numerator / denominator:.1f}x"
+    return f"{numerator / denominator:.2f}x"
 
 
 def main():
@@ -244,104 +267,133 @@ def main():
     parser.add_argument("--quick", action="store_true",
                         help="a small run: 5 hosts x 10 domains, a short scaling series")
     parser.add_argument("--owner", help="run (a) with this kms_publish owner (the TXT owner registry)")
+    parser.add_argument("--scaling-only", action="store_true",
+                        help="only the scaling series of (a) against (d): no (b), (c) or concurrent writers")
+    parser.add_argument("--scaling-repeat", type=int, default=1,
+                        help="runs of (a) and (d) at each point of the scaling series, in turn (a d a d ...), "
+                             "each on fresh zones; the median of each figure is shown (default 1)")
     args = parser.parse_args()
     if args.quick:
         hosts, domains = 5, 10
         domain_series, host_series = [5, 10, 20], [1, 5]
     else:
         hosts, domains = args.hosts, args.domains
-        domain_series, host_series = [10, 50, 200, 500], [1, 20, 50]
+        domain_series, host_series = [10, 50, 200, 500, 2000], [1, 20, 50]
     if not 1 <= hosts <= 1000 or domains < 1:
         parser.error("--hosts must be 1..1000 and --domains at least 1")
     # every way and every point of a series gets zones nobody touched before
     series = [(count, hosts) for count in domain_series] + [(domains, count) for count in host_series]
     series = [point for index, point in enumerate(series) if point not in series[:index]]
     repeat = max(1, args.repeat)
-    others = [count for count, host_count in series if (count, host_count) != (domains, hosts)]
-    sites = (2 + 2 * repeat) * domains + 2 * sum(others) + 2
+    scaling_repeat = max(1, args.scaling_repeat)
+    if args.scaling_only:
+        main_zones, others = 0, [count for count, _host_count in series]
+    else:
+        main_zones = (2 + 2 * repeat) * domains
+        others = [count for count, host_count in series if (count, host_count) != (domains, hosts)]
+    # each site is two zones (siteNN.example and its child branch.siteNN.example): both are used
+    sites = (main_zones + 2 * scaling_repeat * sum(others)) // 2 + len(series) * (2 + 2 * scaling_repeat) + 4
 
     work = tempfile.mkdtemp(prefix="kmsops-bench-")
     named = NamedServer(sites=sites, statistics=True).start()
     try:
+        wait_for_zones(named)
         collections = make_tree(os.path.join(work, "collections"), "install")
         bench = Bench(named, collections, work)
         bench.owner = args.owner
 
         def load_of(domain_count, host_count):
-            return Workload([named.allocate_site() for _index in range(domain_count)], host_count)
+            domains = []
+            while len(domains) < domain_count:
+                site = named.allocate_site()
+                domains += [site, f"branch.{site}"]
+            return Workload(domains[:domain_count], host_count)
 
         version = subprocess.run(["named", "-v"], capture_output=True, text=True, check=False).stdout.strip()
         print(f"kmsops.kms DNS benchmark: {hosts} KMS hosts x {domains} domains = {hosts * domains} SRV values "
               f"in {domains} RRsets + {hosts} A records")
         print(f"server: {version} on 127.0.0.1 port {named.port}, TCP, TSIG hmac-sha256; "
               f"messages counted by named's statistics channel")
-        print(f"(a) and (d): the median of {repeat} runs, each on fresh zones; (b) and (c): one run; "
-              f"load average at start {os.getloadavg()[0]:.1f}")
+        if args.scaling_only:
+            print(f"scaling series only: (a) and (d) the median of {scaling_repeat} runs at each point, each on "
+                  f"fresh zones; load average at start {os.getloadavg()[0]:.1f}")
+        else:
+            print(f"(a) and (d): the median of {repeat} runs, each on fresh zones; (b) and (c): one run; "
+                  f"scaling series: the median of {scaling_repeat}; load average at start {os.getloadavg()[0]:.1f}")
         print(f"machine: {platform.python_implementation()} {platform.python_version()}, "
               f"{os.cpu_count()} CPUs, {platform.platform()}")
         print()
 
-        main_results = {}
-        labels = {
-            "kms_publish": "(a) kmsops.kms.kms_publish, 1 task",
-            "nsupdate": f"(b) community.general.nsupdate, {hosts + domains} tasks",
-            "dns_record": f"(c) kmsops.kms.dns_record, {hosts + domains} tasks",
-            "floor": "(d) bare dnspython floor, 1 process",
-        }
-        for method in labels:
-            runs = repeat if method in ("kms_publish", "floor") else 1
-            main_results[method] = median_runs([bench.converge(method, load_of(domains, hosts))
-                                                for _run in range(runs)])
-        reference = Workload(["x"] * domains, hosts)
+        ours = bare = None
+        if not args.scaling_only:
+            main_results = {}
+            labels = {
+                "kms_publish": "(a) kmsops.kms.kms_publish, 1 task",
+                "nsupdate": f"(b) community.general.nsupdate, {hosts + domains} tasks",
+                "dns_record": f"(c) kmsops.kms.dns_record, {hosts + domains} tasks",
+                "floor": "(d) bare dnspython floor, 1 process",
+            }
+            for method in labels:
+                runs = repeat if method in ("kms_publish", "floor") else 1
+                main_results[method] = median_runs([bench.converge(method, load_of(domains, hosts))
+                                                    for _run in range(runs)])
+            reference = Workload(["x"] * domains, hosts)
 
-        header = (f"{'':44}{'play s':>8}{'tasks s':>9}{'module s':>10}{'msgs':>7}{'floor':>7}"
-                  f"{'peak MB':>9}{'changed':>9}")
-        for phase, index, converge in (("first converge", 0, True), ("unchanged re-run", 1, False)):
-            print(f"{phase}:")
-            print(header)
-            for method, label in labels.items():
-                run = main_results[method][index]
-                changed = run.get("changed_on_rerun", "-") if index else ""
-                print(f"{label:44}{_seconds(run['wall'] if method != 'floor' else None):>8}"
-                      f"{_seconds(run['tasks']):>9}{_seconds(run['module']):>10}{run['messages']:>7}"
-                      f"{reference.floor(converge):>7}{run['rss_kb'] / 1024:>9.1f}{changed!s:>9}")
+            header = (f"{'':44}{'play s':>8}{'tasks s':>9}{'module s':>10}{'msgs':>7}{'floor':>7}"
+                      f"{'peak MB':>9}{'changed':>9}")
+            for phase, index, converge in (("first converge", 0, True), ("unchanged re-run", 1, False)):
+                print(f"{phase}:")
+                print(header)
+                for method, label in labels.items():
+                    run = main_results[method][index]
+                    changed = run.get("changed_on_rerun", "-") if index else ""
+                    print(f"{label:44}{_seconds(run['wall'] if method != 'floor' else None):>8}"
+                          f"{_seconds(run['tasks']):>9}{_seconds(run['module']):>10}{run['messages']:>7}"
+                          f"{reference.floor(converge):>7}{run['rss_kb'] / 1024:>9.1f}{changed!s:>9}")
+                print()
+
+            ours, peer, bare = main_results["kms_publish"], main_results["nsupdate"], main_results["floor"]
+            record = main_results["dns_record"]
+            print("ratios (a) against (b) community.general.nsupdate, (c) dns_record, and (d) the floor:")
+            for phase, index in (("first converge", 0), ("unchanged re-run", 1)):
+                print(f"  {phase:17} (b)/(a): tasks {_ratio(peer[index]['tasks'], ours[index]['tasks'])}, "
+                      f"whole playbook {_ratio(peer[index]['wall'], ours[index]['wall'])}, "
+                      f"messages {_ratio(peer[index]['messages'], ours[index]['messages'])}; "
+                      f"(c)/(a): tasks {_ratio(record[index]['tasks'], ours[index]['tasks'])}; "
+                      f"(a)/(d): module time {_ratio(ours[index]['module'], bare[index]['module'])}, "
+                      f"messages {_ratio(ours[index]['messages'], bare[index]['messages'])}")
             print()
 
-        ours, peer, bare = main_results["kms_publish"], main_results["nsupdate"], main_results["floor"]
-        record = main_results["dns_record"]
-        print("ratios (a) against (b) community.general.nsupdate, (c) dns_record, and (d) the floor:")
-        for phase, index in (("first converge", 0), ("unchanged re-run", 1)):
-            print(f"  {phase:17} (b)/(a): tasks {_ratio(peer[index]['tasks'], ours[index]['tasks'])}, "
-                  f"whole playbook {_ratio(peer[index]['wall'], ours[index]['wall'])}, "
-                  f"messages {_ratio(peer[index]['messages'], ours[index]['messages'])}; "
-                  f"(c)/(a): tasks {_ratio(record[index]['tasks'], ours[index]['tasks'])}; "
-                  f"(a)/(d): module time {_ratio(ours[index]['module'], bare[index]['module'])}, "
-                  f"messages {_ratio(ours[index]['messages'], bare[index]['messages'])}")
-        print()
-
-        print("scaling of (a) kms_publish against (d) the floor (fresh zones for each point):")
+        print("scaling of (a) kms_publish against (d) the floor (fresh zones for each point; peak MB: the larger "
+              "of converge and re-run; (a)/(d): module time over the floor's):")
         print(f"{'hosts':>6}{'domains':>8}{'rrsets':>7}{'values':>7} | {'(a) module s':>12}{'re-run s':>9}"
               f"{'msgs':>6}{'re-run':>7}{'peak MB':>8} | {'(d) s':>6}{'re-run s':>9}{'msgs':>6}{'re-run':>7}"
-              f"{'peak MB':>8}")
+              f"{'peak MB':>8} | {'(a)/(d)':>7}{'re-run':>7}")
         for domain_count, host_count in sorted(series, key=lambda point: (point[1], point[0])):
-            if (domain_count, host_count) == (domains, hosts):
+            if (domain_count, host_count) == (domains, hosts) and ours is not None and scaling_repeat == 1:
                 points = (ours, bare)
             else:
-                points = (bench.converge("kms_publish", load_of(domain_count, host_count)),
-                          bench.converge("floor", load_of(domain_count, host_count)))
+                runs = [(bench.converge("kms_publish", load_of(domain_count, host_count)),
+                         bench.converge("floor", load_of(domain_count, host_count))) for _run in range(scaling_repeat)]
+                points = (median_figures([run[0] for run in runs]), median_figures([run[1] for run in runs]))
             (first, again), (floor_first, floor_again) = points
+            peak = max(first["rss_kb"], again["rss_kb"]) / 1024
+            floor_peak = max(floor_first["rss_kb"], floor_again["rss_kb"]) / 1024
             print(f"{host_count:>6}{domain_count:>8}{domain_count + host_count:>7}"
                   f"{domain_count * host_count + host_count:>7} | {first['module']:>12.2f}{again['module']:>9.2f}"
-                  f"{first['messages']:>6}{again['messages']:>7}{first['rss_kb'] / 1024:>8.1f} | "
+                  f"{first['messages']:>6}{again['messages']:>7}{peak:>8.1f} | "
                   f"{floor_first['module']:>6.2f}{floor_again['module']:>9.2f}{floor_first['messages']:>6}"
-                  f"{floor_again['messages']:>7}{floor_first['rss_kb'] / 1024:>8.1f}")
+                  f"{floor_again['messages']:>7}{floor_peak:>8.1f} | "
+                  f"{_ratio(first['module'], floor_first['module']):>7}"
+                  f"{_ratio(again['module'], floor_again['module']):>7}")
         print()
 
-        print(f"{WRITERS} writers at once, each adding its own value to one SRV RRset (forks={WRITERS}):")
-        print(f"{'':40}{'reported ok':>12}{'values kept':>12}{'lost':>6}")
-        for module, label in (("nsupdate", "community.general.nsupdate"), ("dns_record", "kmsops.kms.dns_record")):
-            outcome = bench.writers(module, named.allocate_site())
-            print(f"{label:40}{outcome['succeeded']:>12}{outcome['present']:>12}{outcome['lost']:>6}")
+        if not args.scaling_only:
+            print(f"{WRITERS} writers at once, each adding its own value to one SRV RRset (forks={WRITERS}):")
+            print(f"{'':40}{'reported ok':>12}{'values kept':>12}{'lost':>6}")
+            for module, label in (("nsupdate", "community.general.nsupdate"), ("dns_record", "kmsops.kms.dns_record")):
+                outcome = bench.writers(module, named.allocate_site())
+                print(f"{label:40}{outcome['succeeded']:>12}{outcome['present']:>12}{outcome['lost']:>6}")
         print(f"\nload average at the end {os.getloadavg()[0]:.1f}")
     finally:
         named.stop()

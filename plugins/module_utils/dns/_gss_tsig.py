@@ -45,9 +45,10 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
+from ansible_collections.kmsops.kms.plugins.module_utils.dns import _transport
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput, TSIGError
 
-GSS_TSIG = "gss-tsig"
+GSS_TSIG = _transport.GSS_TSIG
 _GSSAPI: dict[str, object] = {}  # filled by load_gssapi: "module", or "error" (the traceback of the failed import)
 TKEY_MODE_GSSAPI = 3  # RFC 2930 section 2.5, used by RFC 3645
 TKEY_LIFETIME = 3600

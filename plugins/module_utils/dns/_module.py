@@ -19,12 +19,8 @@ except ImportError:
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_port, check_timeout
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
-    GSS_TSIG,
-    gssapi_import_error,
-    load_gssapi,
-)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
+    GSS_TSIG,
     TSIG_ALGORITHMS,
     DNSTransport,
     make_signer,
@@ -87,11 +83,17 @@ def run_dns_module(module, build, shape, verify=False):
     """
     if not HAS_DNSPYTHON:
         module.fail_json(msg=missing_required_lib("dnspython"), exception=DNSPYTHON_IMPORT_ERROR)
-    # gssapi is imported only here, for GSS-TSIG: a TSIG run does not pay for it
-    if module.params.get("key_algorithm") == GSS_TSIG and load_gssapi() is None:
-        module.fail_json(msg="key_algorithm: gss-tsig needs the Python gssapi library. "
-                         + missing_required_lib("gssapi (Debian: python3-gssapi)"), option="key_algorithm",
-                         exception=gssapi_import_error())
+    if module.params.get("key_algorithm") == GSS_TSIG:
+        # the GSS-TSIG code and gssapi are imported only here: a TSIG run does not pay for them
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
+            gssapi_import_error,
+            load_gssapi,
+        )
+        if load_gssapi() is None:
+            module.fail_json(msg="key_algorithm: gss-tsig needs the Python gssapi library. "
+                             + missing_required_lib("gssapi (Debian: python3-gssapi)"), option="key_algorithm",
+                             exception=gssapi_import_error())
     transport = None
     secrets = [module.params.get("key_secret")]
     try:

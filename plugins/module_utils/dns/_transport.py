@@ -42,12 +42,10 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     UpdateRefused,
     ZoneNotFound,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
-    GSS_TSIG,
-    GSSTSIGSigner,
-    check_gss_options,
-)
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset
+
+GSS_TSIG = "gss-tsig"
+"""key_algorithm for Kerberos (GSS-TSIG): its signer lives in _gss_tsig, imported only when used."""
 
 TSIG_ALGORITHMS = (
     "hmac-md5",
@@ -169,6 +167,12 @@ class TSIGSigner(_PlainSigner):
 def make_signer(params):
     """Build the signer from the shared options (see the ``dns`` doc fragment)."""
     if params.get("key_algorithm") == GSS_TSIG:
+        # only a GSS-TSIG run imports the GSS-TSIG code (and gssapi): a TSIG run never pays for it
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import (
+            GSSTSIGSigner,
+            check_gss_options,
+        )
         check_gss_options(params)
         return GSSTSIGSigner(params["server"], params.get("kerberos_principal"), params.get("kerberos_keytab"),
                              params.get("kerberos_ccache"), params.get("verify_reply_signature", True))

@@ -182,8 +182,8 @@ def test_refused_without_a_hint_names_the_key_and_every_cause():
 
 
 def test_gssapi_is_imported_only_when_gss_tsig_needs_it(tmp_path):
-    """Importing the DNS modules never imports gssapi (its import is a fixed cost of every TSIG
-    run); load_gssapi imports it on first use. A stand-in gssapi package is put first on the path,
+    """Importing the DNS modules imports neither the GSS-TSIG code nor gssapi (a fixed cost of every
+    TSIG run otherwise); load_gssapi imports gssapi on first use. A stand-in gssapi package is put first on the path,
     so the test sees an eager import even where the real library is installed."""
     package = tmp_path / "gssapi"
     package.mkdir()
@@ -191,13 +191,14 @@ def test_gssapi_is_imported_only_when_gss_tsig_needs_it(tmp_path):
     (package / "exceptions.py").write_text("class GSSError(Exception):\n    pass\n")
     code = ("import sys\n"
             "from ansible_collections.kmsops.kms.plugins.modules import dns_record, kms_publish\n"
+            "print('gssapi' in sys.modules, kms_publish.__name__.replace('modules.kms_publish',\n"
+            "      'module_utils.dns._gss_tsig') in sys.modules)\n"
             "from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig\n"
-            "print('gssapi' in sys.modules)\n"
             "print(_gss_tsig.load_gssapi().STAND_IN, 'gssapi.exceptions' in sys.modules)\n")
     path = os.pathsep.join([str(tmp_path)] + [entry for entry in sys.path if entry])
     proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=path),
                           capture_output=True, text=True, check=False, timeout=60)
-    assert proc.stdout.split() == ["False", "True", "True"], proc.stderr
+    assert proc.stdout.split() == ["False", "False", "True", "True"], proc.stderr
 
 
 def test_load_gssapi_reports_why_it_is_missing(monkeypatch):

@@ -241,12 +241,15 @@ def plan_zone(transport, zone, changes, known=None, states=None):
     for change in changes:
         item = items[(change.name, change.rdtype)]
         item.after = change.transform(item.after, view) if change.peers else change.transform(item.after)
+    # RRsets another change's decision rests on: what was read of them may become a prerequisite
+    guarded = {peer for change in changes for peer in change.peers if peer != (change.name, change.rdtype)}
     for key in order:
         item = items[key]
         if not item.changed:
-            # what was read equals what is planned: keep one of them (the planned values are often
-            # objects shared by many RRsets), so the values read are freed as they are with the floor
-            item.before = item.after
+            if key not in guarded:
+                # what was read equals what is planned: keep one of them (the planned values are often
+                # objects shared by many RRsets), so the values read are freed as the floor frees them
+                item.before = item.after
             continue
         owner_types = ()
         if (item.before.rdtype == "CNAME" and item.after.exists and not item.before.exists

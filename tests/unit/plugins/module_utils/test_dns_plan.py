@@ -14,6 +14,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     ZonePlan,
     build_update,
     exclusive,
+    plan_zone,
     merge,
     remove,
     plan_report,
@@ -133,3 +134,21 @@ def test_plan_report_gives_diff_of_changed_rrsets_only():
     assert diff["after"].splitlines() == ["_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example.",
                                           "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example."]
     assert records[0]["zone"] == "corp.example."
+
+
+def test_plan_frees_what_was_read_of_unchanged_rrsets_but_keeps_it_for_prerequisites():
+    """An unchanged RRset keeps only the planned values (shared objects), unless a changed RRset of
+    the zone rests on it: then what the server holds (its spelling) is the prerequisite."""
+    upper = parse_value("SRV", "0 0 1688 KMS1.corp.example", "v")
+    read = {(OWNER, "SRV"): RRset(OWNER, "SRV", 3600, [upper]),
+            (OWNER, "TXT"): RRset(OWNER, "TXT", 3600, [])}
+    registry = exclusive([parse_value("TXT", "x", "v")], 3600)
+    guarded = [RRsetChange(OWNER, "SRV", merge([KMS1], 3600)),
+               RRsetChange(OWNER, "TXT", lambda before, _view: registry(before), peers=((OWNER, "SRV"),))]
+    plan = plan_zone(None, ZONE, guarded, known=dict(read))
+    srv_item = plan.items[0]
+    assert not srv_item.changed and srv_item.before is read[(OWNER, "SRV")]
+    prereq, _changes = sections(build_update(plan))
+    assert "_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 KMS1.corp.example." in prereq
+    alone = plan_zone(None, ZONE, guarded[:1], known=dict(read))
+    assert not alone.items[0].changed and alone.items[0].before is alone.items[0].after

@@ -117,7 +117,7 @@ def run_dns_module(module, build, shape, verify=False):
     for plan in plans:
         for warning in plan.warnings:
             module.warn(warning)
-    records, diff, changed = plan_report(plans)
+    records, diff, changed = plan_report(plans, diff=module._diff)
     result = {
         "changed": changed,
         "zones": [_zone_result(plan) for plan in plans],

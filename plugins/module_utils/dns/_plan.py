@@ -523,8 +523,9 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     return plans
 
 
-def plan_report(plans):
-    """Results, diff and changed flag of the zone plans, for the module's return value."""
+def plan_report(plans, diff=True):
+    """Results, diff and changed flag of the zone plans, for the module's return value. DIFF: build
+    the diff (only asked for in diff mode; otherwise it is None, its text never made)."""
     records = []
     before_lines = []
     after_lines = []
@@ -533,14 +534,16 @@ def plan_report(plans):
         zone = plan.zone.to_text()
         for item in plan.items:
             records.append(item.result(zone, cache))
-            if item.changed:
+            if diff and item.changed:
                 before_lines += item.before.zone_lines(cache)
                 after_lines += item.after.zone_lines(cache)
+    changed = any(plan.changed for plan in plans)
+    if not diff:
+        return records, None, changed
     diff = {
         "before": "\n".join(before_lines) + ("\n" if before_lines else ""),
         "after": "\n".join(after_lines) + ("\n" if after_lines else ""),
         "before_header": "DNS (before)",
         "after_header": "DNS (after)",
     }
-    changed = any(plan.changed for plan in plans)
     return records, diff, changed

@@ -124,6 +124,12 @@ def test_plan_report_shows_an_unchanged_rrset_once_as_before_and_after():
                         "before": held, "after": held}]
 
 
+def test_plan_report_builds_no_diff_text_unless_asked():
+    plan = ZonePlan(ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600))])
+    records, diff, changed = plan_report([plan], diff=False)
+    assert changed and diff is None and records == plan_report([plan])[0]
+
+
 def test_plan_report_gives_diff_of_changed_rrsets_only():
     plan = ZonePlan(ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600)),
                            planned(srv(3600, KMS3), merge([KMS3], 3600))])

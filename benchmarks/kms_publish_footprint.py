@@ -295,7 +295,7 @@ def main():
     sites = (main_zones + 2 * scaling_repeat * sum(others)) // 2 + len(series) * (2 + 2 * scaling_repeat) + 4
 
     work = tempfile.mkdtemp(prefix="kmsops-bench-")
-    named = NamedServer(sites=sites, statistics=True).start()
+    named = NamedServer(sites=sites, statistics=True, startup_seconds=600).start()
     try:
         wait_for_zones(named)
         collections = make_tree(os.path.join(work, "collections"), "install")

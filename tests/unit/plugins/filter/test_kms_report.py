@@ -22,7 +22,6 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: 
     kms_report_model,
     kms_report_plan,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue  # noqa: E402
 from ansible.parsing.dataloader import DataLoader  # noqa: E402
 from ansible.template import Templar  # noqa: E402
 from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
@@ -37,7 +36,6 @@ from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery im
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value  # noqa: E402
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # noqa: E402
-    ReportError,
     build_plan,
     cleanup_task,
 )

@@ -40,7 +40,7 @@ EXAMPLES = r"""
 - name: Check the KMS host key assignments of the inventory before changing anything
   ansible.builtin.debug:
     msg: >-
-      {{ dict(groups['kms_hosts'] | zip(groups['kms_hosts'] | map('extract', hostvars, 'kms_host_key')))
+      {{ groups | kmsops.kms.kms_estate_keys(hostvars)
          | kmsops.kms.kms_host_key_check(extra_hosts_granted=0) }}
   run_once: true
   no_log: true

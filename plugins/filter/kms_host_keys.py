@@ -1,57 +1,9 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filter kmsops.kms.kms_host_key_check: fail before anything changes when a KMS host key is
-assigned to more hosts than Microsoft allows."""
+assigned to more hosts than Microsoft allows. Documented in kms_host_key_check.yml, as every filter."""
 
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: kms_host_key_check
-short_description: Check that no KMS host key is assigned to more hosts than allowed
-version_added: 0.1.0
-description:
-  - Takes the KMS host keys the inventory assigns to hosts and fails when one key is assigned to
-    more than 6 hosts (Microsoft's limit per KMS host key) plus the extra hosts Microsoft granted.
-  - Meant for the start of a play, before anything changes. Keys are never shown in the error or
-    the result, only their last five characters.
-  - With O(ledger_path), hosts the activation ledger of M(kmsops.kms.kms_host) already counts for a
-    key are added to the inventory's hosts for that key.
-options:
-  _input:
-    description:
-      - A mapping of host name to KMS host key (hosts without a key may map to null or an empty
-        string), or a list of C({host, key}) mappings.
-    type: raw
-    required: true
-  extra_hosts_granted:
-    description:
-      - Extra hosts granted by Microsoft, for every key (an integer) or per key (a mapping from
-        the key's last five characters to an integer).
-    type: raw
-    default: 0
-  ledger_path:
-    description: Activation ledger file of M(kmsops.kms.kms_host) to take into account.
-    type: path
-author:
-  - kmsops.kms contributors (@kmsops)
-"""
-
-EXAMPLES = r"""
-- name: Check the KMS host key assignments of the inventory before changing anything
-  ansible.builtin.debug:
-    msg: >-
-      {{ groups | kmsops.kms.kms_estate_keys(hostvars)
-         | kmsops.kms.kms_host_key_check(extra_hosts_granted=0) }}
-  run_once: true
-  no_log: true
-"""
-
-RETURN = r"""
-_value:
-  description: One entry per key - C(key) (masked), C(hosts) and C(limit).
-  type: list
-  elements: dict
-"""
 
 import os
 

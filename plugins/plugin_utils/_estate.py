@@ -29,6 +29,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     KMS_PORT,
     check_address,
     check_uint16,
+    name_key,
     normalize_domain,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import check_owner_id
@@ -616,7 +617,7 @@ def key_assignments(groups, hostvars, kms_hosts_group=None):
 # -- the discovery check of a site ---------------------------------------------------------------
 
 def _target(candidate):
-    return str((candidate or {}).get("target") or "").rstrip(".").lower() if hasattr(candidate, "get") else ""
+    return name_key(candidate.get("target")) if hasattr(candidate, "get") else ""
 
 
 def discovery_verdict(result, expected, domains, source=None):
@@ -630,7 +631,7 @@ def discovery_verdict(result, expected, domains, source=None):
     """
     result = result if hasattr(result, "get") else {}
     source = source if source is not None else result.get("item")
-    expected = [str(name).rstrip(".").lower() for name in expected or []]
+    expected = [name_key(name) for name in expected or []]
     candidates = [c for c in (result.get("candidates") or []) if hasattr(c, "get")]
     found = [_target(c) for c in candidates]
     selected = _target(result.get("selected")) or None

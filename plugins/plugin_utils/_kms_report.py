@@ -30,7 +30,7 @@ from __future__ import annotations
 import yaml
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, name_key
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import first_try_chances
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
 from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import TOPOLOGY_GROUPS, read_estate
@@ -51,11 +51,6 @@ class ReportError(KmsOpsError):
 
 def _str_or_none(value):
     return str(value) if value else None
-
-
-def normalize_name(name):
-    """A DNS name as the report compares it: text, lower case, no trailing dot."""
-    return str(name or "").strip().rstrip(".").lower()
 
 
 def _fact(host_vars, name, default=None):
@@ -158,7 +153,7 @@ def _grace_text(minutes):
 
 
 def _candidate_state(candidate, known):
-    target = normalize_name(candidate.get("target"))
+    target = name_key(candidate.get("target"))
     reachable = candidate.get("reachable")
     if target not in known:
         if reachable:
@@ -359,16 +354,16 @@ def _site_model(site, result, known):
     selected = result.get("selected") if not problem else None
     selected_key = None
     if selected:
-        selected_key = (normalize_name(selected.get("target")), selected.get("domain"), selected.get("port"))
+        selected_key = (name_key(selected.get("target")), selected.get("domain"), selected.get("port"))
     candidates = []
     for order, cand in enumerate(raw, 1):
         state, note = _candidate_state(cand, known)
-        target = normalize_name(cand.get("target"))
+        target = name_key(cand.get("target"))
         key = (target, cand.get("domain"), cand.get("port"))
         candidates.append({
             "order": order,
             "target": target,
-            "domain": normalize_name(cand.get("domain")),
+            "domain": name_key(cand.get("domain")),
             "port": int(cand.get("port") or KMS_PORT),
             "priority": int(cand.get("priority") or 0),
             "weight": int(cand.get("weight") or 0),
@@ -459,10 +454,10 @@ def _windows_row(host, site_of, kms_group, info, known, site_status):
     status = info.get("license_status") or "Unknown"
     row["status"] = status
     row["grace"] = _grace_text(info.get("grace_period_remaining")) if status != LICENSED else "-"
-    fixed = normalize_name(info.get("kms_host") or info.get("product_kms_host")) or None
+    fixed = name_key(info.get("kms_host") or info.get("product_kms_host")) or None
     # slmgr /dlv shows the host found in DNS only while no KMS host is registered: with a fixed
     # host the discovered value is stale and never makes the client "activated by" that host
-    last = None if fixed else normalize_name(info.get("last_kms_host")) or None
+    last = None if fixed else name_key(info.get("last_kms_host")) or None
     row["last_kms_host"] = last or "-"
     row["fixed_kms_host"] = fixed or "-"
     row["activated"] = status == LICENSED

@@ -42,7 +42,7 @@ def relative_node(node, zone):
     """NODE (relative to ZONE, or a name ending in ZONE with a trailing dot) as a relative name."""
     text = (node or "").strip()
     if text.endswith("."):
-        absolute = text.rstrip(".").lower()
+        absolute = _domain(text, "nodes")
         if absolute == zone:
             raise ADRightsError(f"{node!r} is the zone apex; give names inside the zone", "nodes")
         if not absolute.endswith("." + zone):

@@ -253,6 +253,15 @@ def normalize_domain(value, option, service=False):
     return bare.lower()
 
 
+def name_key(value):
+    """A name in the form names are compared in: lower case, no trailing dot, no surrounding
+    spaces ('' for None). No checks: for names read back (DNS answers, the Windows registry, a
+    BIND key file, results of other tasks), which may hold anything and are only compared. A name
+    the user gives is checked first (:func:`normalize_domain`, :func:`check_host_name`), and
+    normalize_domain returns this form already."""
+    return str(value or "").strip().rstrip(".").lower()
+
+
 def _check_not_a_service_name(value, bare, option):
     """Refuse a domain whose first label is an underscored service label (``_vlmcs._tcp.x``)."""
     labels = bare.split(".")

@@ -45,6 +45,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import name_key
 from ansible_collections.kmsops.kms.plugins.module_utils.dns import _transport
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput, TSIGError
 
@@ -264,7 +265,7 @@ class GSSTSIGSigner:
     algorithm = GSS_TSIG
 
     def __init__(self, server, principal=None, keytab=None, ccache=None, verify_reply_signature=True):
-        self.server = server.strip().rstrip(".").lower()
+        self.server = name_key(server)
         self.principal = principal
         self.keytab = keytab
         self.ccache = ccache

@@ -31,6 +31,7 @@ try:
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import name_key
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import (
     DNSConnectionError,
     DNSError,
@@ -77,7 +78,7 @@ def _check_secret(secret, option):
 
 
 def _check_algorithm(algorithm, option):
-    algorithm = algorithm.lower().rstrip(".")
+    algorithm = name_key(algorithm)
     if algorithm == "hmac-md5.sig-alg.reg.int":
         algorithm = "hmac-md5"
     if algorithm not in TSIG_ALGORITHMS:
@@ -100,8 +101,8 @@ def read_key_file(path, key_name=None):
         raise InvalidInput(f"{path} holds no key statement of the form "
                            'key "name" { algorithm ...; secret "..."; };', "key_file")
     if key_name:
-        wanted = key_name.rstrip(".").lower()
-        blocks = [block for block in blocks if block[0].rstrip(".").lower() == wanted]
+        wanted = name_key(key_name)
+        blocks = [block for block in blocks if name_key(block[0]) == wanted]
         if not blocks:
             raise InvalidInput(f"{path} holds no key named {key_name!r}", "key_file")
     elif len(blocks) > 1:

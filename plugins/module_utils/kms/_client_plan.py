@@ -11,6 +11,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     KMS_PORT,
     check_host_name,
     check_port,
+    name_key,
     normalize_domain,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
@@ -56,7 +57,7 @@ def parse_kms_host(text):
         machine, _sep, port_text = value.partition(":")
         if _sep and not port_text:
             raise InvalidSetting("kms_host %r: empty port" % text)
-        machine = check_host_name(machine, "kms_host").rstrip(".").lower()
+        machine = name_key(check_host_name(machine, "kms_host"))
     if port_text:
         port = check_port(port_text, "kms_host")
     return machine, port

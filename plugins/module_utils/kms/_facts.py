@@ -49,7 +49,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, name_key
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import parse_publish_list
 
@@ -317,7 +317,7 @@ def product_kms(product):
     reads them from the product): machine, port (None for 0) and lookup domain, None when unset."""
     if not product:
         return None, None, None
-    domain = str(product.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None
+    domain = name_key(product.get("KeyManagementServiceLookupDomain")) or None
     return (_machine(product.get("KeyManagementServiceMachine")),
             _int(product.get("KeyManagementServicePort"), 0) or None, domain)
 
@@ -392,7 +392,7 @@ def summarize(state):
         "renewal_interval": _int(service.get("VLRenewalInterval")),
         "kms_host": _machine(service.get("KeyManagementServiceMachine")),
         "kms_port": _port(service.get("KeyManagementServicePort")),
-        "kms_domain": (service.get("KeyManagementServiceLookupDomain") or "").rstrip(".").lower() or None,
+        "kms_domain": name_key(service.get("KeyManagementServiceLookupDomain")) or None,
         "host_caching": _bool(service.get("KeyManagementServiceHostCaching")),
         "product_kms_host": product_host,
         "product_kms_port": product_port,

@@ -10,7 +10,8 @@ the zone, as in a BIND zone file. Errors name the role variable (``dns_bind_zone
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import normalize_domain
 
 
 class BindZoneError(KmsOpsError):
@@ -21,6 +22,14 @@ def _text(value, variable):
     if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
         raise BindZoneError(f"must be a non-empty text, got {value!r}", variable)
     return str(value).strip()
+
+
+def _zone_name(value, variable):
+    """common._primitives.normalize_domain, as a BindZoneError."""
+    try:
+        return normalize_domain(value, variable)
+    except InvalidValue as exc:
+        raise BindZoneError(exc.message, variable) from None
 
 
 def _list(value, variable):
@@ -57,7 +66,7 @@ def bind_zones(zones, zone_dir, ns="ns1", ns_addresses=(), hostmaster="hostmaste
         where = f"dns_bind_zones[{index}]"
         if not isinstance(zone, dict):
             raise BindZoneError(f"must be a mapping with at least a name, got {zone!r}", where)
-        name = _text(zone.get("name"), f"{where}.name").lower().rstrip(".")
+        name = _zone_name(zone.get("name"), f"{where}.name")
         zone_ns = absolute(_given(zone, "ns", ns), name, f"{where}.ns")
         zone_ttl = _given(zone, "ttl", ttl)
         if isinstance(zone_ttl, bool) or not str(zone_ttl).strip().isdigit():

@@ -59,6 +59,9 @@ def test_keys_publisher_then_one_per_kms_host_then_extra():
     ([{"name": "a.example", "kms_hosts": "kms1"}], "dns_bind_zones[0].kms_hosts"),
     ([{"name": "a.example"}, {"name": "b.example", "ttl": "soon"}], "dns_bind_zones[1].ttl"),
     ({"name": "a.example"}, "dns_bind_zones"),
+    ([{"name": "a.example"}, {"name": "b example"}], "dns_bind_zones[1].name"),
+    ([{"name": "a..example"}], "dns_bind_zones[0].name"),
+    ([{"name": "."}], "dns_bind_zones[0].name"),
 ])
 def test_bad_zones_name_the_role_variable(zones, variable):
     with pytest.raises(BindZoneError) as raised:

@@ -18,6 +18,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     check_timeout,
     check_uint16,
     format_srv,
+    name_key,
     normalize_domain,
     parse_srv,
     service_owner,
@@ -211,3 +212,20 @@ def test_a_label_of_63_escaped_octets_is_one_label_of_63():
     assert check_dns_name("\\000" * 63 + ".c", "v") == "\\000" * 63 + ".c."
     with pytest.raises(InvalidValue, match="longer than 63"):
         check_dns_name("\\000" * 64 + ".c", "v")
+
+
+@pytest.mark.parametrize(("value", "key"), [
+    ("KMS1.Corp.Example.", "kms1.corp.example"),
+    (" kms1.corp.example ", "kms1.corp.example"),
+    ("old_kms.corp.example.", "old_kms.corp.example"),  # read from DNS: compared, never checked
+    ("hmac-sha256.", "hmac-sha256"),
+    (None, ""),
+    ("", ""),
+])
+def test_name_key_is_the_form_names_are_compared_in(value, key):
+    assert name_key(value) == key
+
+
+def test_normalize_domain_returns_the_name_key_of_what_it_checked():
+    for value in ("Corp.Example.", "corp.example", "_msdcs-like.Corp.example"):
+        assert normalize_domain(value, "d") == name_key(value)

@@ -46,3 +46,13 @@ requirements:
     7600, PowerShell older than 5.1, no .NET Framework 4 (WMF 5.1 does not install on Vista / Server
     2008)."
 """
+
+    # kmsops.kms.windows_kms.changes: the modules that change the host (kms_host, kms_client).
+    # Listed before ansible.builtin.action_common_attributes, whose support N/A must not win.
+    CHANGES = r"""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""

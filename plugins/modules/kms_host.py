@@ -77,14 +77,10 @@ description:
 author:
   - kmsops.kms contributors (@kmsops)
 extends_documentation_fragment:
+  - kmsops.kms.windows_kms.changes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
   - kmsops.kms.windows_kms
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 options:
   product_key:
     description:

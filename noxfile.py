@@ -105,7 +105,7 @@ def docker_output(*args):
 def wheels(session, version):
     """The wheels of VERSION's requirements for its Python, downloaded once per hash of them."""
     config = VERSIONS[version]
-    requirements = [config["spec"]] + requirement_lines()
+    requirements = [config["spec"], *requirement_lines()]
     key = sha256(config["python"], *requirements)[:16]
     directory = os.path.join(CACHE, "wheels", f"py{config['python']}-{key}")
     if os.path.exists(os.path.join(directory, "requirements.txt")):

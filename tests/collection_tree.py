@@ -91,7 +91,7 @@ def _install(collections_dir, repo):
     os.makedirs(build_dir, exist_ok=True)
     subprocess.run([_tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", build_dir, repo],
                    check=True, capture_output=True, text=True)
-    tarball = [name for name in os.listdir(build_dir) if name.endswith(".tar.gz")][0]
+    tarball = next(name for name in os.listdir(build_dir) if name.endswith(".tar.gz"))
     subprocess.run([_tool("ansible-galaxy"), "collection", "install", "--force", "-p", collections_dir,
                     os.path.join(build_dir, tarball)], check=True, capture_output=True, text=True)
     shutil.rmtree(build_dir, ignore_errors=True)

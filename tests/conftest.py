@@ -15,7 +15,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from collection_tree import make_tree  # noqa: E402 pylint: disable=wrong-import-position
+from collection_tree import make_tree
 
 
 def _ensure_collection_importable():

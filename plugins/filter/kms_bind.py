@@ -18,7 +18,7 @@ def _call(name, function, *args, **kwargs):
     try:
         return function(*args, **kwargs)
     except BindZoneError as exc:
-        raise AnsibleFilterError("%s: %s" % (name, to_native(exc)))
+        raise AnsibleFilterError("%s: %s" % (name, to_native(exc))) from None
 
 
 def bind_zones(zones, **kwargs):

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters ``srv_order`` and ``publish_list``; documented in srv_order.yml and publish_list.yml."""
@@ -21,7 +20,7 @@ def srv_order(values, seed=None):
     try:
         return order_srv_values(values, seed=seed)
     except KmsOpsError as exc:
-        raise AnsibleFilterError("srv_order: %s" % to_native(exc))
+        raise AnsibleFilterError("srv_order: %s" % to_native(exc)) from None
 
 
 def publish_list(data, as_text=False):
@@ -36,7 +35,7 @@ def publish_list(data, as_text=False):
             lines = format_publish_list(data, "publish_list")
             return "\n".join(lines) if as_text else lines
     except KmsOpsError as exc:
-        raise AnsibleFilterError("publish_list: %s" % to_native(exc))
+        raise AnsibleFilterError("publish_list: %s" % to_native(exc)) from None
     raise AnsibleFilterError(
         "publish_list expects the registry text, a list of lines or a list of entries, got %s"
         % type(data).__name__)

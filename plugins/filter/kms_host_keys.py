@@ -18,9 +18,9 @@ def kms_host_key_check(assignments, extra_hosts_granted=0, ledger_path=None):
         ledger = load_ledger(os.path.expanduser(ledger_path)) if ledger_path else None
         return check_key_assignments(assignments, extra_hosts_granted=extra_hosts_granted, ledger=ledger)
     except KmsError as exc:
-        raise AnsibleFilterError("kms_host_key_check: %s" % exc)
+        raise AnsibleFilterError("kms_host_key_check: %s" % exc) from None
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"kms_host_key_check": kms_host_key_check}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -133,5 +132,5 @@ class LookupModule(LookupBase):
                 seed=self.get_option("seed"),
             )
         except KmsOpsError as exc:
-            raise AnsibleLookupError("kms_discover: %s" % to_native(exc))
+            raise AnsibleLookupError("kms_discover: %s" % to_native(exc)) from None
         return [result]

@@ -130,6 +130,7 @@ zone_create_restricted:
   sample: false
 """
 
+import contextlib
 import time
 import traceback
 
@@ -272,10 +273,8 @@ class Directory:
         # written back without inherited ACEs: the directory adds them again from the parents
         for ace in list(descriptor.dacl.aces):
             if ace.flags & security.SEC_ACE_FLAG_INHERITED_ACE or self._same(ace, unwanted):
-                try:
+                with contextlib.suppress(NTSTATUSError):  # an ACE listed twice goes with the first call
                     descriptor.dacl_del_ace(ace)
-                except NTSTATUSError:
-                    pass  # an ACE listed twice goes with the first call
         self.sd_utils.modify_sd_on_dn(dn, descriptor, controls=[flags])
         return True
 

@@ -202,12 +202,16 @@ def _members(groups, name):
     return list(groups.get(name) or []) if hasattr(groups, "get") else []
 
 
-def _vars(hostvars, host):
-    return hostvars[host] if host in hostvars else {}
+def vars_of(hostvars, host):
+    """The variables of HOST, {} for a host the inventory does not have (not hostvars.get(host, {}):
+    Ansible's HostVars gives an undefined marker for an unknown host)."""
+    if host in hostvars:
+        return hostvars[host]
+    return {}
 
 
 def _os_family(hostvars, host):
-    facts = _vars(hostvars, host).get("ansible_facts") if hasattr(_vars(hostvars, host), "get") else None
+    facts = vars_of(hostvars, host).get("ansible_facts") if hasattr(vars_of(hostvars, host), "get") else None
     return str(facts.get("os_family") or "") if hasattr(facts, "get") else ""
 
 
@@ -242,7 +246,7 @@ def _site_names(groups, hostvars):
     names = []
     for group in TOPOLOGY_GROUPS:
         for host in _members(groups, group):
-            name = read(_vars(hostvars, host), "kms_site_group")
+            name = read(vars_of(hostvars, host), "kms_site_group")
             if name is None or name == "":
                 _fail("kms_site_group", f"is not set: a host of the topology group {group} must name its site "
                       "(set kms_site_group in the site's group_vars)", host=host)
@@ -262,7 +266,7 @@ def _site_names(groups, hostvars):
             site_of[host] = name
     for name in names:
         for host in _members(groups, name):
-            value = read(_vars(hostvars, host), "kms_site_group")
+            value = read(vars_of(hostvars, host), "kms_site_group")
             if value not in (None, name):
                 _fail("kms_site_group", f"names the site {value}, but the host is in the site group {name} "
                       "(a host belongs to one site)", site=name, host=host)
@@ -274,7 +278,7 @@ def _site_names(groups, hostvars):
             host = next(h for h in members if h in _members(groups, under[1]))
             _fail("kms_site_group", f"the site {name} is under two topology groups, {under[0]} and {under[1]}: a "
                   "site has one topology", site=name, host=host)
-        first = next(h for h in members if read(_vars(hostvars, h), "kms_site_group") == name)
+        first = next(h for h in members if read(vars_of(hostvars, h), "kms_site_group") == name)
         result.append((name, TOPOLOGY_GROUPS[under[0]], first))
     return result
 
@@ -282,7 +286,7 @@ def _site_names(groups, hostvars):
 def _site_settings(name, hostvars, members, first):
     """The site variables of site NAME, read from its first host (they come from the site's
     group_vars)."""
-    first_vars = _vars(hostvars, first)
+    first_vars = vars_of(hostvars, first)
     settings = {variable: read(first_vars, variable)
                 for variable, (scope, _d) in VARIABLES.items() if scope == SITE and variable not in SECRETS}
     # whether the secret is set, not its value: reading it could template a vault
@@ -296,7 +300,7 @@ def _site_settings(name, hostvars, members, first):
 
 def _kms_host(hostvars, host, site):
     """What kms_publish needs of one KMS host, from its host variables."""
-    host_vars = _vars(hostvars, host)
+    host_vars = vars_of(hostvars, host)
     fqdn = read(host_vars, "kms_host_fqdn")
     fqdn = _domain(fqdn if fqdn is not None else host, "kms_host_fqdn", site, host)
     addresses = read(host_vars, "kms_host_addresses")
@@ -447,7 +451,7 @@ def read_estate(groups, hostvars, play_hosts=None):
         own = {h: _kms_host(hostvars, h, name) for h in kms_hosts}
         for host in site["members"]:
             # the key is read only when a mapping grants by key (its last five characters)
-            key = (read(_vars(hostvars, host), "kms_host_key")
+            key = (read(vars_of(hostvars, host), "kms_host_key")
                    if host in kms_set and isinstance(s["kms_extra_hosts_granted"], dict) else None)
             hosts[host] = {
                 "site": name,
@@ -600,7 +604,7 @@ def unit_secret(unit, hostvars):
     host = unit.get("secret_host") if hasattr(unit, "get") else None
     if not host:
         return None
-    return read(_vars(hostvars, host), "kms_dns_key_secret")
+    return read(vars_of(hostvars, host), "kms_dns_key_secret")
 
 
 def key_assignments(groups, hostvars, kms_hosts_group=None):
@@ -608,7 +612,7 @@ def key_assignments(groups, hostvars, kms_hosts_group=None):
     group = kms_hosts_group or default("kms_hosts_group")
     result = {}
     for host in _members(groups, group):
-        key = read(_vars(hostvars, host), "kms_host_key")
+        key = read(vars_of(hostvars, host), "kms_host_key")
         if key not in (None, ""):
             result[host] = key
     return result

@@ -10,6 +10,8 @@ and where every value marked no_log is removed from the result before Ansible se
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -31,7 +33,7 @@ class ExecutorFailed(ExecutorError):
     """The executor failed; ``details`` holds what it applied and the state it read back."""
 
     def __init__(self, msg, details=None, unverified=False):
-        super(ExecutorFailed, self).__init__(msg)
+        super().__init__(msg)
         self.details = details or {}
         self.unverified = unverified   # applied, but the state could not be read back
 
@@ -41,7 +43,7 @@ class KmsActionBase(ActionBase):
 
     TRANSFERS_FILES = False
     _requires_connection = True
-    SPEC: dict[str, object] = {}
+    SPEC: ClassVar[dict[str, object]] = {}
 
     def _validate(self):
         spec = dict(self.SPEC)
@@ -62,7 +64,7 @@ class KmsActionBase(ActionBase):
         return bool(self._task.diff)
 
     def run(self, tmp=None, task_vars=None):
-        result = super(KmsActionBase, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         del tmp
         no_log_values = set()
         self.warnings = []

@@ -33,7 +33,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import K
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, SERVICE, name_key
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import first_try_chances
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._gss_tsig import GSS_TSIG
-from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import TOPOLOGY_GROUPS, read_estate
+from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import TOPOLOGY_GROUPS, read_estate, vars_of
 
 try:  # marks text unsafe before ansible-core 2.19; from 2.19 on it untags trusted text
     from ansible.utils.unsafe_proxy import wrap_var
@@ -89,7 +89,7 @@ def _plan_site(site, hostvars, setup_var):
     dns = site["dns"]
     discovery_host, reason = None, None
     for client in site["clients"]:
-        host_vars = hostvars[client] if client in hostvars else {}
+        host_vars = vars_of(hostvars, client)
         if str(_fact(host_vars, "os_family", "")) in ("", "Windows"):
             continue
         if _unreachable(host_vars, setup_var):

@@ -128,7 +128,7 @@ def screenshot(html_path, png_path, height):
 
 def _painted(image, area, colour, tolerance=12):
     """Number of pixels of COLOUR (within TOLERANCE per channel) inside AREA of IMAGE."""
-    x, y, w, h = (int(round(v)) for v in (area["x"], area["y"], area["w"], area["h"]))
+    x, y, w, h = (round(v) for v in (area["x"], area["y"], area["w"], area["h"]))
     region = image.crop((x, y, min(x + w, image.width), min(y + h, image.height)))
     colours = region.getcolors(maxcolors=max(1, region.width * region.height)) or []
     return sum(count for count, pixel in colours
@@ -206,7 +206,7 @@ def main(argv=None):
     if not sites:
         parser.error("give the expected sites with --site or --inventory")
     try:
-        problems, layout = check(args.html, sites, args.screenshot)
+        problems, _layout = check(args.html, sites, args.screenshot)
     except BrowserError as exc:
         print("check_report: %s" % exc, file=sys.stderr)
         return 2

@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 
 import pytest
-
 from conftest import with_site
 from named_server import NamedServer
 

@@ -18,12 +18,12 @@ import dns.name
 import jinja2
 import pytest
 import yaml
-
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, TSIGError
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import DNSTransport, TSIGSigner
 from ansible_run import REPO
 from named_server import NamedServer
 from tripwire_proxy import TripwireProxy, UdpOnlyRelay
+
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import DNSError, TSIGError
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import DNSTransport, TSIGSigner
 
 GROUP = "group/kmsops.kms.dns"
 WRITERS = [f"w{index:02d}" for index in range(1, 21)]

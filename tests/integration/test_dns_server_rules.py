@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import socket
 import threading
 
@@ -241,7 +242,7 @@ def test_a_key_file_secret_never_shows_at_vvvv_in_diffs_or_tracebacks(named, sit
     key_file = named.key_files["kms-publisher"]
     secret = named.keys["kms-publisher"][1]
     wrong = tmp_path / "wrong.key"
-    wrong.write_text(open(key_file, encoding="utf-8").read().replace(secret, secret[:-4] + "AAA="))
+    wrong.write_text(pathlib.Path(key_file).read_text(encoding="utf-8").replace(secret, secret[:-4] + "AAA="))
     conn = {"server": named.address, "server_port": named.port}
     owner = f"_vlmcs._tcp.{site}"
     tasks = [

@@ -19,7 +19,6 @@ import sys
 
 import pytest
 import yaml
-
 from ansible_run import run_playbook
 
 # loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo)

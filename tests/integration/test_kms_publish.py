@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import with_site
 
 GROUP = "group/kmsops.kms.dns"

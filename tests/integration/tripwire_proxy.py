@@ -19,6 +19,7 @@ It answers nothing itself: every answer the client gets comes from named.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -72,11 +73,9 @@ class TripwireProxy:
         """Stop listening and drop every relayed connection (new connections are refused)."""
         with self._lock:
             sockets, self._sockets = self._sockets, []
-        for sock in [self.listener] + sockets:
-            try:
+        for sock in [self.listener, *sockets]:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
     def _accept(self):
@@ -120,10 +119,8 @@ class TripwireProxy:
             pass
         finally:
             for sock in (client, server):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def _server_to_client(self, client, server):
         try:
@@ -140,10 +137,8 @@ class TripwireProxy:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 client.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class UdpOnlyRelay:

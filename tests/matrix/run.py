@@ -31,7 +31,7 @@ def nox_command():
 
 
 def sessions():
-    listing = subprocess.run(nox_command() + ["--list", "--json"], cwd=ROOT, capture_output=True, text=True,
+    listing = subprocess.run([*nox_command(), "--list", "--json"], cwd=ROOT, capture_output=True, text=True,
                              check=True).stdout
     return [entry["session"] for entry in json.loads(listing)]
 
@@ -40,7 +40,7 @@ def run_session(name, logs):
     log = os.path.join(logs, f"{name}.log")
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as handle:
-        code = subprocess.run(nox_command() + ["--non-interactive", "--nocolor", "-s", name], cwd=ROOT,
+        code = subprocess.run([*nox_command(), "--non-interactive", "--nocolor", "-s", name], cwd=ROOT,
                               stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
     seconds = time.monotonic() - started
     with open(log, encoding="utf-8") as handle:
@@ -53,11 +53,11 @@ def run_session(name, logs):
 def main(argv):
     names = argv or sessions()
     jobs = int(os.environ.get("KMSOPS_MATRIX_JOBS", os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="kmsops-matrix-logs-") as logs:
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(lambda name: run_session(name, logs), names))
+    with tempfile.TemporaryDirectory(prefix="kmsops-matrix-logs-") as logs, \
+            ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = list(pool.map(lambda name: run_session(name, logs), names))
     print("\n=== matrix: results")
-    for name, code, seconds, parts in results:
+    for _name, _code, _seconds, parts in results:
         for line in parts:
             print(line)
     for name, code, seconds, _parts in results:

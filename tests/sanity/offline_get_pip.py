@@ -23,7 +23,7 @@ def main():
     args = [arg for arg in sys.argv[1:] if arg not in ("--no-setuptools", "--no-wheel")]
     # ansible-test runs this with a reduced environment: point pip at the system CA bundle again
     cert = [option for bundle in CA_BUNDLES if os.path.exists(bundle) for option in ("--cert", bundle)][:2]
-    subprocess.check_call([sys.executable, "-m", "pip", "install"] + cert + args)
+    subprocess.check_call([sys.executable, "-m", "pip", "install", *cert, *args])
 
 
 if __name__ == "__main__":

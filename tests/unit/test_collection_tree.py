@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from collection_tree import REPO, collection_path, main, make_tree, shipped_files
 
 

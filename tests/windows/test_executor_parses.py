@@ -15,7 +15,6 @@ import os
 import pytest
 import tree_sitter
 import tree_sitter_powershell
-
 from conftest import REPO
 
 EXECUTOR = os.path.join(REPO, "plugins", "modules", "kms_licensing.ps1")

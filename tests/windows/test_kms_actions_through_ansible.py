@@ -5,9 +5,9 @@
 from __future__ import annotations
 
 import json
+import pathlib
 
 import pytest
-
 from conftest import CONFIRMATION_ID, GVLK_2022_DC, HOST_KEY, HOST_KEY_2, server_state
 
 
@@ -45,8 +45,7 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     proc, (checked,) = win.run([task], "--check", "--diff")
     assert proc.returncode == 0, proc.stdout
     assert checked["changed"] is True
-    assert steps(checked["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + [
-        "Activate", "RefreshLicenseStatus"]
+    assert steps(checked["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", *KMS_VERSION, "Activate", "RefreshLicenseStatus"]
     assert [t.split(" (")[0] for t in checked["pending_settings"]] == [
         "Set the KMS listening port to 1700", "Allow inbound TCP 1700 in the Windows Firewall",
         "Disable DNS auto-publishing of the SRV record", "Write DnsDomainPublishList"]
@@ -61,8 +60,8 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     assert proc.returncode == 0, proc.stdout
     sent = [steps(c["params"]["operations"]) for c in win.executor_calls() if c["params"]["operations"]]
     # issue 17 point 2: the install alone first; the rest only once the key reads back as VOLUME_KMS
-    assert sent == [["InstallProductKey", "RefreshLicenseStatus"], KMS_VERSION + ["Activate", "RefreshLicenseStatus"],
-                    SETTINGS + ["sppsvc"]]
+    assert sent == [["InstallProductKey", "RefreshLicenseStatus"], [*KMS_VERSION, "Activate", "RefreshLicenseStatus"],
+                    [*SETTINGS, "sppsvc"]]
     assert applied["changed"] is True and len(applied["applied"]) == 11 and applied["pending_settings"] == []
     assert applied["license_status"] == "Licensed" and applied["is_kms_host"] is True
     assert applied["port"] == 1700 and applied["dns_publishing"] is False and applied["firewall_rule_port"] == 1700
@@ -80,7 +79,7 @@ def test_kms_host_check_mode_then_apply_then_idempotent(win):
     proc, (again,) = win.run([task])
     assert proc.returncode == 0
     assert again["changed"] is False and again["operations"] == [] and again["applied"] == []
-    ledger = json.load(open(win.ledger_path))
+    ledger = json.loads(pathlib.Path(win.ledger_path).read_text(encoding="utf-8"))
     records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
     assert [r["result"] for r in records] == ["activated"]
 
@@ -134,7 +133,7 @@ def test_kms_host_key_on_a_client_edition_is_refused(win):
     state["os"] = {"caption": "Microsoft Windows 11 Enterprise", "edition_id": "Enterprise", "build": 22631,
                    "product_type": 1}
     win.write_state(state)
-    proc, (refused, forced) = win.run([host_task(ledger_path=win.ledger_path),
+    _proc, (refused, forced) = win.run([host_task(ledger_path=win.ledger_path),
                                        host_task(ledger_path=win.ledger_path, allow_client_edition=True)])
     assert refused["failed"] is True and "client edition" in refused["msg"]
     assert forced.get("failed") is not True and forced["license_status"] == "Licensed"
@@ -146,36 +145,39 @@ def test_azure_edition_is_refused_as_a_kms_host_and_nothing_is_sent(win):
     state["os"] = {"caption": "Microsoft Windows Server 2022 Datacenter: Azure Edition", "edition_id": "ServerTurbine",
                    "build": 20348, "product_type": 3}
     win.write_state(state)
-    proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path, allow_client_edition=True)])
+    _proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path, allow_client_edition=True)])
     assert refused["failed"] is True and "Azure Edition as a KMS host" in refused["msg"]
     assert all(not c["params"]["operations"] for c in win.executor_calls())
 
 
 def test_seventh_host_on_one_key_is_refused_unless_granted(win):
     from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
-        complete_activation, locked_ledger, reserve_activation)
+        complete_activation,
+        locked_ledger,
+        reserve_activation,
+    )
     with locked_ledger(win.ledger_path) as data:
         for i in range(6):
             rid = reserve_activation(data, HOST_KEY, "other%d" % i, "online")
             complete_activation(data, HOST_KEY, "other%d" % i, rid, "activated")
     before = win.read_state()
-    proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path)])
+    _proc, (refused,) = win.run([host_task(ledger_path=win.ledger_path)])
     assert refused["failed"] is True and "already activated 6 hosts" in refused["msg"]
     assert win.read_state() == before
-    proc, (granted,) = win.run([host_task(ledger_path=win.ledger_path, extra_hosts_granted=1)])
+    _proc, (granted,) = win.run([host_task(ledger_path=win.ledger_path, extra_hosts_granted=1)])
     assert granted.get("failed") is not True, granted
     assert granted["ledger"]["hosts"] == 7
 
 
 def test_check_mode_also_applies_the_ledger_guard_but_writes_nothing(win):
-    proc, (checked,) = win.run([host_task(ledger_path=win.ledger_path)], "--check")
+    _proc, (checked,) = win.run([host_task(ledger_path=win.ledger_path)], "--check")
     assert checked["changed"] is True and checked["ledger"]["hosts"] == 1
     import os
     assert not os.path.exists(win.ledger_path)
 
 
 def test_gvlk_as_host_key_and_bad_settings_are_refused(win):
-    proc, results = win.run([
+    _proc, results = win.run([
         host_task(product_key=GVLK_2022_DC, ledger_path=win.ledger_path),
         host_task(renewal_interval=5, ledger_path=win.ledger_path),
         host_task(unknown_option=1),
@@ -199,20 +201,17 @@ REPLACE_AND_REFRESH = ["Replace the installed key *****-*****-*****-*****-6VM33 
 @pytest.mark.parametrize("fail_on, applied, ledger_result", [
     ("Activate", REPLACE_AND_REFRESH, "failed"),
     # a failure among the settings (sent after the activation) still reports the activation
-    ("SetVLRenewalInterval", REPLACE_AND_REFRESH + ["Activate the KMS host online", "Refresh the licence status",
-                                                    "Enable the built-in Windows Firewall rule SPPSVC-In-TCP "
-                                                    "(inbound TCP 1688; profiles Domain, Private)",
-                                                    "Set the activation interval to 60 minutes"], "activated"),
+    ("SetVLRenewalInterval", [*REPLACE_AND_REFRESH, "Activate the KMS host online", "Refresh the licence status", "Enable the built-in Windows Firewall rule SPPSVC-In-TCP " "(inbound TCP 1688; profiles Domain, Private)", "Set the activation interval to 60 minutes"], "activated"),
 ])
 def test_executor_failure_reports_what_was_applied(win, fail_on, applied, ledger_result):
     state = server_state()
     state["fail_on"] = fail_on
     win.write_state(state)
-    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, activation_interval=60, renewal_interval=60)])
+    _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, activation_interval=60, renewal_interval=60)])
     assert result["failed"] is True and "simulated failure of %s" % fail_on in result["msg"]
     assert result["changed"] is True
     assert result["applied"] == applied
-    ledger = json.load(open(win.ledger_path))
+    ledger = json.loads(pathlib.Path(win.ledger_path).read_text(encoding="utf-8"))
     records = [r for hosts in ledger["keys"].values() for rs in hosts["hosts"].values() for r in rs]
     assert [r["result"] for r in records] == [ledger_result]
 
@@ -224,7 +223,7 @@ def test_settings_on_a_host_that_is_not_activated_stay_pending_and_are_never_sen
     proc, (first, again) = win.run([task, task], "--diff")
     assert proc.returncode == 0, proc.stdout
     assert first["changed"] is True and first.get("failed") is not True
-    assert steps(first["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + ["sppsvc"]
+    assert steps(first["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", *KMS_VERSION, "sppsvc"]
     assert len(first["pending_settings"]) == 4 and "pending until the host is an activated KMS host" in first["msg"]
     assert first["diff"]["after"]["pending_settings"] == first["pending_settings"]
     assert again["changed"] is False and again["pending_settings"] == first["pending_settings"]
@@ -236,7 +235,7 @@ def test_settings_on_a_host_that_is_not_activated_stay_pending_and_are_never_sen
 def test_low_priority_by_its_cim_method_reads_back_after_the_restart(win):
     """Issue 9 points 1 and 3: no registry write; the WMI property shows it after the restart."""
     win.run([host_task(ledger_path=win.ledger_path)])
-    proc, (on, again) = win.run([host_task(ledger_path=win.ledger_path, low_priority=True),
+    _proc, (on, again) = win.run([host_task(ledger_path=win.ledger_path, low_priority=True),
                                  host_task(ledger_path=win.ledger_path, low_priority=True)])
     assert on["changed"] is True and on["low_priority"] is True
     assert steps(on["operations"]) == ["EnableKeyManagementServiceLowPriority", "sppsvc"]
@@ -296,7 +295,7 @@ def test_executor_double_matches_the_powershell_allow_lists():
 
 def test_replacing_the_host_key_is_visible_and_counted(win):
     win.run([host_task(ledger_path=win.ledger_path)])
-    proc, (replaced,) = win.run([host_task(product_key=HOST_KEY_2, ledger_path=win.ledger_path)], "--diff")
+    _proc, (replaced,) = win.run([host_task(product_key=HOST_KEY_2, ledger_path=win.ledger_path)], "--diff")
     assert replaced["changed"] is True
     assert replaced["operations"][0]["title"].startswith("Replace the installed key *****-*****-*****-*****-6789B")
     assert replaced["diff"]["after"]["kms_host_key"].endswith("JKMPN")
@@ -308,13 +307,12 @@ def test_kms_host_absent_returns_the_machine_to_a_kms_client(win):
     the SRV value is named as staying in DNS, the uint32 count reads as -1."""
     win.run([host_task(ledger_path=win.ledger_path, port=1700)])
     restarts = win.read_state()["restarts"]
-    proc, (removed, again, info) = win.run([{"kmsops.kms.kms_host": {"state": "absent"}},
+    _proc, (removed, again, info) = win.run([{"kmsops.kms.kms_host": {"state": "absent"}},
                                             {"kmsops.kms.kms_host": {"state": "absent"}},
                                             {"kmsops.kms.kms_info": {}}])
     assert removed["changed"] is True and removed["is_kms_host"] is False
     # issue 17 point 9: the GVLK install deletes KeyManagementServiceVersion in both views, as slmgr.vbs /ipk does
-    assert steps(removed["operations"]) == ["InstallProductKey", "RefreshLicenseStatus"] + KMS_VERSION + [
-        "firewall_remove", "sppsvc"]
+    assert steps(removed["operations"]) == ["InstallProductKey", "RefreshLicenseStatus", *KMS_VERSION, "firewall_remove", "sppsvc"]
     assert [op["action"] for op in removed["operations"][2:4]] == ["registry_remove", "registry_remove"]
     assert win.read_state()["registry"]["KeyManagementServiceVersion"] is None
     assert win.read_state()["registry_wow6432"]["KeyManagementServiceVersion"] is None
@@ -356,5 +354,5 @@ def test_kms_client_refuses_a_kms_host_key(win):
 
 def test_kms_client_dns_discovery_clears_the_fixed_host(win):
     win.write_state(server_state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
-    proc, (result,) = win.run([{"kmsops.kms.kms_client": {"dns_discovery": True}}])
+    _proc, (result,) = win.run([{"kmsops.kms.kms_client": {"dns_discovery": True}}])
     assert result["changed"] is True and result["kms_host"] is None and result["kms_port"] == 1688

@@ -42,7 +42,7 @@ def test_kms_client_dns_discovery_clears_a_product_override_or_names_the_slmgr_c
     win.write_state(state)
     refuse = {"kmsops.kms.kms_client": {"dns_discovery": True, "clear_product_overrides": False}}
     clear = {"kmsops.kms.kms_client": {"dns_discovery": True}}
-    proc, (refused, cleared, again, info) = win.run([refuse, clear, clear, {"kmsops.kms.kms_info": {}}])
+    _proc, (refused, cleared, again, info) = win.run([refuse, clear, clear, {"kmsops.kms.kms_info": {}}])
     assert refused["failed"] is True and "slmgr.vbs /ckms gvlk" in refused["msg"]
     assert "rogue.corp.example" in refused["msg"]
     assert cleared.get("failed") is not True, cleared
@@ -77,6 +77,6 @@ def test_windows_without_powershell_5_1_is_refused_and_nothing_is_sent(win):
     state = server_state()
     state["os"]["powershell_version"] = "4.0"
     win.write_state(state)
-    proc, (client,) = win.run([{"kmsops.kms.kms_client": {"host_caching": False}}])
+    _proc, (client,) = win.run([{"kmsops.kms.kms_client": {"host_caching": False}}])
     assert client["failed"] is True and "needs PowerShell 5.1" in client["msg"]
     assert all(not c["params"]["operations"] for c in win.executor_calls())

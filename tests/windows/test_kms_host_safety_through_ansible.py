@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 
 from conftest import HOST_KEY, server_state
@@ -50,7 +51,7 @@ def test_moving_the_port_back_to_1688_enables_sppsvc_in_tcp_before_removing_the_
     assert state["firewall"]["rule_port"] == 1700
     state["firewall"].update(builtin_enabled=False, builtin_profiles="Any")   # someone turned it off meanwhile
     win.write_state(state)
-    proc, (custom, back) = win.run([host_task(ledger_path=win.ledger_path, port=1700),
+    _proc, (custom, back) = win.run([host_task(ledger_path=win.ledger_path, port=1700),
                                     host_task(ledger_path=win.ledger_path, port=1688, firewall_profiles=["Domain"])])
     assert custom["changed"] is False and custom["firewall_rule"] == "kmsops-kms-KMS-In-TCP"
     assert steps(back["operations"]) == ["SetKeyManagementServiceListeningPort", "firewall_enable_builtin",
@@ -86,13 +87,13 @@ def test_a_licensing_error_carries_its_code_the_failing_operation_and_microsofts
     state = server_state()
     state.update(fail_on="Activate", fail_hresult="0xC004C008")
     win.write_state(state)
-    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path)])
+    _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path)])
     assert result["failed"] is True and result["changed"] is True
     assert re.search(r"operation \d \(Activate the KMS host online\) failed with 0xC004C008: simulated failure of "
                      r"Activate", result["msg"]), result["msg"]
     assert "Microsoft documents 0xC004C008 as" in result["msg"] and "Next step:" in result["msg"]
     assert result["error"]["code"] == "0xC004C008" and result["error"]["operation"] == "Activate the KMS host online"
-    records = [r for hosts in json.load(open(win.ledger_path))["keys"].values()
+    records = [r for hosts in json.loads(pathlib.Path(win.ledger_path).read_text(encoding="utf-8"))["keys"].values()
                for rs in hosts["hosts"].values() for r in rs]
     assert [r["result"] for r in records] == ["failed"]
 
@@ -103,7 +104,7 @@ def test_kms_client_auto_on_windows_server_23h2_asks_for_the_key_and_sends_nothi
     state["os"] = {"caption": "Microsoft Windows Server Datacenter", "edition_id": "ServerDatacenter",
                    "build": 25398, "product_type": 3}
     win.write_state(state)
-    proc, (result,) = win.run([{"kmsops.kms.kms_client": {"product_key": "auto"}}])
+    _proc, (result,) = win.run([{"kmsops.kms.kms_client": {"product_key": "auto"}}])
     assert result["failed"] is True and "give product_key explicitly" in result["msg"] and "25398" in result["msg"]
     assert sent(win) == []
 
@@ -114,7 +115,7 @@ def test_a_read_that_throws_after_the_restart_is_retried(win):
     state = win.read_state()
     state["read_failures_after_restart"] = 2
     win.write_state(state)
-    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, renewal_interval=60)])
+    _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, renewal_interval=60)])
     assert result.get("failed") is not True, result
     assert result["renewal_interval"] == 60 and win.read_state()["failed_reads"] == 2
     assert win.executor_calls()[-1]["params"]["read_attempts"] == 5
@@ -126,7 +127,7 @@ def test_a_read_that_keeps_throwing_after_the_restart_still_reports_what_was_app
     state = win.read_state()
     state["read_failures_after_restart"] = 99
     win.write_state(state)
-    proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, renewal_interval=60)])
+    _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, renewal_interval=60)])
     assert result["failed"] is True and result["changed"] is True
     assert result["applied"] == ["Set the renewal interval to 60 minutes",
                                  "Restart the Software Protection service (sppsvc) so the changes take effect"]

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """KMS client discovery: what a KMS client finds in DNS, in the order it tries it.
@@ -268,8 +267,8 @@ def read_search_list(path=RESOLV_CONF):
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             text = handle.read()
-    except (IOError, OSError) as exc:
-        raise DiscoveryError("cannot read the search list from %s: %s" % (path, exc))
+    except OSError as exc:
+        raise DiscoveryError("cannot read the search list from %s: %s" % (path, exc)) from None
     return parse_resolv_conf(text)[0]
 
 
@@ -286,7 +285,7 @@ def _nameserver_addresses(nameservers):
         try:
             infos = socket.getaddrinfo(server, None, 0, socket.SOCK_DGRAM)
         except socket.gaierror as exc:
-            raise DiscoveryError("nameserver %r: cannot resolve it: %s" % (server, exc))
+            raise DiscoveryError("nameserver %r: cannot resolve it: %s" % (server, exc)) from None
         for info in infos:
             if info[4][0] not in addresses:
                 addresses.append(info[4][0])
@@ -308,7 +307,7 @@ class DnsClient:
             try:
                 resolver = dns.resolver.Resolver(configure=True)
             except dns.resolver.NoResolverConfiguration as exc:
-                raise DiscoveryError("no system resolver configured (give nameservers): %s" % exc)
+                raise DiscoveryError("no system resolver configured (give nameservers): %s" % exc) from None
         resolver.port = port
         resolver.timeout = timeout
         resolver.lifetime = timeout

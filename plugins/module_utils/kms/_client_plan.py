@@ -49,7 +49,7 @@ def parse_kms_host(text):
         try:
             machine = str(ipaddress.IPv6Address(machine))
         except ValueError:
-            raise InvalidSetting("kms_host %r: %r is not an IPv6 address" % (text, machine))
+            raise InvalidSetting("kms_host %r: %r is not an IPv6 address" % (text, machine)) from None
     else:
         if value.count(":") > 1:
             raise InvalidSetting("kms_host %r: write an IPv6 address in brackets, e.g. [%s] or [%s]:1688"
@@ -140,7 +140,7 @@ def plan_client(params, state):
     plan.warnings.extend(support_warnings(state, "kms_client"))
     plan.before = _client_view(facts)
     after = dict(plan.before)
-    product, installed_partial, licensed = installed_key(state)
+    _product, installed_partial, licensed = installed_key(state)
     if params.get("kms_host") and params.get("dns_discovery"):
         raise InvalidSetting("kms_host and dns_discovery are mutually exclusive")
     wanted_host, wanted_port, wanted_domain = False, KMS_PORT, False

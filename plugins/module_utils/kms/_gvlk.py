@@ -130,8 +130,8 @@ _ROWS = (
 )
 
 
-class GvlkEntry(object):
-    __slots__ = ("family", "editions", "edition_ids", "builds", "key")
+class GvlkEntry:
+    __slots__ = ("builds", "edition_ids", "editions", "family", "key")
 
     def __init__(self, family, editions, edition_ids, builds, key):
         self.family = family

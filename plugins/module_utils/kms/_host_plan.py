@@ -18,7 +18,11 @@ Order of a run, from what Microsoft documents and what slmgr.vbs does:
 from __future__ import annotations
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
-from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, check_port, normalize_domain
+from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
+    KMS_PORT,
+    check_port,
+    normalize_domain,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     BUILTIN_FIREWALL_RULE,
     FIREWALL_PROFILES,
@@ -85,7 +89,7 @@ def _host_view(facts):
     }
 
 
-class _Settings(object):
+class _Settings:
     """The host-setting changes of one plan: operations not yet added, the facts they lead to."""
 
     def __init__(self):

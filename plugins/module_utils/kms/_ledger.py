@@ -55,14 +55,14 @@ def _validate(data, path):
 def load_ledger(path):
     """Read the ledger; a missing file is an empty ledger."""
     try:
-        with open(path, "r", encoding="utf-8") as handle:
+        with open(path, encoding="utf-8") as handle:
             return _validate(json.load(handle), path)
     except FileNotFoundError:
         return empty_ledger()
     except ValueError as exc:
-        raise LedgerError("the activation ledger %s is not valid JSON: %s" % (path, exc))
+        raise LedgerError("the activation ledger %s is not valid JSON: %s" % (path, exc)) from None
     except OSError as exc:
-        raise LedgerError("cannot read the activation ledger %s: %s" % (path, exc))
+        raise LedgerError("cannot read the activation ledger %s: %s" % (path, exc)) from None
 
 
 def _write_ledger(path, data):
@@ -83,12 +83,12 @@ def _write_ledger(path, data):
 def locked_ledger(path):
     """Yield the ledger data under an exclusive lock; write it back when the block succeeds."""
     directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        lock = open(path + ".lock", "a")
-    except OSError as exc:
-        raise LedgerError("cannot open the activation ledger %s: %s" % (path, exc))
-    with lock:
+    with contextlib.ExitStack() as stack:
+        try:
+            os.makedirs(directory, exist_ok=True)
+            lock = stack.enter_context(open(path + ".lock", "a"))
+        except OSError as exc:
+            raise LedgerError("cannot open the activation ledger %s: %s" % (path, exc)) from None
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
             data = load_ledger(path)
@@ -96,7 +96,7 @@ def locked_ledger(path):
             try:
                 _write_ledger(path, data)
             except OSError as exc:
-                raise LedgerError("cannot write the activation ledger %s: %s" % (path, exc))
+                raise LedgerError("cannot write the activation ledger %s: %s" % (path, exc)) from None
         finally:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
@@ -200,7 +200,7 @@ def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
         try:
             pairs = [(item["host"], item.get("key")) for item in assignments]
         except (TypeError, KeyError):
-            raise GuardRefused("key assignments must be a mapping host -> key or a list of {host, key}")
+            raise GuardRefused("key assignments must be a mapping host -> key or a list of {host, key}") from None
     else:
         raise GuardRefused("key assignments must be a mapping host -> key or a list of {host, key}")
     groups = {}
@@ -213,7 +213,7 @@ def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
         for fp, group in groups.items():
             group["hosts"].update(usage(ledger, fp))
     report, problems = [], []
-    for fp, group in sorted(groups.items(), key=lambda kv: kv[1]["partial"]):
+    for group in sorted(groups.values(), key=lambda group: group["partial"]):
         limit = MAX_HOSTS_PER_KEY + granted_extra_hosts(extra_hosts_granted, group["partial"])
         hosts = sorted(group["hosts"])
         report.append({"key": mask_key(group["partial"]), "hosts": hosts, "limit": limit})

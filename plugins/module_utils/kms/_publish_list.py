@@ -78,10 +78,7 @@ def parse_publish_list(text_or_lines, option=REGISTRY_VALUE):
     the index an error names)."""
     if text_or_lines is None:
         return []
-    if isinstance(text_or_lines, str):
-        lines = text_or_lines.replace("\x00", "\n").splitlines()
-    else:
-        lines = list(text_or_lines)
+    lines = text_or_lines.replace("\x00", "\n").splitlines() if isinstance(text_or_lines, str) else list(text_or_lines)
     entries = []
     for index, line in enumerate(lines):
         where = f"{option}[{index}]"

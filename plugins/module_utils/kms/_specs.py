@@ -53,6 +53,6 @@ KMS_CLIENT_SPEC = dict(
 )
 
 KMS_INFO_SPEC = dict(
-    argument_spec=dict(),
+    argument_spec={},
     supports_check_mode=True,
 )

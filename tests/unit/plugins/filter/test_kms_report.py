@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import os
+import re
 import sys
 
 import pytest
@@ -15,16 +15,16 @@ from ansible.errors import AnsibleFilterError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import kms_report_sample as sample  # noqa: E402 pylint: disable=wrong-import-position
+import kms_report_sample as sample
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.filter.kms_report import (
     FilterModule,
     kms_report_model,
     kms_report_plan,
 )
-from ansible.parsing.dataloader import DataLoader  # noqa: E402
-from ansible.template import Templar  # noqa: E402
-from ansible.utils.unsafe_proxy import wrap_var  # noqa: E402
 
 try:
     from ansible.template import trust_as_template
@@ -32,14 +32,14 @@ except ImportError:  # ansible-core < 2.19: every string is a template unless ma
     def trust_as_template(text):
         return text
 
-from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import discover  # noqa: E402
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes  # noqa: E402
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value  # noqa: E402
-from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import discover
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
+from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import EstateError
+from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (
     build_plan,
     cleanup_task,
 )
-from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import EstateError  # noqa: E402
 
 
 def _plan(hostvars=None, groups=None):
@@ -164,7 +164,9 @@ def test_plan_never_reads_the_tsig_secret():
             return super().__getitem__(key)
 
         def get(self, key, default=None):
-            return self[key] if key in self else default
+            if key in self:  # through __getitem__, which guards the secret
+                return self[key]
+            return default
 
     hostvars = {host: Guarded(values) for host, values in sample.hostvars().items()}
     plan = build_plan(sample.GROUPS, hostvars)
@@ -175,7 +177,7 @@ def test_plan_never_reads_the_tsig_secret():
 def test_missing_site_name_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     del hostvars["kms1.hq.test"]["kms_site_group"]
-    with pytest.raises(AnsibleFilterError, match="kms_site_group: is not set: .* \\(host kms1.hq.test\\)"):
+    with pytest.raises(AnsibleFilterError, match=r"kms_site_group: is not set: .* \(host kms1.hq.test\)"):
         _plan(hostvars)
 
 
@@ -183,14 +185,14 @@ def test_missing_dns_server_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     for host in sample.GROUPS["iso"]:
         del hostvars[host]["kms_dns_server"]
-    with pytest.raises(AnsibleFilterError, match="kms_dns_server: is not set: .*\\(site iso, host kms.iso.test\\)"):
+    with pytest.raises(AnsibleFilterError, match=r"kms_dns_server: is not set: .*\(site iso, host kms.iso.test\)"):
         _plan(hostvars)
 
 
 def test_bad_dns_port_is_an_error_naming_the_variable():
     hostvars = sample.hostvars()
     hostvars["kms.br.test"]["kms_dns_port"] = 70000
-    with pytest.raises(EstateError, match="^kms_dns_port: must be an integer from 1 to 65535, got 70000 \\(site br"):
+    with pytest.raises(EstateError, match=r"^kms_dns_port: must be an integer from 1 to 65535, got 70000 \(site br"):
         build_plan(sample.GROUPS, hostvars)
 
 

@@ -11,9 +11,9 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import kms_report_sample as sample  # noqa: E402 pylint: disable=wrong-import-position
+import kms_report_sample as sample
 
-from ansible_collections.kmsops.kms.plugins.filter.kms_report import (  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.filter.kms_report import (
     kms_report_model,
     kms_report_plan,
 )

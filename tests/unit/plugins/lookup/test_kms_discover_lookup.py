@@ -7,15 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
-
 import yaml
-
 from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleLookupError
 
 from ansible_collections.kmsops.kms.plugins.doc_fragments import discovery
-from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery
 from ansible_collections.kmsops.kms.plugins.lookup import kms_discover
+from ansible_collections.kmsops.kms.plugins.module_utils.discovery import _discovery
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-
 from ansible_collections.kmsops.kms.plugins.filter.kms_bind import FilterModule
 from ansible_collections.kmsops.kms.plugins.module_utils.site._bind_zones import BindZoneError, bind_keys, bind_zones
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import dns.name
 import pytest
 
+from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import (
     publish_changes,
     record_changes,
     record_name,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._errors import InvalidInput
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._module import make_transport
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
@@ -51,7 +51,7 @@ def test_present_needs_values():
 
 
 def test_name_outside_zone_is_rejected():
-    with pytest.raises(InvalidInput, match="name: kms1.other.example. is not inside zone corp.example."):
+    with pytest.raises(InvalidInput, match=r"name: kms1.other.example. is not inside zone corp.example."):
         record_changes(record_params(zone="corp.example", name="kms1.other.example."))
 
 
@@ -112,7 +112,7 @@ def test_publish_keeps_foreign_targets_and_replaces_own_stale_values():
 
 def test_prune_needs_an_owner():
     # what prune may remove is what its owner published (test_dns_owners.py)
-    with pytest.raises(InvalidInput, match="^prune: needs owner"):
+    with pytest.raises(InvalidInput, match=r"^prune: needs owner"):
         publish_changes(publish_params(prune=True))
 
 
@@ -153,7 +153,7 @@ def test_empty_name_is_an_error_and_at_sign_is_the_apex():
     assert error.value.option == "name"
     changes, _zone = record_changes(record_params(zone="corp.example", name="@", type="TXT", values=["x"]))
     assert changes[0].name == ZONE
-    with pytest.raises(InvalidInput, match="name: '@' .* needs the zone option"):
+    with pytest.raises(InvalidInput, match=r"name: '@' .* needs the zone option"):
         record_changes(record_params(name="@"))
 
 

@@ -27,9 +27,9 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     exclusive,
     merge,
     order_batches,
+    plan_report,
     remove,
     servfail_message,
-    plan_report,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value, parse_values
 

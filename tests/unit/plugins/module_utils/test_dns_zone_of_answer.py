@@ -125,7 +125,7 @@ def test_one_read_per_rrset_and_one_update_per_zone_no_soa_query():
 
 def test_answer_that_does_not_say_the_zone_falls_back_to_a_soa_lookup_that_fails_clearly():
     transport = Transport({"_vlmcs._tcp.corp.example.": "corp.example.", "_vlmcs._tcp.remote.corp.example.": None})
-    with pytest.raises(ZoneNotFound, match="hosts.0.: no zone on the server holds _vlmcs._tcp.remote"):
+    with pytest.raises(ZoneNotFound, match=r"hosts.0.: no zone on the server holds _vlmcs._tcp.remote"):
         group_by_zone(transport, [change("_vlmcs._tcp.corp.example."), change("_vlmcs._tcp.remote.corp.example.")])
     assert ("soa", "_vlmcs._tcp.remote.corp.example.") in transport.sent
     assert not [item for item in transport.sent if item[0] == "update"]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-
 from _kms_fixtures import (
     GVLK_2022_DC,
     HOST_KEY,
@@ -14,10 +13,15 @@ from _kms_fixtures import (
     state,
     steps,
 )
+
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import (
+    finish_client,
+    parse_kms_host,
+    plan_client,
+)
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, parse_kms_host, plan_client
 
 # issue 17 point 10: the sppsvc restart Microsoft's slmgr.vbs page asks for after /ipk
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"), ("restart_service", "sppsvc")]
@@ -118,7 +122,7 @@ def test_client_older_than_windows_7_is_refused():
 def test_lookup_domain_needs_windows_8_or_server_2012():
     windows7 = state(os_info=_os(7601, "Windows 7 Enterprise"))
     assert steps(plan_client(client_params(kms_host="kms01"), windows7)) == [("service", "SetKeyManagementServiceMachine")]
-    with pytest.raises(UnsupportedWindows, match="kms_domain .* needs Windows 8 / Windows Server 2012 \\(build 9200\\)"):
+    with pytest.raises(UnsupportedWindows, match=r"kms_domain .* needs Windows 8 / Windows Server 2012 \(build 9200\)"):
         plan_client(client_params(kms_domain="example.com"), windows7)
     windows8 = state(os_info=_os(9200, "Windows 8 Enterprise"))
     assert steps(plan_client(client_params(kms_domain="example.com"), windows8)) == [
@@ -139,7 +143,7 @@ def test_parse_kms_host_forms(text, expected):
 @pytest.mark.parametrize("text", ["2001:db8::10", "[2001:db8::10", "[not-v6]:1688", "kms01:", "kms01:70000",
                                   "bad host", "", "[2001:db8::10]:x"])
 def test_parse_kms_host_refuses_malformed_values(text):
-    with pytest.raises(InvalidValue, match="^kms_host"):
+    with pytest.raises(InvalidValue, match=r"^kms_host"):
         parse_kms_host(text)
 
 
@@ -181,8 +185,7 @@ def test_host_caching_is_turned_off_with_disable_caching_true():
 def test_activate_runs_after_key_and_settings():
     current = state(os_info=WINDOWS_11, products=[product("XXXXX", licensed=False)])
     plan = plan_client(client_params(product_key="auto", kms_host="kms01", activate=True), current)
-    assert steps(plan) == INSTALL + [("service", "SetKeyManagementServiceMachine"), ("product", "Activate"),
-                                     ("service", "RefreshLicenseStatus")]
+    assert steps(plan) == [*INSTALL, ("service", "SetKeyManagementServiceMachine"), ("product", "Activate"), ("service", "RefreshLicenseStatus")]
     assert plan.operations[4]["partial_key"] == "2YT43"
 
 

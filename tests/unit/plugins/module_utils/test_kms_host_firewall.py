@@ -7,8 +7,8 @@ gets the collection's rule, moving back to 1688 never leaves the host without a 
 from __future__ import annotations
 
 import pytest
-
 from _kms_fixtures import host_params, kms_host_state, state, steps
+
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import InvalidSetting
@@ -56,14 +56,13 @@ def test_port_back_to_1688_enables_sppsvc_in_tcp_before_removing_the_collections
                              firewall=dict(SPPSVC_OFF, rule_port=1700, rule_profiles="Domain, Private"))
     assert summarize(current)["firewall_rule"] == "kmsops-kms-KMS-In-TCP"
     plan = plan_host(host_params(port=1688), current)
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_enable_builtin", None),
-                           ("firewall_remove", None)] + RESTART
+    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_enable_builtin", None), ("firewall_remove", None), *RESTART]
     assert plan.after["firewall_rule"] == "SPPSVC-In-TCP" and plan.after["firewall_rule_port"] is None
 
 
 def test_a_custom_port_gets_the_collections_rule_for_the_asked_profiles_and_leaves_sppsvc_in_tcp_alone():
     plan = plan_host(host_params(port=1700, firewall_profiles=["Domain"]), kms_host_state(firewall=SPPSVC_OFF))
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_open", None)] + RESTART
+    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_open", None), *RESTART]
     assert plan.operations[1]["port"] == 1700 and plan.operations[1]["profiles"] == ["Domain"]
     assert plan.after["firewall_rule"] == "kmsops-kms-KMS-In-TCP"
 

@@ -6,8 +6,8 @@ once Windows has installed it (the product's Description): the plan stops after 
 from __future__ import annotations
 
 import pytest
-
 from _kms_fixtures import HOST_KEY, host_params, kms_host_state, product, state, steps
+
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import product_channel
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import check_installed_host_key, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused
@@ -74,7 +74,7 @@ def test_a_key_windows_does_not_report_after_the_install_stops_the_run():
 
 @pytest.mark.parametrize("activation", ["online", "phone"])
 def test_an_installed_unlicensed_mak_is_never_activated_and_nothing_is_planned(activation):
-    with pytest.raises(GuardRefused, match="VOLUME_MAK.*is installed but was not activated"):
+    with pytest.raises(GuardRefused, match=r"VOLUME_MAK.*is installed but was not activated"):
         plan_host(host_params(activation=activation), with_channel("VOLUME_MAK"))
 
 

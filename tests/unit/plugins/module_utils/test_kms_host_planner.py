@@ -7,7 +7,6 @@ import copy
 import json
 
 import pytest
-
 from _kms_fixtures import (
     CONFIRMATION_ID,
     GVLK_2022_DC,
@@ -20,9 +19,11 @@ from _kms_fixtures import (
     state,
     steps,
 )
+
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows, summarize
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
@@ -30,13 +31,12 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     InvalidProductKey,
     InvalidSetting,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
 
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"),
            # issue 17 point 9: what slmgr.vbs /ipk writes after installing a KMS host key
            ("registry_set", "KeyManagementServiceVersion")]
 # a key that is not a KMS host key: slmgr.vbs /ipk deletes the value
-INSTALL_GVLK = INSTALL[:2] + [("registry_remove", "KeyManagementServiceVersion")]
+INSTALL_GVLK = [*INSTALL[:2], ("registry_remove", "KeyManagementServiceVersion")]
 ACTIVATE = [("product", "Activate"), ("service", "RefreshLicenseStatus")]
 RESTART = [("restart_service", "sppsvc")]
 
@@ -65,7 +65,7 @@ def test_fresh_server_installs_the_key_activates_online_then_enables_sppsvc_in_t
         "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"]
     follow = plan_host(host_params(), kms_host_state(firewall={"builtin_enabled": False, "builtin_profiles": "Any"}),
                        restart_owed=True)
-    assert steps(follow) == [("firewall_enable_builtin", None)] + RESTART
+    assert steps(follow) == [("firewall_enable_builtin", None), *RESTART]
     assert follow.operations[0]["profiles"] == ["Domain", "Private"]
 
 
@@ -177,7 +177,7 @@ def test_publish_list_is_written_as_canonical_multi_string_lines():
     plan = plan_host(host_params(publish_domains=[{"domain": "Branch.Example.com.", "priority": 0, "weight": 100},
                                                   {"domain": "example.com", "priority": 10, "weight": 0}]),
                      kms_host_state())
-    assert steps(plan) == [("registry_set", "DnsDomainPublishList")] + RESTART
+    assert steps(plan) == [("registry_set", "DnsDomainPublishList"), *RESTART]
     assert plan.operations[0]["type"] == "MultiString"
     assert plan.operations[0]["value"] == ["branch.example.com,0,100", "example.com,10,0"]
 
@@ -185,7 +185,7 @@ def test_publish_list_is_written_as_canonical_multi_string_lines():
 def test_publish_list_in_another_order_is_a_change():
     current = kms_host_state(registry={"DnsDomainPublishList": ["a.example.com,0,0", "b.example.com,0,0"]})
     plan = plan_host(host_params(publish_domains=[{"domain": "b.example.com"}, {"domain": "a.example.com"}]), current)
-    assert steps(plan) == [("registry_set", "DnsDomainPublishList")] + RESTART
+    assert steps(plan) == [("registry_set", "DnsDomainPublishList"), *RESTART]
 
 
 def test_empty_publish_list_removes_the_value_and_restarts():
@@ -231,7 +231,7 @@ def test_out_of_range_settings_are_refused(option, value):
 
 @pytest.mark.parametrize("value", [15, 43200])
 def test_interval_limits_are_inclusive(value):
-    assert steps(plan_host(host_params(renewal_interval=value), kms_host_state())) == [("service", "SetVLRenewalInterval")] + RESTART
+    assert steps(plan_host(host_params(renewal_interval=value), kms_host_state())) == [("service", "SetVLRenewalInterval"), *RESTART]
 
 
 def test_malformed_host_key_is_refused():
@@ -339,7 +339,7 @@ def test_absent_turns_a_kms_host_back_into_a_kms_client_with_ipk_gvlk_and_a_rest
 
 def test_absent_also_removes_the_collections_firewall_rule():
     plan = plan_host(host_params(state="absent", product_key=None), kms_host_state(firewall={"rule_port": 1700}))
-    assert steps(plan) == INSTALL_GVLK + [("firewall_remove", None)] + RESTART
+    assert steps(plan) == [*INSTALL_GVLK, ("firewall_remove", None), *RESTART]
 
 
 def test_absent_on_a_kms_client_changes_nothing():
@@ -404,7 +404,7 @@ def test_low_priority_uses_the_documented_method_and_no_registry_write():
     on = plan_host(host_params(low_priority=True), kms_host_state())
     off = plan_host(host_params(low_priority=False), kms_host_state(KeyManagementServiceLowPriority=True))
     for plan, value in ((on, True), (off, False)):
-        assert steps(plan) == [("service", "EnableKeyManagementServiceLowPriority")] + RESTART
+        assert steps(plan) == [("service", "EnableKeyManagementServiceLowPriority"), *RESTART]
         assert plan.operations[0]["args"] == {"EnableLowPriority": value}
         assert not any(op["action"].startswith("registry") for op in plan.operations)
         assert plan.verify == {"low_priority": value}
@@ -454,7 +454,7 @@ def test_custom_port_opens_a_firewall_rule_that_never_fails_the_task():
 def test_port_back_to_1688_removes_the_rule():
     current = kms_host_state(KeyManagementServiceListeningPort=1700, firewall={"rule_port": 1700})
     plan = plan_host(host_params(port=1688), current)
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_remove", None)] + RESTART
+    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_remove", None), *RESTART]
 
 
 def test_a_missing_rule_for_the_custom_port_is_added_without_a_restart():
@@ -464,14 +464,14 @@ def test_a_missing_rule_for_the_custom_port_is_added_without_a_restart():
 
 def test_manage_firewall_false_leaves_the_firewall_alone_and_says_what_to_open():
     plan = plan_host(host_params(port=1700, manage_firewall=False), kms_host_state())
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort")] + RESTART
+    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), *RESTART]
     assert plan.warnings == ["manage_firewall=false: open inbound TCP 1700 on WIN01 for KMS clients yourself "
                              "(the built-in rule SPPSVC-In-TCP covers port 1688 only)"]
 
 
 def test_unreadable_firewall_does_not_stop_the_port_change():
     plan = plan_host(host_params(port=1700), kms_host_state(firewall={"rule_port": None, "error": "no NetSecurity"}))
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort")] + RESTART
+    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), *RESTART]
     assert "could not be read (no NetSecurity)" in plan.warnings[0] and "TCP 1700" in plan.warnings[0]
 
 
@@ -495,6 +495,7 @@ def test_kms_host_docs_say_what_windows_does():
     """Point 7 (and 6): low_priority true is /cpri, the home domain is always published, absent
     leaves the SRV value to kms_publish."""
     import yaml
+
     from ansible_collections.kmsops.kms.plugins.modules import kms_host
 
     options = yaml.safe_load(kms_host.DOCUMENTATION)["options"]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from _kms_fixtures import host_params, kms_host_state
+
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import plan_host
 
 BRANCH = [{"domain": "branch.example", "priority": 0, "weight": 0}]
@@ -27,7 +28,7 @@ def test_written_publish_list_includes_the_hosts_own_domain():
 
 
 def test_own_domain_listed_by_the_user_keeps_the_users_priority():
-    given = BRANCH + [{"domain": "corp.example", "priority": 10, "weight": 5}]
+    given = [*BRANCH, {"domain": "corp.example", "priority": 10, "weight": 5}]
     plan = plan_host(host_params(publish_domains=given), _host())
     assert _written(plan) == [["branch.example,0,0", "corp.example,10,5"]]
 

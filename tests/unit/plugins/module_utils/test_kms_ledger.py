@@ -7,9 +7,9 @@ import json
 import threading
 
 import pytest
-
 from _kms_fixtures import HOST_KEY, HOST_KEY_2
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused, LedgerError
+
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused, LedgerError, key_fingerprint
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     check_activation,
     check_key_assignments,
@@ -20,13 +20,12 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
     reserve_activation,
     usage,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import key_fingerprint
 
 
 def ledger_with(hosts, key=HOST_KEY, result="activated"):
     data = empty_ledger()
     for host, count in hosts.items():
-        for dummy in range(count):
+        for _dummy in range(count):
             rid = reserve_activation(data, key, host, "online")
             complete_activation(data, key, host, rid, result)
     return data
@@ -95,7 +94,8 @@ def test_ledger_file_round_trip_never_stores_the_key(tmp_path):
         rid = reserve_activation(data, HOST_KEY, "kms01", "phone")
     with locked_ledger(path) as data:
         assert complete_activation(data, HOST_KEY, "kms01", rid, "activated")
-    text = open(path).read()
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
     assert HOST_KEY not in text and HOST_KEY.replace("-", "") not in text
     stored = json.loads(text)
     entry = stored["keys"][key_fingerprint(HOST_KEY)]
@@ -114,16 +114,15 @@ def test_corrupt_ledger_file_is_a_clear_error(tmp_path):
     with pytest.raises(LedgerError, match="not valid JSON"):
         load_ledger(str(path))
     path.write_text('{"something": "else"}')
-    with pytest.raises(LedgerError, match="not a kmsops.kms ledger"):
+    with pytest.raises(LedgerError, match=r"not a kmsops.kms ledger"):
         load_ledger(str(path))
 
 
 def test_a_failing_block_does_not_write_the_ledger(tmp_path):
     path = str(tmp_path / "ledger.json")
-    with pytest.raises(RuntimeError):
-        with locked_ledger(path) as data:
-            reserve_activation(data, HOST_KEY, "kms01", "online")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), locked_ledger(path) as data:
+        reserve_activation(data, HOST_KEY, "kms01", "online")
+        raise RuntimeError("boom")
     assert load_ledger(path) == empty_ledger()
 
 

@@ -5,8 +5,8 @@
 from __future__ import annotations
 
 import pytest
-
 from _kms_fixtures import WINDOWS_11, client_params, host_params, product, state, steps
+
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import plan_client
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import plan_host

@@ -10,7 +10,6 @@ import base64
 import json
 
 import pytest
-
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 

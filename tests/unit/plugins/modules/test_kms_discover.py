@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 

@@ -11,7 +11,6 @@ import re
 
 import pytest
 import yaml
-
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kmsops.kms.plugins.filter.kms_estate import FilterModule, kms_estate
@@ -289,7 +288,7 @@ def test_host_view_says_what_the_role_does_on_a_host():
     assert host_view(model, "kms1", "core", play_hosts=["bws", "ws1", "kms1"])["runs_site_steps"] is False
     with pytest.raises(EstateError, match="branch office role was applied to a site of kms_core_sites"):
         host_view(model, "ws1", "branch")
-    with pytest.raises(EstateError, match="^kms_site_group: the host is in no site"):
+    with pytest.raises(EstateError, match=r"^kms_site_group: the host is in no site"):
         host_view(model, "nowhere", "core")
 
 
@@ -515,7 +514,7 @@ def test_filters_are_registered_and_turn_errors_into_filter_errors():
     groups, hostvars = inventory()
     hostvars = copy.deepcopy(hostvars)
     hostvars["dkms"]["kms_dns_ttl"] = 5
-    with pytest.raises(AnsibleFilterError, match="^kms_estate: kms_dns_ttl: sites hq and dc2"):
+    with pytest.raises(AnsibleFilterError, match=r"^kms_estate: kms_dns_ttl: sites hq and dc2"):
         kms_estate(groups, hostvars)
 
 

@@ -201,7 +201,10 @@ REPLACE_AND_REFRESH = ["Replace the installed key *****-*****-*****-*****-6VM33 
 @pytest.mark.parametrize("fail_on, applied, ledger_result", [
     ("Activate", REPLACE_AND_REFRESH, "failed"),
     # a failure among the settings (sent after the activation) still reports the activation
-    ("SetVLRenewalInterval", [*REPLACE_AND_REFRESH, "Activate the KMS host online", "Refresh the licence status", "Enable the built-in Windows Firewall rule SPPSVC-In-TCP " "(inbound TCP 1688; profiles Domain, Private)", "Set the activation interval to 60 minutes"], "activated"),
+    ("SetVLRenewalInterval", [*REPLACE_AND_REFRESH, "Activate the KMS host online", "Refresh the licence status",
+                              "Enable the built-in Windows Firewall rule SPPSVC-In-TCP "
+                              "(inbound TCP 1688; profiles Domain, Private)",
+                              "Set the activation interval to 60 minutes"], "activated"),
 ])
 def test_executor_failure_reports_what_was_applied(win, fail_on, applied, ledger_result):
     state = server_state()

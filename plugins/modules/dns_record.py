@@ -162,8 +162,9 @@ zones:
       UPDATE was sent and no answer came, it may or may not have been applied).
     - C(update_sent) is V(true) when this zone's UPDATE message was written to the network (a TCP
       connection that was open, or a UDP datagram), whatever came back; NOERROR (V(updated)),
-      REFUSED, SERVFAIL or another error (V(failed)), or no answer at all (V(unknown)). It is V(false) in check mode, when nothing changed, and when the task failed before
-      the message went out (V(failed), for example a refused connection; the server has nothing).
+      REFUSED, SERVFAIL or another error (V(failed)), or no answer at all (V(unknown)). It is V(false)
+      in check mode, when nothing changed, and when the task failed before the message went out
+      (V(failed), for example a refused connection; the server has nothing).
   returned: always
   type: list
   elements: dict

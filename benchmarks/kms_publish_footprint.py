@@ -149,6 +149,7 @@ class Bench:
                 modules = [json.loads(line) for line in handle]
         return {"wall": wall, "tasks": sum(_duration(task) for task in results),
                 "module": sum(item["seconds"] for item in modules),
+                "cpu": sum(item.get("cpu_seconds", 0.0) for item in modules),
                 "rss_kb": max((item["max_rss_kb"] for item in modules), default=0),
                 "messages": messages, "results": results, "rc": proc.returncode}
 
@@ -185,7 +186,8 @@ class Bench:
         messages = self.named.messages_received() - before
         with open(log, encoding="utf-8") as handle:
             measured = json.loads(handle.readline())
-        return {"wall": wall, "tasks": None, "module": measured["seconds"], "rss_kb": measured["max_rss_kb"],
+        return {"wall": wall, "tasks": None, "module": measured["seconds"], "cpu": measured.get("cpu_seconds", 0.0),
+                "rss_kb": measured["max_rss_kb"],
                 "messages": messages, "inner": json.loads(proc.stdout)}
 
     # -- 20 writers on one RRset -------------------------------------------------------------
@@ -233,6 +235,7 @@ def median_figures(runs):
     for index in (0, 1):
         phase = [run[index] for run in runs]
         result.append({"module": median([item["module"] for item in phase]),
+                       "cpu": median([item["cpu"] for item in phase]),
                        "rss_kb": median([item["rss_kb"] for item in phase]),
                        "messages": median([item["messages"] for item in phase])})
     return tuple(result)
@@ -365,10 +368,11 @@ def main():
             print()
 
         print("scaling of (a) kms_publish against (d) the floor (fresh zones for each point; peak MB: the larger "
-              "of converge and re-run; (a)/(d): module time over the floor's):")
+              "of converge and re-run; (a)/(d): module time over the floor's, then their CPU time, user + system, "
+              "which a busy machine stretches less):")
         print(f"{'hosts':>6}{'domains':>8}{'rrsets':>7}{'values':>7} | {'(a) module s':>12}{'re-run s':>9}"
               f"{'msgs':>6}{'re-run':>7}{'peak MB':>8} | {'(d) s':>6}{'re-run s':>9}{'msgs':>6}{'re-run':>7}"
-              f"{'peak MB':>8} | {'(a)/(d)':>7}{'re-run':>7}")
+              f"{'peak MB':>8} | {'(a)/(d)':>7}{'re-run':>7} | {'cpu':>6}{'re-run':>7}")
         for domain_count, host_count in sorted(series, key=lambda point: (point[1], point[0])):
             if (domain_count, host_count) == (domains, hosts) and ours is not None and scaling_repeat == 1:
                 points = (ours, bare)
@@ -385,7 +389,8 @@ def main():
                   f"{floor_first['module']:>6.2f}{floor_again['module']:>9.2f}{floor_first['messages']:>6}"
                   f"{floor_again['messages']:>7}{floor_peak:>8.1f} | "
                   f"{_ratio(first['module'], floor_first['module']):>7}"
-                  f"{_ratio(again['module'], floor_again['module']):>7}")
+                  f"{_ratio(again['module'], floor_again['module']):>7} | "
+                  f"{_ratio(first['cpu'], floor_first['cpu']):>6}{_ratio(again['cpu'], floor_again['cpu']):>7}")
         print()
 
         if not args.scaling_only:

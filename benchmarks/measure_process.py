@@ -5,7 +5,7 @@
 Usage: python measure_process.py COMMAND [ARG...]
 
 stdin, stdout and stderr pass through; the exit code is the command's. When the environment has
-KMSOPS_BENCH_LOG, one JSON line {"seconds", "max_rss_kb", "argv"} is appended to that file. The
+KMSOPS_BENCH_LOG, one JSON line {"seconds", "cpu_seconds", "max_rss_kb", "argv"} is appended to that file. The
 benchmark uses it as Ansible's Python interpreter, so every module process is measured.
 """
 
@@ -27,7 +27,8 @@ def main():
     proc.returncode = code
     log = os.environ.get("KMSOPS_BENCH_LOG")
     if log:
-        line = json.dumps({"seconds": seconds, "max_rss_kb": usage.ru_maxrss,
+        line = json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                           "max_rss_kb": usage.ru_maxrss,
                            "argv": [os.path.basename(arg) for arg in sys.argv[1:]]})
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")

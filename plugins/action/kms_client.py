@@ -4,10 +4,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, plan_client
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
 from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_CLIENT_SPEC
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import finish_client, plan_client
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import summarize
 
 
 class ActionModule(KmsActionBase):

@@ -8,21 +8,21 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import (
+from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
+from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import summarize
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import (
     check_installed_host_key,
     finish_host,
     plan_host,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import (
     check_activation,
     complete_activation,
     load_ledger,
     locked_ledger,
     reserve_activation,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._specs import KMS_HOST_SPEC
-from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import KmsActionBase
 
 DEFAULT_LEDGER = os.path.join("~", ".ansible", "kmsops.kms", "activation-ledger.json")
 

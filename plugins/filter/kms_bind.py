@@ -1,7 +1,7 @@
 # Copyright: kmsops.kms contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the dns_bind role: ``bind_zones`` and ``bind_keys``; documented in the .yml file
-of each name. The logic is in module_utils/site/_bind_zones.py; these only turn its errors into
+of each name. The logic is in plugin_utils/_bind_zones.py; these only turn its errors into
 filter errors."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.kmsops.kms.plugins.module_utils.site._bind_zones import BindZoneError
-from ansible_collections.kmsops.kms.plugins.module_utils.site._bind_zones import bind_keys as _bind_keys
-from ansible_collections.kmsops.kms.plugins.module_utils.site._bind_zones import bind_zones as _bind_zones
+from ansible_collections.kmsops.kms.plugins.plugin_utils._bind_zones import BindZoneError
+from ansible_collections.kmsops.kms.plugins.plugin_utils._bind_zones import bind_keys as _bind_keys
+from ansible_collections.kmsops.kms.plugins.plugin_utils._bind_zones import bind_zones as _bind_zones
 
 
 def _call(name, function, *args, **kwargs):

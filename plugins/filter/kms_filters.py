@@ -9,7 +9,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import order_srv_values
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import (
     format_publish_list,
     parse_publish_list,
 )

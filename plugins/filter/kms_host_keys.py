@@ -9,8 +9,8 @@ import os
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import check_key_assignments, load_ledger
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import KmsError
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import check_key_assignments, load_ledger
 
 
 def kms_host_key_check(assignments, extra_hosts_granted=0, ledger_path=None):

@@ -33,8 +33,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     normalize_domain,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._owners import check_owner_id
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError, partial_key
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import granted_extra_hosts
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import KmsError, partial_key
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import granted_extra_hosts
 
 # -- the one table of the inventory variables ---------------------------------------------------
 

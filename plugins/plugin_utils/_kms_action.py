@@ -18,8 +18,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._activation_errors import describe_failure, explain
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._activation_errors import describe_failure, explain
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import ExecutorError
 
 EXECUTOR = "kmsops.kms.kms_licensing"
 

@@ -24,6 +24,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # REPO is imported from here by the tests
 from collection_tree import REPO, collection_path, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import GVLK_TABLE  # noqa: E402
+
 sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
 from ansible_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
 
@@ -44,6 +46,9 @@ def collection_root(tmp_path_factory):
     # the double replaces the executor (Ansible would otherwise pick the .ps1 and look for powershell)
     os.unlink(str(modules / "kms_licensing.ps1"))
     shutil.copy(os.path.join(HERE, "fake_kms_licensing.py"), str(modules / "kms_licensing.py"))
+    # the double's list of published GVLKs, from the collection's table (see is_gvlk there)
+    with open(os.path.join(root, "gvlks.json"), "w", encoding="utf-8") as handle:
+        json.dump(sorted(entry.key for entry in GVLK_TABLE), handle)
     return root
 
 
@@ -143,6 +148,7 @@ class Harness(object):
             "ANSIBLE_DEPRECATION_WARNINGS": "0",
             "KMSOPS_FAKE_STATE": self.state_path,
             "KMSOPS_FAKE_LOG": self.log_path,
+            "KMSOPS_FAKE_GVLKS": os.path.join(self.collection_root, "gvlks.json"),
         })
         proc = run_playbook(playbook, self.inventory, self.collection_root, json_output=False, args=args,
                             env=env, cwd=self.workdir, timeout=300)

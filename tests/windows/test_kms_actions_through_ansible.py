@@ -151,7 +151,7 @@ def test_azure_edition_is_refused_as_a_kms_host_and_nothing_is_sent(win):
 
 
 def test_seventh_host_on_one_key_is_refused_unless_granted(win):
-    from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
+    from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import (
         complete_activation,
         locked_ledger,
         reserve_activation,

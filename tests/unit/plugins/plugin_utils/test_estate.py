@@ -15,7 +15,6 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kmsops.kms.plugins.filter.kms_estate import FilterModule, kms_estate
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import check_key_assignments
 from ansible_collections.kmsops.kms.plugins.plugin_utils import _estate
 from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import (
     HOST,
@@ -30,6 +29,7 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import (
     read_estate,
     unit_secret,
 )
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import check_key_assignments
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
 KEY = "BCDFG-HJKMP-QRTVW-XY234-6789B"  # format-valid, not a real key

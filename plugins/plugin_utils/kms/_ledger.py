@@ -24,7 +24,7 @@ import os
 import tempfile
 import uuid
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     GuardRefused,
     InvalidSetting,
     LedgerError,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from _kms_fixtures import GVLK_2022_DC, WINDOWS_11, client_params, host_params, kms_host_state, product, state
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import plan_client
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import plan_client
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import plan_host
 
 VERSION = "10.0.20348.1"
 

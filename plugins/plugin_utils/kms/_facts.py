@@ -50,8 +50,8 @@ import re
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, name_key
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import parse_publish_list
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import GuardRefused
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import parse_publish_list
 
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 

@@ -17,7 +17,7 @@ collection does what slmgr.vbs does.
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import other_kms_host_products
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import other_kms_host_products
 
 VALUE = "KeyManagementServiceVersion"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_uint16, normalize_domain
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import KmsError
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import KmsError
 
 REGISTRY_VALUE = "DnsDomainPublishList"
 ENTRY_KEYS = ("domain", "priority", "weight")

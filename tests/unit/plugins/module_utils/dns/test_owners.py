@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dns.name
 import pytest
-
 from _fake_dns import FakeServer
 
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import publish_changes

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 from _kms_fixtures import HOST_KEY, host_params, kms_host_state, product, state, steps
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import product_channel
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import check_installed_host_key, plan_host
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import product_channel
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import check_installed_host_key, plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import ExecutorError, GuardRefused
 
 PARTIAL = HOST_KEY[-5:]
 

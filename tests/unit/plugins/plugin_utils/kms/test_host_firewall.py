@@ -9,9 +9,9 @@ from __future__ import annotations
 import pytest
 from _kms_fixtures import host_params, kms_host_state, state, steps
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import InvalidSetting
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import summarize
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import finish_host, plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import InvalidSetting
 
 RESTART = [("restart_service", "sppsvc")]
 SPPSVC_OFF = {"builtin_enabled": False, "builtin_profiles": "Any"}

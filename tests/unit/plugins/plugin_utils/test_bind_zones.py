@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kmsops.kms.plugins.filter.kms_bind import FilterModule
-from ansible_collections.kmsops.kms.plugins.module_utils.site._bind_zones import BindZoneError, bind_keys, bind_zones
+from ansible_collections.kmsops.kms.plugins.plugin_utils._bind_zones import BindZoneError, bind_keys, bind_zones
 
 
 def test_filters_are_registered():

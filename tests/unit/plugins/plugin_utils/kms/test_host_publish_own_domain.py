@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from _kms_fixtures import host_params, kms_host_state
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import plan_host
 
 BRANCH = [{"domain": "branch.example", "priority": 0, "weight": 0}]
 

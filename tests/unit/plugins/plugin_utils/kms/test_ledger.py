@@ -9,8 +9,8 @@ import threading
 import pytest
 from _kms_fixtures import HOST_KEY, HOST_KEY_2
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import GuardRefused, LedgerError, key_fingerprint
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._ledger import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import GuardRefused, LedgerError, key_fingerprint
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import (
     check_activation,
     check_key_assignments,
     complete_activation,

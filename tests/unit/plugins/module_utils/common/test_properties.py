@@ -35,12 +35,12 @@ from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery im
 from ansible_collections.kmsops.kms.plugins.module_utils.dns import _module
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import publish_changes
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     KEY_ALPHABET,
     normalize_confirmation_id,
     normalize_product_key,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import (
     format_publish_list,
     normalize_publish_list,
     parse_publish_list,

@@ -14,10 +14,10 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import (
     ZonePlan,
     build_update,
     exclusive,
-    plan_zone,
     merge,
-    remove,
     plan_report,
+    plan_zone,
+    remove,
 )
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._records import RRset, parse_value
 

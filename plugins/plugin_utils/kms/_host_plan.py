@@ -23,7 +23,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     check_port,
     normalize_domain,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import (
     BUILTIN_FIREWALL_RULE,
     FIREWALL_PROFILES,
     FIREWALL_RULE,
@@ -39,8 +39,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     summarize,
     support_warnings,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import find_gvlk, is_gvlk
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import find_gvlk, is_gvlk
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
     InvalidSetting,
@@ -48,8 +48,8 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
     normalize_confirmation_id,
     normalize_product_key,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._kms_version import plan_kms_version, remove_kms_version
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._kms_version import plan_kms_version, remove_kms_version
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import (
     format_publish_list,
     normalize_publish_list,
 )

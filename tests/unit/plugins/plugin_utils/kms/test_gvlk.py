@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import (
     GVLK_TABLE,
     NoGvlkForEdition,
     find_gvlk,
     is_gvlk,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import normalize_product_key
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import normalize_product_key
 
 
 def test_every_gvlk_entry_is_a_well_formed_key():

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._activation_errors import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._activation_errors import (
     ACTIVATION_ERRORS,
     describe_failure,
     explain,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from _kms_fixtures import GVLK_2022_DC, WINDOWS_11, client_params, product, state, steps
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import finish_client, plan_client
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import finish_client, plan_client
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import ExecutorError, GuardRefused
 
 
 def _pinned(**values):

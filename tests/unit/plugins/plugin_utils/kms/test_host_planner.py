@@ -21,10 +21,10 @@ from _kms_fixtures import (
 )
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows, summarize
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import finish_host, plan_host
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import UnsupportedWindows, summarize
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import NoGvlkForEdition
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import finish_host, plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
     InvalidConfirmationId,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from _kms_fixtures import product, state
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import summarize
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import summarize
 
 
 def _client(**discovered):

@@ -15,13 +15,13 @@ from _kms_fixtures import (
 )
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import (
     finish_client,
     parse_kms_host,
     plan_client,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import UnsupportedWindows
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import ExecutorError, GuardRefused, InvalidSetting
 
 # issue 17 point 10: the sppsvc restart Microsoft's slmgr.vbs page asks for after /ipk
 INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"), ("restart_service", "sppsvc")]
@@ -46,7 +46,7 @@ def test_auto_installs_the_key_of_the_edition():
 def test_auto_on_windows_server_23h2_is_refused_not_guessed_from_the_caption():
     """Issue 17 point 4: build 25398 is not in Microsoft's table; its caption is the one of the
     1809-20H2 SAC rows, whose key must not be picked."""
-    from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import NoGvlkForEdition
+    from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import NoGvlkForEdition
     server_23h2 = {"caption": "Microsoft Windows Server Datacenter", "edition_id": "ServerDatacenterCor",
                    "build": 25398, "product_type": 3}
     with pytest.raises(NoGvlkForEdition, match="give product_key explicitly"):

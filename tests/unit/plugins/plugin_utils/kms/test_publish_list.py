@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._publish_list import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import (
     PublishListError,
     format_publish_list,
     normalize_publish_list,

@@ -15,7 +15,7 @@ does not match, ``auto`` fails with a clear message and the key can be given exp
 
 from __future__ import annotations
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     KmsError,
     normalize_product_key,
 )

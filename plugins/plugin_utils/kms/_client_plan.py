@@ -14,7 +14,7 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives impo
     name_key,
     normalize_domain,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import (
     LICENSED,
     LOOKUP_DOMAIN_MIN_BUILD,
     Plan,
@@ -24,15 +24,15 @@ from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import (
     summarize,
     support_warnings,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._gvlk import find_gvlk, is_gvlk
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import find_gvlk, is_gvlk
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     ExecutorError,
     GuardRefused,
     InvalidSetting,
     mask_key,
     normalize_product_key,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._kms_version import remove_kms_version
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._kms_version import remove_kms_version
 
 
 def parse_kms_host(text):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from _kms_fixtures import WINDOWS_11, client_params, host_params, product, state, steps
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._client_plan import plan_client
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._facts import UnsupportedWindows
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._host_plan import plan_host
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import plan_client
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import UnsupportedWindows
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import plan_host
 
 SERVER_2012_R2 = {"caption": "Microsoft Windows Server 2012 R2 Datacenter", "edition_id": "ServerDatacenter",
                   "build": 9600, "product_type": 3, "powershell_version": "5.1.14409.1005",

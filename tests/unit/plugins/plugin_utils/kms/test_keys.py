@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kmsops.kms.plugins.module_utils.kms._keys import (
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     InvalidConfirmationId,
     InvalidProductKey,
     is_valid_product_key,

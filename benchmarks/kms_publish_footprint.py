@@ -40,8 +40,7 @@ from datetime import datetime
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 
-from ansible_run import (  # noqa: E402 pylint: disable=wrong-import-position
-    ansible_env, json_tasks, make_tree, tool)
+from ansible_run import ansible_env, json_tasks, make_tree, tool  # noqa: E402 pylint: disable=wrong-import-position
 from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
 
 KEY = "admin"
@@ -142,7 +141,9 @@ class Bench:
         try:
             results = json_tasks(proc.stdout)
         except ValueError:
-            raise RuntimeError("ansible-playbook printed no JSON:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
+            raise RuntimeError(
+                "ansible-playbook printed no JSON:\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
+            ) from None
         modules = []
         if os.path.exists(log):
             with open(log, encoding="utf-8") as handle:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
     # Common notes of kms_host, kms_client and kms_info.
     DOCUMENTATION = r"""
 notes:

@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from collection_tree import REPO, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from collection_tree import REPO, make_tree  # noqa: F401 pylint: disable=wrong-import-position,unused-import
 
 BIN = os.path.dirname(sys.executable)
 

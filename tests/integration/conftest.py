@@ -24,9 +24,9 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 # REPO and _tool are imported from here by other test modules
-from ansible_run import REPO, PlaybookRun, ansible_env, make_tree, run_playbook  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
-from ansible_run import tool as _tool  # noqa: E402 pylint: disable=wrong-import-position
-from named_server import NamedServer  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_run import REPO, PlaybookRun, ansible_env, make_tree, run_playbook  # noqa: F401 pylint: disable=wrong-import-position,unused-import
+from ansible_run import tool as _tool  # noqa: F401 pylint: disable=unused-import
+from named_server import NamedServer
 
 
 def with_site(data, site):

@@ -142,7 +142,7 @@ class NamedServer:
             "  category update-security { main; };\n"
             "};\n"
         )
-        for zone in self.zone_names() + ["refused.example"]:
+        for zone in [*self.zone_names(), "refused.example"]:
             path = os.path.join(self.workdir, zone + ".zone")
             with open(path, "w", encoding="utf-8") as handle:
                 handle.write(self._zone_text(zone))
@@ -166,10 +166,11 @@ class NamedServer:
         return self._launch()
 
     def _launch(self):
-        log = open(os.path.join(self.workdir, "named.stderr"), "a", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            ["named", "-g", "-c", self._conf, "-n", "1"], stdout=log, stderr=subprocess.STDOUT
-        )
+        # named keeps its own copy of the log's descriptor
+        with open(os.path.join(self.workdir, "named.stderr"), "a", encoding="utf-8") as log:
+            self.proc = subprocess.Popen(
+                ["named", "-g", "-c", self._conf, "-n", "1"], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.time() + self.startup_seconds
         while time.time() < deadline:
             if self.proc.poll() is not None:

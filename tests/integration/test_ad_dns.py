@@ -294,7 +294,7 @@ def test_kerberos_secrets_never_appear_in_verbose_output(lab, play):
     key_hex = re.findall(r"\(0x([0-9a-f]{32,})\)", keys)
     assert key_hex, keys
     ccache = _docker("exec", lab["client"], "base64", "-w0", "/tmp/krb5cc_secret").stdout.strip()
-    secrets = key_hex + [USER_PASSWORD, base64.b64encode(lab["keytab"]).decode(), lab["keytab"].hex(), ccache]
+    secrets = [*key_hex, USER_PASSWORD, base64.b64encode(lab["keytab"]).decode(), lab["keytab"].hex(), ccache]
     secrets += re.findall(r".{40}", ccache)
     for secret in secrets:
         assert secret.lower() not in result.output.lower(), "a Kerberos secret appeared in -vvvv output"
@@ -387,6 +387,7 @@ def test_report_removal_task_removes_a_value_whatever_its_name_with_kerberos(lab
     its updates) removes exactly the flagged values, one of them naming old_kms (an underscore:
     Windows and Samba DNS hold such names), and keeps the others."""
     from ansible.parsing.dataloader import DataLoader  # pylint: disable=import-outside-toplevel
+
     from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_report import (  # pylint: disable=import-outside-toplevel
         cleanup_task,
     )

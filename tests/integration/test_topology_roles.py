@@ -21,7 +21,6 @@ import sys
 
 import pytest
 import yaml
-
 from ansible_run import run_playbook
 from conftest import REPO, _tool
 

@@ -137,7 +137,7 @@ def test_kms_discover_module_and_lookup_agree(results):
     module, looked_up = res["discovered"], res["looked_up"]
     assert module["changed"] is False and module["errors"] == [], module
     # the branch zone lists only its fallback host (priority 10): it comes first, in search order
-    assert [(c["domain"], c["target"]) for c in module["candidates"]][0] == (f"branch.{site}", f"kms1.{site}")
+    assert next((c["domain"], c["target"]) for c in module["candidates"]) == (f"branch.{site}", f"kms1.{site}")
     assert module["selected"]["reachable"] is True and module["selected"]["reached_address"] == "127.0.0.1"
     assert looked_up["selected"] == module["selected"]
     assert [c["target"] for c in looked_up["candidates"]] == [c["target"] for c in module["candidates"]]

@@ -22,12 +22,12 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # REPO is imported from here by the tests
-from collection_tree import REPO, collection_path, make_tree  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
+from collection_tree import REPO, collection_path, make_tree  # noqa: F401 pylint: disable=wrong-import-position,unused-import
 
-from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import GVLK_TABLE  # noqa: E402
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import GVLK_TABLE
 
 sys.path.append(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
-from ansible_run import run_playbook  # noqa: E402 pylint: disable=wrong-import-position
+from ansible_run import run_playbook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.path.dirname(sys.executable)
@@ -87,7 +87,7 @@ def server_state(**service):
     return state
 
 
-class Harness(object):
+class Harness:
     """One fake Windows machine (a JSON file) and a way to run plays against it."""
 
     def __init__(self, collection_root, workdir):

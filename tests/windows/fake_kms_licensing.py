@@ -62,7 +62,7 @@ class CimException(Exception):
     """What Invoke-CimMethod throws when Software Protection fails: the code is in HResult."""
 
     def __init__(self, message, hresult):
-        super(CimException, self).__init__(message)
+        super().__init__(message)
         self.hresult = hresult
 
 

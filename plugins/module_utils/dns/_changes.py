@@ -106,7 +106,7 @@ class PublishedHost:
     """One checked entry of ``hosts``: NAME (dnspython name), A and AAAA rdata, and the SRV
     values it publishes as [(domain, SRV owner name, SRV rdata, option of the domain)]."""
 
-    __slots__ = ("name", "ipv4", "ipv6", "srv", "option")
+    __slots__ = ("ipv4", "ipv6", "name", "option", "srv")
 
     def __init__(self, name, ipv4, ipv6, srv, option):
         self.name = name

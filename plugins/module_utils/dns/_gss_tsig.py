@@ -62,7 +62,7 @@ def load_gssapi():
     if not _GSSAPI:
         try:
             import gssapi  # pylint: disable=import-outside-toplevel
-            import gssapi.exceptions  # noqa: F401 pylint: disable=import-outside-toplevel,unused-import
+            import gssapi.exceptions  # pylint: disable=import-outside-toplevel,unused-import
         except ImportError:
             _GSSAPI["error"] = traceback.format_exc()
         else:

@@ -19,13 +19,13 @@ except ImportError:
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import check_port, check_timeout
+from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import plan_report, run_changes
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import (
     GSS_TSIG,
     TSIG_ALGORITHMS,
     DNSTransport,
     make_signer,
 )
-from ansible_collections.kmsops.kms.plugins.module_utils.dns._plan import plan_report, run_changes
 
 
 def dns_argument_spec():
@@ -37,7 +37,7 @@ def dns_argument_spec():
         "timeout": {"type": "float", "default": 10.0},
         "key_name": {"type": "str"},
         "key_secret": {"type": "str", "no_log": True},
-        "key_algorithm": {"type": "str", "default": "hmac-sha256", "choices": list(TSIG_ALGORITHMS) + [GSS_TSIG]},
+        "key_algorithm": {"type": "str", "default": "hmac-sha256", "choices": [*TSIG_ALGORITHMS, GSS_TSIG]},
         "key_file": {"type": "path"},
         "allow_unsigned": {"type": "bool", "default": False},
         "kerberos_principal": {"type": "str"},

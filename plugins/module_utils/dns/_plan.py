@@ -88,7 +88,7 @@ class RRsetChange:
     go into the UPDATE as prerequisites too: the decision rests on them.
     """
 
-    __slots__ = ("name", "rdtype", "transform", "option", "needs", "peers")
+    __slots__ = ("name", "needs", "option", "peers", "rdtype", "transform")
 
     def __init__(self, name, rdtype, transform, option="name", needs=(), peers=()):
         self.name = name
@@ -134,7 +134,7 @@ class PlanView:
 
 
 class PlannedRRset:
-    __slots__ = ("change", "before", "after", "_compared")
+    __slots__ = ("_compared", "after", "before", "change")
 
     def __init__(self, change, before, after):
         self.change = change
@@ -465,7 +465,7 @@ def order_batches(groups):
     batches = []
     while pending:
         partial = None
-        for index, (holder, zone_changes) in enumerate(pending):
+        for index, (_holder, zone_changes) in enumerate(pending):
             ready = list(zone_changes)
             while True:
                 inside = {}

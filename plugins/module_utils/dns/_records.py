@@ -13,12 +13,12 @@ from __future__ import annotations
 import ipaddress
 
 try:
+    import dns.exception
     import dns.name
     import dns.rdata
     import dns.rdataclass
     import dns.rdatatype
     import dns.rdtypes.IN.SRV
-    import dns.exception
 except ImportError:  # pragma: no cover - reported by the modules with missing_required_lib
     pass
 
@@ -180,7 +180,7 @@ class RRset:
     whether the name exists at all (NOERROR rather than NXDOMAIN). Neither takes part in equality.
     """
 
-    __slots__ = ("name", "rdtype", "ttl", "values", "cname", "owner_exists")
+    __slots__ = ("cname", "name", "owner_exists", "rdtype", "ttl", "values")
 
     def __init__(self, name, rdtype, ttl=None, values=(), cname=None, owner_exists=None):
         self.name = name

@@ -364,7 +364,7 @@ class DNSTransport:
 
     def _handled_errors(self):
         """The exceptions of one exchange that become engine errors (the signer's own too)."""
-        return (dns.exception.DNSException, OSError, EOFError) + tuple(self.signer.errors)
+        return (dns.exception.DNSException, OSError, EOFError, *self.signer.errors)
 
     def _translate(self, exc):
         self.close()

@@ -86,7 +86,7 @@ class UnsupportedWindows(GuardRefused):
     """The Windows version or edition cannot do what was asked."""
 
 
-class Plan(object):
+class Plan:
     """The result of planning: operations in order, before/after views, activation facts."""
 
     def __init__(self):

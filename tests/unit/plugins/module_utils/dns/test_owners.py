@@ -88,20 +88,20 @@ def test_txt_values_that_are_not_our_claims_are_not_parsed_as_claims(text):
 
 @pytest.mark.parametrize("owner", ["", "-x", "a,b", "a b", "x" * 64, "é", 5])
 def test_bad_owner_id_is_a_clear_error(owner):
-    with pytest.raises(InvalidInput, match="^owner: .* is not an owner id"):
+    with pytest.raises(InvalidInput, match=r"^owner: .* is not an owner id"):
         check_owner_id(owner)
 
 
 # -- options -----------------------------------------------------------------------------------
 def test_prune_without_owner_is_refused_before_anything_is_read():
-    with pytest.raises(InvalidInput, match="^prune: needs owner"):
+    with pytest.raises(InvalidInput, match=r"^prune: needs owner"):
         publish_changes(params(CENTRAL_HOSTS, prune=True))
 
 
 def test_prune_unowned_needs_prune_and_remove_named_addresses_needs_absent():
-    with pytest.raises(InvalidInput, match="^prune_unowned: works with prune=true only"):
+    with pytest.raises(InvalidInput, match=r"^prune_unowned: works with prune=true only"):
         publish_changes(params(CENTRAL_HOSTS, owner="a", prune_unowned=True))
-    with pytest.raises(InvalidInput, match="^remove_named_addresses: works with state=absent only"):
+    with pytest.raises(InvalidInput, match=r"^remove_named_addresses: works with state=absent only"):
         publish_changes(params(CENTRAL_HOSTS, remove_named_addresses=True))
 
 

@@ -58,7 +58,7 @@ def test_addresses_are_canonical_and_family_checked():
         parse_value("A", "2001:db8::1", "v")
     with pytest.raises(InvalidValue, match="not a valid IPv6 address"):
         parse_value("AAAA", "192.0.2.1", "v")
-    with pytest.raises(InvalidValue, match="192.0.2.256.* is not a valid IPv4 address"):
+    with pytest.raises(InvalidValue, match=r"192.0.2.256.* is not a valid IPv4 address"):
         parse_value("A", "192.0.2.256", "v")
 
 

@@ -113,8 +113,20 @@ def wheels(session, version):
         return directory
     os.makedirs(os.path.dirname(directory), exist_ok=True)
     partial = tempfile.mkdtemp(prefix="partial-", dir=os.path.dirname(directory))
-    session.run(sys.executable, "-m", "pip", "download", "--quiet", "--dest", partial,
-                "--python-version", config["python"], "--only-binary=:all:", *requirements, external=True)
+    session.run(
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--dest",
+        partial,
+        "--python-version",
+        config["python"],
+        "--only-binary=:all:",
+        *requirements,
+        external=True,
+    )
     with open(os.path.join(partial, "requirements.txt"), "w", encoding="utf-8") as handle:
         handle.write("\n".join(requirements) + "\n")
     shutil.rmtree(directory, ignore_errors=True)
@@ -126,15 +138,25 @@ def matrix_image(session, version):
     """kmsops/matrix:VERSION, built FROM kmsops/bind:<suite> unless an up-to-date one exists."""
     config = VERSIONS[version]
     suite = config["suite"]
-    session.run(os.path.join(ROOT, "tests", "containers", "build_images.sh"), "bind",
-                env={"KMSOPS_DEBIAN_SUITE": suite}, external=True)
+    session.run(
+        os.path.join(ROOT, "tests", "containers", "build_images.sh"),
+        "bind",
+        env={"KMSOPS_DEBIAN_SUITE": suite},
+        external=True,
+    )
     base = f"kmsops/bind:{suite}"
     image = f"kmsops/matrix:{version}"
     with open(DOCKERFILE, encoding="utf-8") as handle:
         dockerfile = handle.read()
-    want = sha256(base, docker_output("image", "inspect", "--format", "{{ .Id }}", base), dockerfile,
-                  config["python"], config["spec"], *requirement_lines())
-    have = docker_output("image", "inspect", "--format", "{{ index .Config.Labels \"%s\" }}" % LABEL, image)
+    want = sha256(
+        base,
+        docker_output("image", "inspect", "--format", "{{ .Id }}", base),
+        dockerfile,
+        config["python"],
+        config["spec"],
+        *requirement_lines(),
+    )
+    have = docker_output("image", "inspect", "--format", '{{ index .Config.Labels "%s" }}' % LABEL, image)
     if have == want:
         session.log(f"reusing {image}")
         return image
@@ -142,8 +164,19 @@ def matrix_image(session, version):
     with tempfile.TemporaryDirectory(prefix="kmsops-matrix-image-") as context:
         shutil.copytree(source, os.path.join(context, "wheels"))
         shutil.copy(DOCKERFILE, os.path.join(context, "Dockerfile"))
-        session.run("docker", "build", "--quiet", "--build-arg", f"BASE={base}", "--label", f"{LABEL}={want}",
-                    "--tag", image, context, external=True)
+        session.run(
+            "docker",
+            "build",
+            "--quiet",
+            "--build-arg",
+            f"BASE={base}",
+            "--label",
+            f"{LABEL}={want}",
+            "--tag",
+            image,
+            context,
+            external=True,
+        )
     return image
 
 
@@ -154,8 +187,7 @@ def host_session(version):
     def run(session):
         session.install("--quiet", config["spec"], "-r", REQUIREMENTS)
         tree = fresh_tree(version)
-        session.run(os.path.join(tree, "tests", "matrix", "check.sh"), tree, ansible_test_home(version),
-                    external=True)
+        session.run(os.path.join(tree, "tests", "matrix", "check.sh"), tree, ansible_test_home(version), external=True)
 
     run.__doc__ = f"ansible-core {version} on Python {config['python']} (this machine, its own venv)"
     return run
@@ -170,20 +202,39 @@ def container_session(version):
         tree = fresh_tree(version)
         collections = os.path.dirname(os.path.dirname(os.path.dirname(tree)))
         inside = "/work/collections/ansible_collections/kmsops/kms"
-        mounts = ["--volume", f"{collections}:/work/collections",
-                  "--volume", f"{ansible_test_home(version)}:/work/home",
-                  # ::1 as on this machine: the test named listens on both loopback addresses
-                  "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0"]
+        mounts = [
+            "--volume",
+            f"{collections}:/work/collections",
+            "--volume",
+            f"{ansible_test_home(version)}:/work/home",
+            # ::1 as on this machine: the test named listens on both loopback addresses
+            "--sysctl",
+            "net.ipv6.conf.lo.disable_ipv6=0",
+        ]
         if os.path.exists(CA_BUNDLE):
             mounts += ["--volume", f"{CA_BUNDLE}:{CA_BUNDLE}:ro", "--env", f"PIP_CERT={CA_BUNDLE}"]
-        session.run("docker", "run", "--rm", "--name", f"kmsops-matrix-{version}-{os.getpid()}", *mounts,
-                    image, f"{inside}/tests/matrix/check.sh", inside, "/work/home", external=True)
+        session.run(
+            "docker",
+            "run",
+            "--rm",
+            "--name",
+            f"kmsops-matrix-{version}-{os.getpid()}",
+            *mounts,
+            image,
+            f"{inside}/tests/matrix/check.sh",
+            inside,
+            "/work/home",
+            external=True,
+        )
 
-    run.__doc__ = (f"ansible-core {version} on Python {config['python']} "
-                   f"(Debian {config['suite']} container kmsops/matrix:{version})")
+    run.__doc__ = (
+        f"ansible-core {version} on Python {config['python']} "
+        f"(Debian {config['suite']} container kmsops/matrix:{version})"
+    )
     return run
 
 
 for _version, _config in VERSIONS.items():
     globals()[f"matrix_{_version.replace('.', '_')}"] = (
-        container_session(_version) if _config["suite"] else host_session(_version))
+        container_session(_version) if _config["suite"] else host_session(_version)
+    )

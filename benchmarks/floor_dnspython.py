@@ -69,9 +69,17 @@ def main():
         if response.rcode() != dns.rcode.NOERROR:
             sys.exit(f"the update of {zone} failed: {dns.rcode.to_text(response.rcode())}")
     sock.close()
-    print(json.dumps({"seconds": time.perf_counter() - start, "queries": queries, "updates": updates,
-                      "changed_zones": len(pending),
-                      "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - start,
+                "queries": queries,
+                "updates": updates,
+                "changed_zones": len(pending),
+                "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

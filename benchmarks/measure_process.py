@@ -27,9 +27,14 @@ def main():
     proc.returncode = code
     log = os.environ.get("KMSOPS_BENCH_LOG")
     if log:
-        line = json.dumps({"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                           "max_rss_kb": usage.ru_maxrss,
-                           "argv": [os.path.basename(arg) for arg in sys.argv[1:]]})
+        line = json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "max_rss_kb": usage.ru_maxrss,
+                "argv": [os.path.basename(arg) for arg in sys.argv[1:]],
+            }
+        )
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
     sys.exit(code if code >= 0 else 128 - code)

@@ -30,8 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMESPACE, NAME = "kmsops", "kms"
 WAYS = ("link", "copy", "install")
 # what is never part of the collection when the repository is not a git checkout
-_NEVER = (".git", ".venv", ".build", ".ansible", ".pytest_cache", "__pycache__", "tests/output",
-          "benchmarks/results")
+_NEVER = (".git", ".venv", ".build", ".ansible", ".pytest_cache", "__pycache__", "tests/output", "benchmarks/results")
 
 
 def collection_path(collections_dir):
@@ -48,15 +47,19 @@ def shipped_files(repo=REPO):
     """Relative paths of the files Galaxy would ship from REPO: tracked and new files that exist
     and that git does not ignore (every file but _NEVER when REPO is not a git checkout)."""
     try:
-        listing = subprocess.run(["git", "-C", repo, "ls-files", "-co", "--exclude-standard", "-z"],
-                                 check=True, capture_output=True).stdout.decode("utf-8")
+        listing = subprocess.run(
+            ["git", "-C", repo, "ls-files", "-co", "--exclude-standard", "-z"], check=True, capture_output=True
+        ).stdout.decode("utf-8")
         files = [path for path in listing.split("\0") if path]
     except (OSError, subprocess.CalledProcessError):
         files = []
         for top, dirs, names in os.walk(repo):
             relative = os.path.relpath(top, repo)
-            dirs[:] = [name for name in dirs if os.path.normpath(os.path.join(relative, name)) not in _NEVER
-                       and name not in _NEVER]
+            dirs[:] = [
+                name
+                for name in dirs
+                if os.path.normpath(os.path.join(relative, name)) not in _NEVER and name not in _NEVER
+            ]
             files += [os.path.normpath(os.path.join(relative, name)) for name in names if not name.endswith(".pyc")]
     # files deleted in the work tree are still listed by git ls-files -c
     return sorted(path for path in files if os.path.lexists(os.path.join(repo, path)))
@@ -89,11 +92,27 @@ def _copy(collections_dir, repo):
 def _install(collections_dir, repo):
     build_dir = os.path.join(collections_dir, ".build")
     os.makedirs(build_dir, exist_ok=True)
-    subprocess.run([_tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", build_dir, repo],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [_tool("ansible-galaxy"), "collection", "build", "--force", "--output-path", build_dir, repo],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     tarball = next(name for name in os.listdir(build_dir) if name.endswith(".tar.gz"))
-    subprocess.run([_tool("ansible-galaxy"), "collection", "install", "--force", "-p", collections_dir,
-                    os.path.join(build_dir, tarball)], check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            _tool("ansible-galaxy"),
+            "collection",
+            "install",
+            "--force",
+            "-p",
+            collections_dir,
+            os.path.join(build_dir, tarball),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     shutil.rmtree(build_dir, ignore_errors=True)
 
 

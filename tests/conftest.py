@@ -21,6 +21,7 @@ from collection_tree import make_tree
 def _ensure_collection_importable():
     try:
         import ansible_collections.kmsops.kms  # noqa: F401 pylint: disable=unused-import
+
         return
     except ImportError:
         pass

@@ -22,10 +22,7 @@ import testinfra
 import yaml
 
 STANDIN_PID = "/run/kms-standin.pid"
-STANDIN_START = (
-    "nohup python3 /usr/local/bin/kms-standin-listener >/dev/null 2>&1 & "
-    "echo $! > " + STANDIN_PID
-)
+STANDIN_START = "nohup python3 /usr/local/bin/kms-standin-listener >/dev/null 2>&1 & echo $! > " + STANDIN_PID
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
@@ -45,19 +42,14 @@ def dig(client, server, name, rdtype, port=53, timeout=2):
     Raises AssertionError when dig does not get an answer (timeout, REFUSED, ...), with the
     status dig reports, so a test can expect that too (see dig_status).
     """
-    result = client.run(
-        "dig +short +time=%s +tries=1 -p %s @%s %s %s", str(timeout), str(port), server, name, rdtype
-    )
-    assert result.rc == 0, "dig @%s %s %s failed: %s%s" % (
-        server, name, rdtype, result.stdout, result.stderr)
+    result = client.run("dig +short +time=%s +tries=1 -p %s @%s %s %s", str(timeout), str(port), server, name, rdtype)
+    assert result.rc == 0, "dig @%s %s %s failed: %s%s" % (server, name, rdtype, result.stdout, result.stderr)
     return sorted(line for line in result.stdout.splitlines() if line and not line.startswith(";"))
 
 
 def dig_status(client, server, name, rdtype, timeout=2):
     """What dig reports for a query: the header status (NOERROR, REFUSED, ...) or 'timeout'."""
-    result = client.run(
-        "dig +time=%s +tries=1 @%s %s %s", str(timeout), server, name, rdtype
-    )
+    result = client.run("dig +time=%s +tries=1 @%s %s %s", str(timeout), server, name, rdtype)
     if "timed out" in result.stdout or "no servers could be reached" in result.stdout:
         return "timeout"
     for line in result.stdout.splitlines():
@@ -126,10 +118,16 @@ def standin_stopped(kms_host):
 def container_address(container, network):
     """IPv4 address of a container on a Docker network (empty when not attached)."""
     return subprocess.run(
-        ["docker", "inspect", "-f",
-         "{{with index .NetworkSettings.Networks \"%s\"}}{{.IPAddress}}{{end}}" % network,
-         container],
-        check=True, capture_output=True, text=True,
+        [
+            "docker",
+            "inspect",
+            "-f",
+            '{{with index .NetworkSettings.Networks "%s"}}{{.IPAddress}}{{end}}' % network,
+            container,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.strip()
 
 
@@ -142,8 +140,7 @@ def network_cut(container, network):
     try:
         yield
     finally:
-        subprocess.run(
-            ["docker", "network", "connect", "--ip", address, network, container], check=True)
+        subprocess.run(["docker", "network", "connect", "--ip", address, network, container], check=True)
 
 
 def run_site(edit_hosts=None, limit=None, extra_vars=None):
@@ -174,12 +171,14 @@ def run_site(edit_hosts=None, limit=None, extra_vars=None):
 
 def remove_host(hosts, name):
     """Remove a host from every group of a parsed YAML inventory (in place)."""
+
     def walk(group):
         if not isinstance(group, dict):
             return
         (group.get("hosts") or {}).pop(name, None)
         for child in (group.get("children") or {}).values():
             walk(child)
+
     walk(hosts["all"])
     return hosts
 
@@ -192,8 +191,10 @@ def named_log(dns_host, path="/var/cache/bind/named.log"):
 def srv_order(values, seed):
     """The collection's srv_order filter (RFC 2782 order) from the collection under test."""
     import sys  # pylint: disable=import-outside-toplevel
+
     for path in reversed(os.environ["ANSIBLE_COLLECTIONS_PATH"].split(os.pathsep)):
         if path not in sys.path:
             sys.path.insert(0, path)
     from ansible_collections.kmsops.kms.plugins.filter import kms_filters  # pylint: disable=import-outside-toplevel
+
     return kms_filters.srv_order(values, seed=seed)

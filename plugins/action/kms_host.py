@@ -35,8 +35,10 @@ class ActionModule(KmsActionBase):
         plan = plan_host(params, state)
         host = task_vars.get("inventory_hostname") or state.get("computer_name")
         ledger_path = os.path.expanduser(params.get("ledger_path") or DEFAULT_LEDGER)
-        extra = dict(extra_hosts_granted=params["extra_hosts_granted"],
-                     extra_activations_granted=params["extra_activations_granted"])
+        extra = dict(
+            extra_hosts_granted=params["extra_hosts_granted"],
+            extra_activations_granted=params["extra_activations_granted"],
+        )
         facts = summarize(state)
         operations = plan.public_operations()
         applied = []
@@ -96,7 +98,7 @@ class ActionModule(KmsActionBase):
         operations = list(plan.operations)
         applied = []
         if plan.key_check_after:
-            first, operations = operations[:plan.key_check_after], operations[plan.key_check_after:]
+            first, operations = operations[: plan.key_check_after], operations[plan.key_check_after :]
             state, applied = self.execute(task_vars, first, product_key=plan.install_key)
             try:
                 check_installed_host_key(plan, state)
@@ -114,14 +116,19 @@ class ActionModule(KmsActionBase):
         needs_key = any((op.get("secret_args") or {}).get("ProductKey") for op in operations)
         more = []
         try:
-            state, more = self.execute(task_vars, operations, product_key=plan.install_key if needs_key else None,
-                                       confirmation_id=plan.confirmation_id)
+            state, more = self.execute(
+                task_vars,
+                operations,
+                product_key=plan.install_key if needs_key else None,
+                confirmation_id=plan.confirmation_id,
+            )
             facts = finish_host(plan, state)
             outcome = "activated"
         except KmsOpsError as exc:
             sent = _keep_applied(exc, applied + more)
             if getattr(exc, "unverified", False) and any(
-                    op["action"] == "product" and op["title"] in sent for op in operations):
+                op["action"] == "product" and op["title"] in sent for op in operations
+            ):
                 # the activation was sent and Windows accepted it, but nothing could be read back:
                 # the record stays 'attempted' (it counts against the limits)
                 outcome = None

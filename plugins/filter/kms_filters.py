@@ -28,8 +28,7 @@ def publish_list(data, as_text=False):
     try:
         if data is None:
             return []
-        if isinstance(data, str) or (
-                isinstance(data, (list, tuple)) and all(isinstance(item, str) for item in data)):
+        if isinstance(data, str) or (isinstance(data, (list, tuple)) and all(isinstance(item, str) for item in data)):
             return parse_publish_list(data, "publish_list")
         if isinstance(data, (list, tuple)):
             lines = format_publish_list(data, "publish_list")
@@ -37,8 +36,8 @@ def publish_list(data, as_text=False):
     except KmsOpsError as exc:
         raise AnsibleFilterError("publish_list: %s" % to_native(exc)) from None
     raise AnsibleFilterError(
-        "publish_list expects the registry text, a list of lines or a list of entries, got %s"
-        % type(data).__name__)
+        "publish_list expects the registry text, a list of lines or a list of entries, got %s" % type(data).__name__
+    )
 
 
 class FilterModule:

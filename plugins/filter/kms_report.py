@@ -23,16 +23,26 @@ def kms_report_plan(groups, hostvars, setup_var="_kms_report_setup"):
         raise AnsibleFilterError("kms_report_plan: %s" % exc) from None
 
 
-def kms_report_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_hosts=None, generated="",
-                     inventory=""):
+def kms_report_model(
+    plan, discoveries, hostvars, info_var="_kms_report_info", kms_hosts=None, generated="", inventory=""
+):
     if not isinstance(plan, dict) or "sites" not in plan:
         raise AnsibleFilterError("kms_report_model: the input must be the result of kms_report_plan")
     if not isinstance(discoveries, list):
-        raise AnsibleFilterError("kms_report_model: discoveries must be the list of results of the "
-                                 "kms_discover loop (registered_var.results)")
+        raise AnsibleFilterError(
+            "kms_report_model: discoveries must be the list of results of the "
+            "kms_discover loop (registered_var.results)"
+        )
     try:
-        return build_model(plan, discoveries, hostvars, info_var=info_var, kms_hosts=kms_hosts or (),
-                           generated=generated, inventory=inventory)
+        return build_model(
+            plan,
+            discoveries,
+            hostvars,
+            info_var=info_var,
+            kms_hosts=kms_hosts or (),
+            generated=generated,
+            inventory=inventory,
+        )
     except ReportError as exc:
         raise AnsibleFilterError("kms_report_model: %s" % exc) from None
 

@@ -108,19 +108,22 @@ class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
         if not HAS_DNSPYTHON:
-            raise AnsibleError("the kmsops.kms.kms_discover lookup needs the dnspython Python "
-                               "library on the controller (pip install dnspython)")
+            raise AnsibleError(
+                "the kmsops.kms.kms_discover lookup needs the dnspython Python "
+                "library on the controller (pip install dnspython)"
+            )
         known = set(self._known_options())
         unknown = sorted(set(kwargs) - known)
         if unknown:
-            raise AnsibleLookupError("kms_discover: unknown keyword(s) %s; the lookup takes %s"
-                                     % (", ".join(unknown), ", ".join(sorted(known))))
+            raise AnsibleLookupError(
+                "kms_discover: unknown keyword(s) %s; the lookup takes %s"
+                % (", ".join(unknown), ", ".join(sorted(known)))
+            )
         self.set_options(var_options=variables, direct=kwargs)
         from_terms = [str(term) for term in _flatten(terms or [])]
         from_option = [str(domain) for domain in _flatten(self.get_option("domains") or [])]
         if from_terms and from_option:
-            raise AnsibleLookupError("kms_discover: domains: give the domains as terms or as domains=, "
-                                     "not both")
+            raise AnsibleLookupError("kms_discover: domains: give the domains as terms or as domains=, not both")
         try:
             domains = from_terms or from_option or read_search_list()
             result = discover(

@@ -145,6 +145,7 @@ try:
     from samba.param import LoadParm
     from samba.samdb import SamDB
     from samba.sd_utils import SDUtils
+
     HAS_SAMBA = True
     SAMBA_IMPORT_ERROR = None
 except ImportError:
@@ -178,21 +179,26 @@ class Directory:
         self.changed = False
 
     def _one(self, base, expression, attrs, scope=None):
-        found = self.db.search(base=base, scope=ldb.SCOPE_SUBTREE if scope is None else scope,
-                               expression=expression, attrs=attrs)
+        found = self.db.search(
+            base=base, scope=ldb.SCOPE_SUBTREE if scope is None else scope, expression=expression, attrs=attrs
+        )
         return found[0] if len(found) else None
 
     def group_sid(self, group, create):
-        entry = self._one(self.domain_dn, f"(&(objectClass=group)(sAMAccountName={ldb.binary_encode(group)}))",
-                          ["objectSid"])
+        entry = self._one(
+            self.domain_dn, f"(&(objectClass=group)(sAMAccountName={ldb.binary_encode(group)}))", ["objectSid"]
+        )
         if entry is None:
             if not create:
                 raise ADRightsError(f"there is no group {group!r} in the directory (create_group=false)", "group")
             self.changed = True
             if self.check_mode:
                 return None
-            self.db.newgroup(group, grouptype=-2147483646,  # global security group
-                             description="KMS hosts: may publish _vlmcs._tcp (kmsops.kms.ad_dns_rights)")
+            self.db.newgroup(
+                group,
+                grouptype=-2147483646,  # global security group
+                description="KMS hosts: may publish _vlmcs._tcp (kmsops.kms.ad_dns_rights)",
+            )
             entry = self._one(self.domain_dn, f"(sAMAccountName={ldb.binary_encode(group)})", ["objectSid"])
         return str(ndr_unpack(security.dom_sid, entry["objectSid"][0]))
 
@@ -231,8 +237,7 @@ class Directory:
         tombstone.wType = dnsp.DNS_TYPE_TOMBSTONE
         tombstone.rank = dnsp.DNS_RANK_ZONE
         tombstone.data = int((time.time() + NTTIME_EPOCH_OFFSET) * 10**7)
-        self.db.add({"dn": dn, "objectClass": "dnsNode", "dnsRecord": [ndr_pack(tombstone)],
-                     "dNSTombstoned": "TRUE"})
+        self.db.add({"dn": dn, "objectClass": "dnsNode", "dnsRecord": [ndr_pack(tombstone)], "dNSTombstoned": "TRUE"})
         return True
 
     def _ace(self, sddl):
@@ -240,8 +245,12 @@ class Directory:
 
     @staticmethod
     def _same(one, other):
-        return (one.type == other.type and one.flags == other.flags
-                and one.access_mask == other.access_mask and str(one.trustee) == str(other.trustee))
+        return (
+            one.type == other.type
+            and one.flags == other.flags
+            and one.access_mask == other.access_mask
+            and str(one.trustee) == str(other.trustee)
+        )
 
     def _explicit_aces(self, dn):
         flags = f"sd_flags:1:{security.SECINFO_DACL}"
@@ -293,8 +302,10 @@ def run(module):
     directory = Directory(module.check_mode)
     zone_object = zone_dn(zone, directory.domain_dn, params["partition"])
     if not directory.zone_exists(zone_object):
-        raise ADRightsError(f"there is no zone {zone} in {params['partition']} of this domain controller "
-                            f"(looked for {zone_object})", "zone")
+        raise ADRightsError(
+            f"there is no zone {zone} in {params['partition']} of this domain controller (looked for {zone_object})",
+            "zone",
+        )
     sid = directory.group_sid(params["group"], params["create_group"])
     added_members = directory.add_members(params["group"], params["members"])
     results = []
@@ -305,8 +316,13 @@ def run(module):
         ace_added = directory.ensure_ace(dn, grant_ace(rights, sid), exists=not created) if sid else True
         results.append({"name": name, "dn": dn, "created": created, "ace_added": ace_added})
     restricted = directory.remove_ace(zone_object, ZONE_CREATE_ACE) if params["restrict_zone_create"] else False
-    return {"changed": directory.changed, "group_sid": sid or "", "members_added": added_members,
-            "nodes": results, "zone_create_restricted": restricted}
+    return {
+        "changed": directory.changed,
+        "group_sid": sid or "",
+        "members_added": added_members,
+        "nodes": results,
+        "zone_create_restricted": restricted,
+    }
 
 
 def main():
@@ -324,8 +340,11 @@ def main():
         supports_check_mode=True,
     )
     if not HAS_SAMBA:
-        module.fail_json(msg=missing_required_lib("samba (Samba's Python bindings, Debian: python3-samba)")
-                         + " This module runs on a Samba AD domain controller.", exception=SAMBA_IMPORT_ERROR)
+        module.fail_json(
+            msg=missing_required_lib("samba (Samba's Python bindings, Debian: python3-samba)")
+            + " This module runs on a Samba AD domain controller.",
+            exception=SAMBA_IMPORT_ERROR,
+        )
     try:
         result = run(module)
     except ADRightsError as exc:

@@ -183,8 +183,13 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._module import (
 
 def _shape(records, plans):
     record = records[0]
-    return {"zone": record["zone"], "name": record["name"], "type": record["type"],
-            "before": record["before"], "after": record["after"]}
+    return {
+        "zone": record["zone"],
+        "name": record["name"],
+        "type": record["type"],
+        "before": record["before"],
+        "after": record["after"],
+    }
 
 
 def main():
@@ -198,8 +203,9 @@ def main():
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
         exclusive={"type": "bool", "default": False},
     )
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE,
-                           supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE, supports_check_mode=True
+    )
     run_dns_module(module, record_changes, _shape, verify=True)
 
 

@@ -301,8 +301,9 @@ def main():
         remove_named_addresses={"type": "bool", "default": False},
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
     )
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE,
-                           supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=argument_spec, mutually_exclusive=DNS_MUTUALLY_EXCLUSIVE, supports_check_mode=True
+    )
     run_dns_module(module, publish_changes, _shape)
 
 

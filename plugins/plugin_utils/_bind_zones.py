@@ -71,22 +71,27 @@ def bind_zones(zones, zone_dir, ns="ns1", ns_addresses=(), hostmaster="hostmaste
         zone_ttl = _given(zone, "ttl", ttl)
         if isinstance(zone_ttl, bool) or not str(zone_ttl).strip().isdigit():
             raise BindZoneError(f"must be a number of seconds, got {zone_ttl!r}", f"{where}.ttl")
-        result.append({
-            "name": name,
-            "file": f"{zone_dir}/db.{name}",
-            "ttl": int(str(zone_ttl).strip()),
-            "ns": zone_ns,
-            "ns_in_zone": zone_ns == name or zone_ns.endswith("." + name),
-            "ns_addresses": _list(_given(zone, "ns_addresses", ns_addresses), f"{where}.ns_addresses"),
-            "hostmaster": absolute(_given(zone, "hostmaster", hostmaster), name, f"{where}.hostmaster"),
-            "records": _list(zone.get("records"), f"{where}.records"),
-            "kms_hosts": _unique(absolute(host, name, f"{where}.kms_hosts[{i}]")
-                                 for i, host in enumerate(_list(zone.get("kms_hosts"), f"{where}.kms_hosts"))),
-            "publish_from_hosts": _unique(
-                absolute(host, name, f"{where}.publish_from_hosts[{i}]")
-                for i, host in enumerate(_list(zone.get("publish_from_hosts"), f"{where}.publish_from_hosts"))),
-            "extra_grants": _list(zone.get("extra_grants"), f"{where}.extra_grants"),
-        })
+        result.append(
+            {
+                "name": name,
+                "file": f"{zone_dir}/db.{name}",
+                "ttl": int(str(zone_ttl).strip()),
+                "ns": zone_ns,
+                "ns_in_zone": zone_ns == name or zone_ns.endswith("." + name),
+                "ns_addresses": _list(_given(zone, "ns_addresses", ns_addresses), f"{where}.ns_addresses"),
+                "hostmaster": absolute(_given(zone, "hostmaster", hostmaster), name, f"{where}.hostmaster"),
+                "records": _list(zone.get("records"), f"{where}.records"),
+                "kms_hosts": _unique(
+                    absolute(host, name, f"{where}.kms_hosts[{i}]")
+                    for i, host in enumerate(_list(zone.get("kms_hosts"), f"{where}.kms_hosts"))
+                ),
+                "publish_from_hosts": _unique(
+                    absolute(host, name, f"{where}.publish_from_hosts[{i}]")
+                    for i, host in enumerate(_list(zone.get("publish_from_hosts"), f"{where}.publish_from_hosts"))
+                ),
+                "extra_grants": _list(zone.get("extra_grants"), f"{where}.extra_grants"),
+            }
+        )
     return result
 
 
@@ -101,13 +106,20 @@ def bind_keys(zones, publisher, algorithm, kms_host_keys=False, extra_keys=()):
         where = f"dns_bind_extra_keys[{index}]"
         if not isinstance(key, dict):
             raise BindZoneError(f"must be a mapping with a name, got {key!r}", where)
-        keys.append({"name": _text(key.get("name"), f"{where}.name"),
-                     "algorithm": _given(key, "algorithm", algorithm), "role": "extra"})
+        keys.append(
+            {
+                "name": _text(key.get("name"), f"{where}.name"),
+                "algorithm": _given(key, "algorithm", algorithm),
+                "role": "extra",
+            }
+        )
     seen = {}
     for key in keys:
         if key["name"] in seen:
-            raise BindZoneError(f"the key name {key['name']!r} is used by the {seen[key['name']]} key and by "
-                                f"a {key['role']} key; each key file needs its own name", "dns_bind_extra_keys"
-                                if key["role"] == "extra" else "dns_bind_publisher_key_name")
+            raise BindZoneError(
+                f"the key name {key['name']!r} is used by the {seen[key['name']]} key and by "
+                f"a {key['role']} key; each key file needs its own name",
+                "dns_bind_extra_keys" if key["role"] == "extra" else "dns_bind_publisher_key_name",
+            )
         seen[key["name"]] = key["role"]
     return keys

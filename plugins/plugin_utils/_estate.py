@@ -185,8 +185,10 @@ def _domain(value, variable, site=None, host=None):
 def _domain_list(value, variable, site=None, host=None):
     """A list of domains where KMS SRV records go (normalize_domain with service=True: no
     '_vlmcs._tcp.' in front), in canonical form, each error naming its index."""
-    return _unique(_domain(item, f"{variable}[{index}]", site, host)
-                   for index, item in enumerate(_text_list(value, variable, site, host)))
+    return _unique(
+        _domain(item, f"{variable}[{index}]", site, host)
+        for index, item in enumerate(_text_list(value, variable, site, host))
+    )
 
 
 def _unique(items):
@@ -217,6 +219,7 @@ def _os_family(hostvars, host):
 
 # -- the checks of group names -------------------------------------------------------------------
 
+
 def _looks_like_topology_group(name):
     """The topology group NAME was probably meant to be, or None."""
     if name in TOPOLOGY_GROUPS or not name.lower().startswith("kms"):
@@ -231,13 +234,16 @@ def check_group_names(groups):
         meant = _looks_like_topology_group(str(name))
         if meant:
             members = _members(groups, name)
-            _fail("kms_site_group",
-                  f"the inventory group {name} looks like the topology group {meant} but is not one, so "
-                  f"its sites get no role and are not published; rename it to {meant}",
-                  host=members[0] if members else None)
+            _fail(
+                "kms_site_group",
+                f"the inventory group {name} looks like the topology group {meant} but is not one, so "
+                f"its sites get no role and are not published; rename it to {meant}",
+                host=members[0] if members else None,
+            )
 
 
 # -- the reader ----------------------------------------------------------------------------------
+
 
 def _site_names(groups, hostvars):
     """[(site, topology, first host)] in inventory order, after the checks that every host of a
@@ -248,36 +254,56 @@ def _site_names(groups, hostvars):
         for host in _members(groups, group):
             name = read(vars_of(hostvars, host), "kms_site_group")
             if name is None or name == "":
-                _fail("kms_site_group", f"is not set: a host of the topology group {group} must name its site "
-                      "(set kms_site_group in the site's group_vars)", host=host)
+                _fail(
+                    "kms_site_group",
+                    f"is not set: a host of the topology group {group} must name its site "
+                    "(set kms_site_group in the site's group_vars)",
+                    host=host,
+                )
             name = _text(name, "kms_site_group", host=host)
             if name not in groups:
-                _fail("kms_site_group", f"names the site {name}, which is not a group of the inventory",
-                      site=name, host=host)
+                _fail(
+                    "kms_site_group",
+                    f"names the site {name}, which is not a group of the inventory",
+                    site=name,
+                    host=host,
+                )
             if name not in names:
                 names.append(name)
     site_of = {}
     for name in names:
         for host in _members(groups, name):
             if host in site_of and site_of[host] != name:
-                _fail("kms_site_group", f"the host is in two sites, {site_of[host]} and {name}: a host belongs "
-                      "to one site (it would be planned for one and its other site skipped)",
-                      site=name, host=host)
+                _fail(
+                    "kms_site_group",
+                    f"the host is in two sites, {site_of[host]} and {name}: a host belongs "
+                    "to one site (it would be planned for one and its other site skipped)",
+                    site=name,
+                    host=host,
+                )
             site_of[host] = name
     for name in names:
         for host in _members(groups, name):
             value = read(vars_of(hostvars, host), "kms_site_group")
             if value not in (None, name):
-                _fail("kms_site_group", f"names the site {value}, but the host is in the site group {name} "
-                      "(a host belongs to one site)", site=name, host=host)
+                _fail(
+                    "kms_site_group",
+                    f"names the site {value}, but the host is in the site group {name} (a host belongs to one site)",
+                    site=name,
+                    host=host,
+                )
     result = []
     for name in names:
         members = _members(groups, name)
         under = [group for group in TOPOLOGY_GROUPS if any(h in _members(groups, group) for h in members)]
         if len(under) > 1:
             host = next(h for h in members if h in _members(groups, under[1]))
-            _fail("kms_site_group", f"the site {name} is under two topology groups, {under[0]} and {under[1]}: a "
-                  "site has one topology", site=name, host=host)
+            _fail(
+                "kms_site_group",
+                f"the site {name} is under two topology groups, {under[0]} and {under[1]}: a site has one topology",
+                site=name,
+                host=host,
+            )
         first = next(h for h in members if read(vars_of(hostvars, h), "kms_site_group") == name)
         result.append((name, TOPOLOGY_GROUPS[under[0]], first))
     return result
@@ -287,14 +313,21 @@ def _site_settings(name, hostvars, members, first):
     """The site variables of site NAME, read from its first host (they come from the site's
     group_vars)."""
     first_vars = vars_of(hostvars, first)
-    settings = {variable: read(first_vars, variable)
-                for variable, (scope, _d) in VARIABLES.items() if scope == SITE and variable not in SECRETS}
+    settings = {
+        variable: read(first_vars, variable)
+        for variable, (scope, _d) in VARIABLES.items()
+        if scope == SITE and variable not in SECRETS
+    }
     # whether the secret is set, not its value: reading it could template a vault
     settings["_secret_set"] = "kms_dns_key_secret" in first_vars
     for variable, (scope, value) in VARIABLES.items():
         if scope == SITE and value is REQUIRED and settings[variable] in (None, ""):
-            _fail(variable, "is not set: it is required for every site (set it in the site's group_vars)",
-                  site=name, host=first)
+            _fail(
+                variable,
+                "is not set: it is required for every site (set it in the site's group_vars)",
+                site=name,
+                host=first,
+            )
     return settings
 
 
@@ -334,8 +367,12 @@ def _extra_hosts_granted(value, key, site, host):
 def _dns(settings, name, first):
     """The DNS-update settings of a site (no secret: only whether one is set, and where)."""
     return {
-        "server": _text(str(settings["kms_dns_server"]) if settings["kms_dns_server"] is not None else None,
-                        "kms_dns_server", name, first),
+        "server": _text(
+            str(settings["kms_dns_server"]) if settings["kms_dns_server"] is not None else None,
+            "kms_dns_server",
+            name,
+            first,
+        ),
         "port": _number(settings["kms_dns_port"], "kms_dns_port", 1, name, first),
         "update_host": _text(settings["kms_dns_update_host"], "kms_dns_update_host", name, first),
         "ttl": _number(settings["kms_dns_ttl"], "kms_dns_ttl", 0, name, first),
@@ -348,34 +385,63 @@ def _dns(settings, name, first):
         "kerberos_principal": settings["kms_dns_kerberos_principal"] or None,
         "kerberos_keytab": settings["kms_dns_kerberos_keytab"] or None,
         "kerberos_ccache": settings["kms_dns_kerberos_ccache"] or None,
-        "verify_reply_signature": (None if settings["kms_dns_verify_reply_signature"] is None else
-                                   _bool(settings["kms_dns_verify_reply_signature"],
-                                         "kms_dns_verify_reply_signature", name, first)),
+        "verify_reply_signature": (
+            None
+            if settings["kms_dns_verify_reply_signature"] is None
+            else _bool(settings["kms_dns_verify_reply_signature"], "kms_dns_verify_reply_signature", name, first)
+        ),
         # the host whose kms_dns_key_secret signs the updates (None: no secret is set)
         "secret_host": first if settings["_secret_set"] else None,
     }
 
 
 # which DNS setting comes from which variable (for the messages of a domain conflict)
-_DNS_VARIABLE = {"server": "kms_dns_server", "port": "kms_dns_port", "update_host": "kms_dns_update_host",
-                 "ttl": "kms_dns_ttl", "prune": "kms_prune", "prune_unowned": "kms_prune_unowned",
-                 "owner": "kms_dns_owner", "key_name": "kms_dns_key_name",
-                 "key_file": "kms_dns_key_file", "key_algorithm": "kms_dns_key_algorithm",
-                 "kerberos_principal": "kms_dns_kerberos_principal",
-                 "kerberos_keytab": "kms_dns_kerberos_keytab", "kerberos_ccache": "kms_dns_kerberos_ccache",
-                 "verify_reply_signature": "kms_dns_verify_reply_signature"}
+_DNS_VARIABLE = {
+    "server": "kms_dns_server",
+    "port": "kms_dns_port",
+    "update_host": "kms_dns_update_host",
+    "ttl": "kms_dns_ttl",
+    "prune": "kms_prune",
+    "prune_unowned": "kms_prune_unowned",
+    "owner": "kms_dns_owner",
+    "key_name": "kms_dns_key_name",
+    "key_file": "kms_dns_key_file",
+    "key_algorithm": "kms_dns_key_algorithm",
+    "kerberos_principal": "kms_dns_kerberos_principal",
+    "kerberos_keytab": "kms_dns_kerberos_keytab",
+    "kerberos_ccache": "kms_dns_kerberos_ccache",
+    "verify_reply_signature": "kms_dns_verify_reply_signature",
+}
 # the settings that make one kms_publish task (the unit of work); the secret is the key name's
-_UNIT_KEYS = ("server", "port", "update_host", "ttl", "prune", "prune_unowned", "owner", "key_name", "key_file",
-              "key_algorithm", "kerberos_principal", "kerberos_keytab", "kerberos_ccache", "verify_reply_signature")
+_UNIT_KEYS = (
+    "server",
+    "port",
+    "update_host",
+    "ttl",
+    "prune",
+    "prune_unowned",
+    "owner",
+    "key_name",
+    "key_file",
+    "key_algorithm",
+    "kerberos_principal",
+    "kerberos_keytab",
+    "kerberos_ccache",
+    "verify_reply_signature",
+)
 
 
 def _same_estate_setting(sites, variable):
     for site in sites[1:]:
         first, other = sites[0]["settings"][variable], site["settings"][variable]
         if first != other:
-            _fail(variable, f"sites {sites[0]['name']} and {site['name']} set different values ({first!r}, "
-                  f"{other!r}): it is one setting of the whole inventory (set it in group_vars/all)",
-                  site=site["name"], host=site["first_host"])
+            _fail(
+                variable,
+                f"sites {sites[0]['name']} and {site['name']} set different values ({first!r}, "
+                f"{other!r}): it is one setting of the whole inventory (set it in group_vars/all)",
+                site=site["name"],
+                host=site["first_host"],
+            )
     return sites[0]["settings"][variable] if sites else default(variable)
 
 
@@ -392,8 +458,9 @@ def read_estate(groups, hostvars, play_hosts=None):
     for name, topology, first in names:
         members = _members(groups, name)
         settings = _site_settings(name, hostvars, members, first)
-        sites.append({"name": name, "topology": topology, "first_host": first, "members": members,
-                      "settings": settings})
+        sites.append(
+            {"name": name, "topology": topology, "first_host": first, "members": members, "settings": settings}
+        )
 
     kms_group_name = _same_estate_setting(sites, "kms_hosts_group")
     clients_group_name = _same_estate_setting(sites, "kms_clients_group")
@@ -401,8 +468,12 @@ def read_estate(groups, hostvars, play_hosts=None):
     ledger_path = _same_estate_setting(sites, "kms_ledger_path")
     extra_hosts_granted = _same_estate_setting(sites, "kms_extra_hosts_granted")
     if sites and kms_group_name not in groups:
-        _fail("kms_hosts_group", f"{kms_group_name!r} is not a group of the inventory",
-              site=sites[0]["name"], host=sites[0]["first_host"])
+        _fail(
+            "kms_hosts_group",
+            f"{kms_group_name!r} is not a group of the inventory",
+            site=sites[0]["name"],
+            host=sites[0]["first_host"],
+        )
     kms_group = _members(groups, kms_group_name)
     clients_group = set(_members(groups, clients_group_name))
     kms_set = set(kms_group)
@@ -412,8 +483,9 @@ def read_estate(groups, hostvars, play_hosts=None):
     model_sites = {}
     for site in sites:
         name, topology, first, s = site["name"], site["topology"], site["first_host"], site["settings"]
-        domains = _domain_list(s["kms_site_domains"] if s["kms_site_domains"] is not None else [],
-                               "kms_site_domains", name, first)
+        domains = _domain_list(
+            s["kms_site_domains"] if s["kms_site_domains"] is not None else [], "kms_site_domains", name, first
+        )
         if not domains:
             _fail("kms_site_domains", "must name at least one domain", name, first)
         priority = _number(s["kms_site_priority"], "kms_site_priority", 0, name, first)
@@ -424,17 +496,33 @@ def read_estate(groups, hostvars, play_hosts=None):
         if fallback is not None:
             fallback = _text(fallback, "kms_fallback_site", name, first)
             if topology != "branch":
-                _fail("kms_fallback_site", f"only a branch office has a fallback site; {name} is a "
-                      f"{TOPOLOGY_LABELS[topology]} site (leave kms_fallback_site unset)", name, first)
+                _fail(
+                    "kms_fallback_site",
+                    f"only a branch office has a fallback site; {name} is a "
+                    f"{TOPOLOGY_LABELS[topology]} site (leave kms_fallback_site unset)",
+                    name,
+                    first,
+                )
             if fallback == name:
-                _fail("kms_fallback_site", f"names the site itself ({name}); it must name a core site whose KMS "
-                      "hosts back up the branch", name, first)
+                _fail(
+                    "kms_fallback_site",
+                    f"names the site itself ({name}); it must name a core site whose KMS hosts back up the branch",
+                    name,
+                    first,
+                )
             if fallback not in by_name or by_name[fallback]["topology"] != "core":
-                what = (f"a {TOPOLOGY_LABELS[by_name[fallback]['topology']]} site" if fallback in by_name
-                        else "not a site of the inventory")
-                _fail("kms_fallback_site", f"names {fallback}, which is {what}; it must name a core site "
-                      f"({', '.join(x['name'] for x in sites if x['topology'] == 'core') or 'there is none'})",
-                      name, first)
+                what = (
+                    f"a {TOPOLOGY_LABELS[by_name[fallback]['topology']]} site"
+                    if fallback in by_name
+                    else "not a site of the inventory"
+                )
+                _fail(
+                    "kms_fallback_site",
+                    f"names {fallback}, which is {what}; it must name a core site "
+                    f"({', '.join(x['name'] for x in sites if x['topology'] == 'core') or 'there is none'})",
+                    name,
+                    first,
+                )
         fallback_priority = _number(s["kms_fallback_priority"], "kms_fallback_priority", 0, name, first)
         dns = _dns(s, name, first)
         kms_hosts = [h for h in site["members"] if h in kms_set]
@@ -446,20 +534,27 @@ def read_estate(groups, hostvars, play_hosts=None):
             discovery_domains = domains
         discovery_domains = _domain_list(discovery_domains, "kms_discovery_domains", name, first)
         nameservers = s["kms_discovery_nameservers"]
-        nameservers = ([dns["server"]] if nameservers is None else
-                       _text_list(nameservers, "kms_discovery_nameservers", name, first))
+        nameservers = (
+            [dns["server"]]
+            if nameservers is None
+            else _text_list(nameservers, "kms_discovery_nameservers", name, first)
+        )
         own = {h: _kms_host(hostvars, h, name) for h in kms_hosts}
         for host in site["members"]:
             # the key is read only when a mapping grants by key (its last five characters)
-            key = (read(vars_of(hostvars, host), "kms_host_key")
-                   if host in kms_set and isinstance(s["kms_extra_hosts_granted"], dict) else None)
+            key = (
+                read(vars_of(hostvars, host), "kms_host_key")
+                if host in kms_set and isinstance(s["kms_extra_hosts_granted"], dict)
+                else None
+            )
             hosts[host] = {
                 "site": name,
                 "port": own[host]["port"] if host in own else None,
                 "kms_host": host in kms_set,
                 "client": host in clients_group,
-                "extra_hosts_granted": (_extra_hosts_granted(s["kms_extra_hosts_granted"], key, name, host)
-                                        if host in kms_set else 0),
+                "extra_hosts_granted": (
+                    _extra_hosts_granted(s["kms_extra_hosts_granted"], key, name, host) if host in kms_set else 0
+                ),
             }
         model_sites[name] = {
             "name": name,
@@ -495,11 +590,15 @@ def read_estate(groups, hostvars, play_hosts=None):
     domains = _plan_domains(model_sites)
     for site in model_sites.values():
         discovery = site["discovery"]
-        discovery["expected"] = _unique(value["target"] for domain in discovery["domains"]
-                                        for value in (domains.get(domain) or {}).get("values", []))
+        discovery["expected"] = _unique(
+            value["target"]
+            for domain in discovery["domains"]
+            for value in (domains.get(domain) or {}).get("values", [])
+        )
         play = set(play_hosts) if play_hosts is not None else None
-        linux = [h for h in site["clients"]
-                 if (play is None or h in play) and _os_family(hostvars, h) not in ("Windows",)]
+        linux = [
+            h for h in site["clients"] if (play is None or h in play) and _os_family(hostvars, h) not in ("Windows",)
+        ]
         discovery["hosts"] = linux or [site["dns"]["update_host"]]
     return {
         "kms_hosts_group": kms_group_name,
@@ -514,12 +613,14 @@ def read_estate(groups, hostvars, play_hosts=None):
         "kms_host_names": sorted({_kms_host(hostvars, h, site_of.get(h))["name"] for h in kms_group}),
         "kms_hosts": list(kms_group),
         "clients": _members(groups, clients_group_name),
-        "windows_hosts": [h for h in _unique(kms_group + _members(groups, clients_group_name))
-                          if _os_family(hostvars, h) == "Windows"],
+        "windows_hosts": [
+            h for h in _unique(kms_group + _members(groups, clients_group_name)) if _os_family(hostvars, h) == "Windows"
+        ],
     }
 
 
 # -- publishing per domain -----------------------------------------------------------------------
+
 
 def _plan_domains(sites):
     """domain -> {sites, values, dns}: every SRV value the estate publishes in the domain (the
@@ -528,11 +629,14 @@ def _plan_domains(sites):
     for site in sites.values():
         published = [(host, site["priority"], True, site["name"], "kms_site_priority") for host in site["kms_hosts"]]
         if site["fallback_site"]:
-            published += [(host, site["fallback_priority"], False, site["name"], "kms_fallback_priority")
-                          for host in sites[site["fallback_site"]]["kms_hosts"]]
+            published += [
+                (host, site["fallback_priority"], False, site["name"], "kms_fallback_priority")
+                for host in sites[site["fallback_site"]]["kms_hosts"]
+            ]
         for domain in site["domains"]:
-            entry = domains.setdefault(domain, {"domain": domain, "sites": [], "values": [], "dns": None,
-                                                "_by_target": {}})
+            entry = domains.setdefault(
+                domain, {"domain": domain, "sites": [], "values": [], "dns": None, "_by_target": {}}
+            )
             entry["sites"].append(site["name"])
             if entry["dns"] is None:
                 entry["dns"] = site["dns"]
@@ -543,13 +647,25 @@ def _plan_domains(sites):
                 known = entry["_by_target"].get(host["name"])
                 if known is not None:
                     if known["priority"] != priority:
-                        _fail(variable, f"the KMS host {host['name']} would be published in {domain} with two "
-                              f"priorities, {known['priority']} (site {known['site']}) and {priority} (site "
-                              f"{owner}): a host has one SRV value per domain", owner, host["host"])
+                        _fail(
+                            variable,
+                            f"the KMS host {host['name']} would be published in {domain} with two "
+                            f"priorities, {known['priority']} (site {known['site']}) and {priority} (site "
+                            f"{owner}): a host has one SRV value per domain",
+                            owner,
+                            host["host"],
+                        )
                     known["addresses"] = known["addresses"] or addresses
                     continue
-                value = {"target": host["name"], "host": host["host"], "priority": priority,
-                         "weight": host["weight"], "port": host["port"], "site": owner, "addresses": addresses}
+                value = {
+                    "target": host["name"],
+                    "host": host["host"],
+                    "priority": priority,
+                    "weight": host["weight"],
+                    "port": host["port"],
+                    "site": owner,
+                    "addresses": addresses,
+                }
                 entry["_by_target"][host["name"]] = value
                 entry["values"].append(value)
     for entry in domains.values():
@@ -562,9 +678,14 @@ def _same_domain_settings(domain, first, other):
     for setting, variable in _DNS_VARIABLE.items():
         a, b = first["dns"][setting], other["dns"][setting]
         if a != b:
-            _fail(variable, f"sites {first['name']} and {other['name']} both publish into {domain} with different "
-                  f"values ({a!r} and {b!r}); one domain is written by one task with one setting: give both "
-                  "sites the same value", other["name"], other["first_host"])
+            _fail(
+                variable,
+                f"sites {first['name']} and {other['name']} both publish into {domain} with different "
+                f"values ({a!r} and {b!r}); one domain is written by one task with one setting: give both "
+                "sites the same value",
+                other["name"],
+                other["first_host"],
+            )
 
 
 def _plan_publish(domains, sites):
@@ -577,8 +698,13 @@ def _plan_publish(domains, sites):
         dns = entry["dns"]
         key = tuple(dns[k] for k in _UNIT_KEYS)
         if key not in units:
-            units[key] = {**{k: dns[k] for k in _UNIT_KEYS}, "secret_host": dns["secret_host"],
-                          "domains": [], "sites": [], "hosts": []}
+            units[key] = {
+                **{k: dns[k] for k in _UNIT_KEYS},
+                "secret_host": dns["secret_host"],
+                "domains": [],
+                "sites": [],
+                "hosts": [],
+            }
         unit = units[key]
         unit["domains"].append(domain)
         unit["sites"] = _unique(unit["sites"] + entry["sites"])
@@ -598,6 +724,7 @@ def _plan_publish(domains, sites):
 
 
 # -- secrets and keys (read only where they are used) --------------------------------------------
+
 
 def unit_secret(unit, hostvars):
     """The TSIG secret of one publishing unit (``kms_dns_key_secret`` of its sites), or None."""
@@ -619,6 +746,7 @@ def key_assignments(groups, hostvars, kms_hosts_group=None):
 
 
 # -- the discovery check of a site ---------------------------------------------------------------
+
 
 def _target(candidate):
     return name_key(candidate.get("target")) if hasattr(candidate, "get") else ""
@@ -656,8 +784,10 @@ def discovery_verdict(result, expected, domains, source=None):
     for candidate in candidates:
         if candidate.get("reachable") is False or not candidate.get("addresses"):
             problems.append(f"{_target(candidate)}: {candidate.get('error') or 'no address'}")
-    text = (f"From {source}: expected {', '.join(expected) or 'nothing'} in {where}; "
-            f"found {' -> '.join(found) or 'nothing'}; selected {selected or 'none'}.")
+    text = (
+        f"From {source}: expected {', '.join(expected) or 'nothing'} in {where}; "
+        f"found {' -> '.join(found) or 'nothing'}; selected {selected or 'none'}."
+    )
     ok = not missing and selected is not None and not result.get("failed") and not result.get("unreachable")
     if not ok:
         text += " " + "; ".join(_unique(problems)) + "."
@@ -665,13 +795,22 @@ def discovery_verdict(result, expected, domains, source=None):
 
 
 # kms_publish option -> the inventory variable it comes from
-_PUBLISH_OPTIONS = {"server": "kms_dns_server", "server_port": "kms_dns_port", "ttl": "kms_dns_ttl",
-                    "prune": "kms_prune", "prune_unowned": "kms_prune_unowned", "owner": "kms_dns_owner",
-                    "key_name": "kms_dns_key_name", "key_secret": "kms_dns_key_secret",
-                    "key_file": "kms_dns_key_file", "key_algorithm": "kms_dns_key_algorithm",
-                    "kerberos_principal": "kms_dns_kerberos_principal",
-                    "kerberos_keytab": "kms_dns_kerberos_keytab", "kerberos_ccache": "kms_dns_kerberos_ccache",
-                    "verify_reply_signature": "kms_dns_verify_reply_signature"}
+_PUBLISH_OPTIONS = {
+    "server": "kms_dns_server",
+    "server_port": "kms_dns_port",
+    "ttl": "kms_dns_ttl",
+    "prune": "kms_prune",
+    "prune_unowned": "kms_prune_unowned",
+    "owner": "kms_dns_owner",
+    "key_name": "kms_dns_key_name",
+    "key_secret": "kms_dns_key_secret",
+    "key_file": "kms_dns_key_file",
+    "key_algorithm": "kms_dns_key_algorithm",
+    "kerberos_principal": "kms_dns_kerberos_principal",
+    "kerberos_keytab": "kms_dns_kerberos_keytab",
+    "kerberos_ccache": "kms_dns_kerberos_ccache",
+    "verify_reply_signature": "kms_dns_verify_reply_signature",
+}
 
 
 def publish_error(results, unit=None):
@@ -685,8 +824,11 @@ def publish_error(results, unit=None):
         results = results["results"]
     if hasattr(results, "get"):
         results = [results]
-    messages = [_publish_error(result, unit if unit is not None else result.get("item"))
-                for result in results or [] if hasattr(result, "get") and result.get("failed")]
+    messages = [
+        _publish_error(result, unit if unit is not None else result.get("item"))
+        for result in results or []
+        if hasattr(result, "get") and result.get("failed")
+    ]
     return " | ".join(messages) or "kms_publish failed"
 
 
@@ -697,14 +839,17 @@ def _publish_error(result, unit):
     option = result.get("option")
     variable = _PUBLISH_OPTIONS.get(option)
     if variable and msg.startswith(f"{option}: "):
-        msg = msg[len(option) + 2:]
+        msg = msg[len(option) + 2 :]
     if option == "server" and variable:
         variable = "kms_dns_server / kms_dns_port"
     elif option and option.startswith("hosts") and not variable:
         variable = "kms_host_fqdn / kms_host_addresses / kms_host_port / kms_host_weight"
     sites = ", ".join(unit.get("sites") or []) or "-"
-    head = (f"{variable} ({unit.get('server')} port {unit.get('port')}) of site(s) {sites}" if variable
-            else f"publishing to {unit.get('server')} port {unit.get('port')} for site(s) {sites}")
+    head = (
+        f"{variable} ({unit.get('server')} port {unit.get('port')}) of site(s) {sites}"
+        if variable
+        else f"publishing to {unit.get('server')} port {unit.get('port')} for site(s) {sites}"
+    )
     return f"{head}, sent from {unit.get('update_host')}: {msg}"
 
 
@@ -716,14 +861,23 @@ def host_view(estate, host, topology=None, play_hosts=None):
     (the role was applied to the wrong group)."""
     hosts = estate.get("hosts") or {}
     if host not in hosts:
-        _fail("kms_site_group", "the host is in no site of the inventory: a site is a group under one of "
-              f"{', '.join(TOPOLOGY_GROUPS)} whose hosts set kms_site_group to its name", host=host)
+        _fail(
+            "kms_site_group",
+            "the host is in no site of the inventory: a site is a group under one of "
+            f"{', '.join(TOPOLOGY_GROUPS)} whose hosts set kms_site_group to its name",
+            host=host,
+        )
     entry = hosts[host]
     site = estate["sites"][entry["site"]]
     if topology is not None and topology != site["topology"]:
         group = next(g for g, t in TOPOLOGY_GROUPS.items() if t == site["topology"])
-        _fail("kms_site_group", f"the {TOPOLOGY_LABELS.get(topology, topology)} role was applied to a site of "
-              f"{group}; apply the role of its topology", site=site["name"], host=host)
+        _fail(
+            "kms_site_group",
+            f"the {TOPOLOGY_LABELS.get(topology, topology)} role was applied to a site of "
+            f"{group}; apply the role of its topology",
+            site=site["name"],
+            host=host,
+        )
     play = list(play_hosts) if play_hosts is not None else site["hosts"]
     first = next((name for name in play if name in site["hosts"]), None)
     return {**entry, "site_plan": site, "runs_site_steps": first == host}

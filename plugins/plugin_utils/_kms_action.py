@@ -35,7 +35,7 @@ class ExecutorFailed(ExecutorError):
     def __init__(self, msg, details=None, unverified=False):
         super().__init__(msg)
         self.details = details or {}
-        self.unverified = unverified   # applied, but the state could not be read back
+        self.unverified = unverified  # applied, but the state could not be read back
 
 
 class KmsActionBase(ActionBase):
@@ -105,9 +105,15 @@ class KmsActionBase(ActionBase):
             if isinstance(index, int) and 0 <= index < len(operations):
                 op = operations[index]
                 code = (explain(soft.get("code")) or {}).get("code")
-                self.warnings.append("%s failed (%s%s); the task went on: %s"
-                                     % (op["title"], "%s: " % code if code else "", soft.get("msg"),
-                                        op.get("hint") or "check it by hand"))
+                self.warnings.append(
+                    "%s failed (%s%s); the task went on: %s"
+                    % (
+                        op["title"],
+                        "%s: " % code if code else "",
+                        soft.get("msg"),
+                        op.get("hint") or "check it by hand",
+                    )
+                )
         details = {"changed": bool(applied), "applied": applied}
         failure = res.get("failure")
         if isinstance(failure, dict):
@@ -119,18 +125,24 @@ class KmsActionBase(ActionBase):
             raise ExecutorFailed(read_back_failed(state_error, applied), details, unverified=bool(applied))
         if res.get("failed") or "state" not in res:
             raise ExecutorFailed(
-                "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"), details)
+                "the Windows executor failed: %s" % (res.get("msg") or "no licensing state returned"), details
+            )
         return res["state"], applied
 
 
 def read_back_failed(state_error, applied):
     """The message when the executor could not read the licensing state back (issue 17 point 7)."""
     code = (explain(state_error.get("code")) or {}).get("code")
-    what = "%s (%s%s)" % (state_error.get("part") or "the licensing state", "%s: " % code if code else "",
-                          state_error.get("message"))
+    what = "%s (%s%s)" % (
+        state_error.get("part") or "the licensing state",
+        "%s: " % code if code else "",
+        state_error.get("message"),
+    )
     if applied:
-        return ("%d operation(s) were applied (%s) but the licensing state could not be read back after %s "
-                "attempt(s): could not read %s. Nothing was verified; check the host (Get-Service sppsvc, "
-                "Get-CimInstance SoftwareLicensingService) and run the task again to verify and finish"
-                % (len(applied), "; ".join(applied), state_error.get("attempts") or 1, what))
+        return (
+            "%d operation(s) were applied (%s) but the licensing state could not be read back after %s "
+            "attempt(s): could not read %s. Nothing was verified; check the host (Get-Service sppsvc, "
+            "Get-CimInstance SoftwareLicensingService) and run the task again to verify and finish"
+            % (len(applied), "; ".join(applied), state_error.get("attempts") or 1, what)
+        )
     return "the licensing state could not be read: could not read %s" % what

@@ -38,8 +38,10 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils._estate import TOPOLOGY
 try:  # marks text unsafe before ansible-core 2.19; from 2.19 on it untags trusted text
     from ansible.utils.unsafe_proxy import wrap_var
 except ImportError:  # pragma: no cover - a later ansible-core without the module trusts no data text
+
     def wrap_var(value):
         return value
+
 
 DEFAULT_DNS_PORT = 53
 DEFAULT_KEY_ALGORITHM = "hmac-sha256"  # kms_publish's key_algorithm when not given
@@ -157,13 +159,20 @@ def _candidate_state(candidate, known):
     reachable = candidate.get("reachable")
     if target not in known:
         if reachable:
-            return ("foreign", "not a KMS host of this inventory, and it answers on its KMS port: "
-                    "a rogue KMS host (a Windows machine given a KMS host key publishes itself)")
+            return (
+                "foreign",
+                "not a KMS host of this inventory, and it answers on its KMS port: "
+                "a rogue KMS host (a Windows machine given a KMS host key publishes itself)",
+            )
         if not candidate.get("addresses"):
-            return ("foreign", "not a KMS host of this inventory, and its name has no address: "
-                    "probably a decommissioned KMS host")
-        return ("foreign", "not a KMS host of this inventory, and it does not answer: "
-                "probably a decommissioned KMS host")
+            return (
+                "foreign",
+                "not a KMS host of this inventory, and its name has no address: probably a decommissioned KMS host",
+            )
+        return (
+            "foreign",
+            "not a KMS host of this inventory, and it does not answer: probably a decommissioned KMS host",
+        )
     if reachable is None:
         return ("unprobed", "not probed")
     if reachable:
@@ -206,8 +215,9 @@ class _TaskDumper(yaml.SafeDumper):
 
 
 def _represent_text(dumper, value):
-    if isinstance(value, _Literal) or (not isinstance(value, _Template)
-                                       and any(marker in value for marker in _JINJA_MARKERS)):
+    if isinstance(value, _Literal) or (
+        not isinstance(value, _Template) and any(marker in value for marker in _JINJA_MARKERS)
+    ):
         style = "'" if any(marker in value for marker in _JINJA_MARKERS) else None
         return dumper.represent_scalar("!unsafe", str.__str__(value), style=style)
     return dumper.represent_str(str.__str__(value))
@@ -217,7 +227,8 @@ _TaskDumper.add_representer(str, _represent_text)
 _TaskDumper.add_representer(_Literal, _represent_text)
 _TaskDumper.add_representer(_Template, _represent_text)
 _TaskDumper.add_representer(
-    _FlowMapping, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True))
+    _FlowMapping, lambda dumper, value: dumper.represent_mapping("tag:yaml.org,2002:map", value, flow_style=True)
+)
 
 
 def _unsafe(data):
@@ -248,7 +259,8 @@ def _plain(data):
         return int(data)
     if isinstance(data, dict):
         return (_FlowMapping if isinstance(data, _FlowMapping) else dict)(
-            (_plain(key), _plain(value)) for key, value in data.items())
+            (_plain(key), _plain(value)) for key, value in data.items()
+        )
     if isinstance(data, (list, tuple)):
         return [_plain(item) for item in data]
     return data
@@ -258,8 +270,9 @@ def dump_tasks(tasks):
     """YAML text of a list of tasks: a safe dump in which text read from DNS (``_Literal``) and any
     text Ansible would template (``{{``, ``{%``, ``{#``), except a deliberate ``_Template``, is
     tagged ``!unsafe``, so the task acts on the literal value."""
-    return yaml.dump(_plain(tasks), Dumper=_TaskDumper, sort_keys=False, default_flow_style=False, width=100000,
-                     allow_unicode=False).rstrip("\n")
+    return yaml.dump(
+        _plain(tasks), Dumper=_TaskDumper, sort_keys=False, default_flow_style=False, width=100000, allow_unicode=False
+    ).rstrip("\n")
 
 
 def srv_text(value):
@@ -308,15 +321,20 @@ def cleanup_tasks(site, domain, values):
     targets are ``_Literal`` (dumped ``!unsafe``): what DNS holds is never templated."""
     unique = []
     for value in values:
-        item = _FlowMapping(priority=int(value["priority"]), weight=int(value["weight"]), port=int(value["port"]),
-                            target=_Literal(absolute_target(value["target"])))
+        item = _FlowMapping(
+            priority=int(value["priority"]),
+            weight=int(value["weight"]),
+            port=int(value["port"]),
+            target=_Literal(absolute_target(value["target"])),
+        )
         if item not in unique:
             unique.append(item)
     args = _connection_args(site)
     args.update({"name": "%s.%s." % (SERVICE, domain), "type": "SRV", "state": "absent", "values": unique})
-    task = {"name": "Remove SRV values of hosts that are not KMS hosts of the inventory from %s.%s"
-                    % (SERVICE, domain),
-            "kmsops.kms.dns_record": args}
+    task = {
+        "name": "Remove SRV values of hosts that are not KMS hosts of the inventory from %s.%s" % (SERVICE, domain),
+        "kmsops.kms.dns_record": args,
+    }
     if site["dns_update_host"] != "localhost":
         task["delegate_to"] = site["dns_update_host"]
     return [task]
@@ -331,8 +349,14 @@ def _share(candidate, candidates):
     """The chance (percent, one decimal) that ``candidate`` is tried first within its priority in
     its domain, from the ordering code of kms_discover (:func:`first_try_chances`)."""
     group = [c for c in candidates if c.get("domain") == candidate.get("domain")]
-    records = [{"priority": int(c.get("priority") or 0), "weight": int(c.get("weight") or 0),
-                "target": str(c.get("target") or "")} for c in group]
+    records = [
+        {
+            "priority": int(c.get("priority") or 0),
+            "weight": int(c.get("weight") or 0),
+            "target": str(c.get("target") or ""),
+        }
+        for c in group
+    ]
     chance = first_try_chances(records)[next(i for i, c in enumerate(group) if c is candidate)]
     return round(float(chance) * 100, 1)
 
@@ -342,8 +366,10 @@ def _site_model(site, result, known):
     result = result or {}
     problem = None
     if not site["domains"]:
-        problem = ("not checked: kms_discovery_domains is [] (the site's clients do not find their KMS host by "
-                   "DNS), so the roles check nothing here either")
+        problem = (
+            "not checked: kms_discovery_domains is [] (the site's clients do not find their KMS host by "
+            "DNS), so the roles check nothing here either"
+        )
     elif result.get("unreachable"):
         problem = "discovery host %s could not be reached: %s" % (site["discovery_host"], result.get("msg") or "")
     elif result.get("failed"):
@@ -360,32 +386,44 @@ def _site_model(site, result, known):
         state, note = _candidate_state(cand, known)
         target = name_key(cand.get("target"))
         key = (target, cand.get("domain"), cand.get("port"))
-        candidates.append({
-            "order": order,
-            "target": target,
-            "domain": name_key(cand.get("domain")),
-            "port": int(cand.get("port") or KMS_PORT),
-            "priority": int(cand.get("priority") or 0),
-            "weight": int(cand.get("weight") or 0),
-            "share": _share(cand, raw),
-            "addresses": [str(a) for a in cand.get("addresses") or []],
-            "reachable": cand.get("reachable"),
-            "state": state,
-            "note": note,
-            "in_inventory": target in known,
-            "selected": selected_key == key and not any(c["selected"] for c in candidates),
-            # who published the value, as recorded beside it in DNS (kms_publish owner); [] for none
-            "owners": [str(owner) for owner in cand.get("owners") or []],
-        })
+        candidates.append(
+            {
+                "order": order,
+                "target": target,
+                "domain": name_key(cand.get("domain")),
+                "port": int(cand.get("port") or KMS_PORT),
+                "priority": int(cand.get("priority") or 0),
+                "weight": int(cand.get("weight") or 0),
+                "share": _share(cand, raw),
+                "addresses": [str(a) for a in cand.get("addresses") or []],
+                "reachable": cand.get("reachable"),
+                "state": state,
+                "note": note,
+                "in_inventory": target in known,
+                "selected": selected_key == key and not any(c["selected"] for c in candidates),
+                # who published the value, as recorded beside it in DNS (kms_publish owner); [] for none
+                "owners": [str(owner) for owner in cand.get("owners") or []],
+            }
+        )
     flags = []
     for domain in site["domains"]:
         # the values as read from DNS (the target as kms_discover gave it, case and escapes kept)
-        foreign = [dict(priority=c["priority"], weight=c["weight"], port=c["port"], host=c["target"], note=c["note"],
-                        target=str(raw[c["order"] - 1].get("target")))
-                   for c in candidates if c["domain"] == domain and not c["in_inventory"]
-                   # a value with an owner is another writer's (another inventory's kms_publish,
-                   # whose prune removes it): not a stale value to clean up from here
-                   and not c["owners"]]
+        foreign = [
+            dict(
+                priority=c["priority"],
+                weight=c["weight"],
+                port=c["port"],
+                host=c["target"],
+                note=c["note"],
+                target=str(raw[c["order"] - 1].get("target")),
+            )
+            for c in candidates
+            if c["domain"] == domain
+            and not c["in_inventory"]
+            # a value with an owner is another writer's (another inventory's kms_publish,
+            # whose prune removes it): not a stale value to clean up from here
+            and not c["owners"]
+        ]
         if not foreign:
             continue
         hosts = {}
@@ -393,11 +431,13 @@ def _site_model(site, result, known):
             host = hosts.setdefault(value["host"], {"target": value["host"], "note": value["note"], "srv_values": []})
             if srv_text(value) not in host["srv_values"]:
                 host["srv_values"].append(srv_text(value))
-        flags.append({
-            "domain": domain,
-            "targets": list(hosts.values()),  # each host once, with all its values
-            "task": cleanup_task(site, domain, foreign),
-        })
+        flags.append(
+            {
+                "domain": domain,
+                "targets": list(hosts.values()),  # each host once, with all its values
+                "task": cleanup_task(site, domain, foreign),
+            }
+        )
     found = {c["target"] for c in candidates}
     missing = [h["fqdn"] for h in site["kms_hosts"] if h["fqdn"] not in found] if not problem else []
     errors = ["%s: %s" % (e.get("domain"), e.get("msg")) for e in result.get("errors") or []]
@@ -409,11 +449,12 @@ def _site_model(site, result, known):
     elif chosen is None:
         verdict, status = "no KMS host answers: clients of %s cannot activate" % site["name"], "error"
     elif not chosen["in_inventory"]:
-        verdict, status = ("clients select %s, which is not a KMS host of this inventory"
-                           % chosen["target"]), "warning"
+        verdict, status = ("clients select %s, which is not a KMS host of this inventory" % chosen["target"]), "warning"
     elif chosen["order"] > 1:
-        verdict, status = ("clients select %s after %d host(s) that do not answer"
-                           % (chosen["target"], chosen["order"] - 1)), "warning"
+        verdict, status = (
+            ("clients select %s after %d host(s) that do not answer" % (chosen["target"], chosen["order"] - 1)),
+            "warning",
+        )
     else:
         verdict, status = "clients select %s" % chosen["target"], "ok"
     if status == "ok" and (flags or missing):
@@ -443,8 +484,17 @@ def _site_model(site, result, known):
 
 def _windows_row(host, site_of, kms_group, info, known, site_status):
     kind = "KMS host" if host in kms_group else "client"
-    row = {"host": host, "site": site_of.get(host) or "-", "kind": kind, "status": "-",
-           "grace": "-", "last_kms_host": "-", "fixed_kms_host": "-", "activated": False, "why": ""}
+    row = {
+        "host": host,
+        "site": site_of.get(host) or "-",
+        "kind": kind,
+        "status": "-",
+        "grace": "-",
+        "last_kms_host": "-",
+        "fixed_kms_host": "-",
+        "activated": False,
+        "why": "",
+    }
     if not isinstance(info, dict) or not info:
         row["why"] = "kms_info did not run (the host was not reached)"
         return row
@@ -466,8 +516,10 @@ def _windows_row(host, site_of, kms_group, info, known, site_status):
         if status == LICENSED:
             current, required = info.get("current_count"), info.get("required_count")
             if isinstance(current, int) and isinstance(required, int) and 0 <= current < required:
-                why.append("activated, but counts %d of the %d clients needed before it activates "
-                           "clients" % (current, required))
+                why.append(
+                    "activated, but counts %d of the %d clients needed before it activates "
+                    "clients" % (current, required)
+                )
         elif status == "NoKeyInstalled":
             why.append("no product key installed")
         else:
@@ -495,8 +547,7 @@ def _windows_row(host, site_of, kms_group, info, known, site_status):
     return row
 
 
-def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_hosts=(), generated="",
-                inventory=""):
+def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_hosts=(), generated="", inventory=""):
     """The report of an inventory (see the module docstring).
 
     ``plan`` comes from :func:`build_plan`; ``discoveries`` are the registered results of the
@@ -518,27 +569,28 @@ def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_ho
     windows = []
     for host in plan.get("windows_hosts") or []:
         info = hostvars[host].get(info_var) if host in hostvars else None
-        windows.append(_windows_row(host, site_of, set(kms_hosts), info, known,
-                                    status_of.get(site_of.get(host))))
+        windows.append(_windows_row(host, site_of, set(kms_hosts), info, known, status_of.get(site_of.get(host))))
     flagged = sum(len(t["srv_values"]) for s in sites for f in s["flags"] for t in f["targets"])
     # everything read from DNS (targets, the sentences naming them, the printed task) is data:
     # marked unsafe, Ansible never templates it when the report playbook prints the model
-    return _unsafe({
-        "title": "KMS discovery report",
-        "inventory": str(inventory or ""),
-        "generated": str(generated or ""),
-        "sites": sites,
-        "windows": windows,
-        "summary": {
-            "sites": len(sites),
-            "sites_ok": sum(1 for s in sites if s["status"] == "ok"),
-            "sites_without_host": sum(1 for s in sites if s["selected"] is None),
-            "clients": sum(len(s["clients"]) for s in sites),
-            "flagged_values": flagged,
-            "windows": len(windows),
-            "not_activated": sum(1 for w in windows if not w["activated"]),
-        },
-    })
+    return _unsafe(
+        {
+            "title": "KMS discovery report",
+            "inventory": str(inventory or ""),
+            "generated": str(generated or ""),
+            "sites": sites,
+            "windows": windows,
+            "summary": {
+                "sites": len(sites),
+                "sites_ok": sum(1 for s in sites if s["status"] == "ok"),
+                "sites_without_host": sum(1 for s in sites if s["selected"] is None),
+                "clients": sum(len(s["clients"]) for s in sites),
+                "flagged_values": flagged,
+                "windows": len(windows),
+                "not_activated": sum(1 for w in windows if not w["activated"]),
+            },
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,7 +606,7 @@ _MAX_CLIENTS = 6
 
 def _cut(text, width):
     text = str(text)
-    return text if len(text) <= width else text[:width - 1] + "\u2026"
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def site_picture(site):
@@ -570,10 +622,17 @@ def site_picture(site):
         client_boxes.append((name, cls, name + (" (discovery ran here)" if "prober" in cls else "")))
     if len(clients) > len(shown):
         n = len(clients) - len(shown)
-        client_boxes.append(("+ %d more client%s" % (n, "s" if n > 1 else ""), "client more", ", ".join(clients[len(shown):])))
+        client_boxes.append(
+            ("+ %d more client%s" % (n, "s" if n > 1 else ""), "client more", ", ".join(clients[len(shown) :]))
+        )
     if site["discovery_host"] not in clients:
-        client_boxes.append((site["discovery_host"] + " (DNS-update host)", "client prober",
-                             "discovery ran from %s, %s" % (site["discovery_host"], site["discovery_reason"])))
+        client_boxes.append(
+            (
+                site["discovery_host"] + " (DNS-update host)",
+                "client prober",
+                "discovery ran from %s, %s" % (site["discovery_host"], site["discovery_reason"]),
+            )
+        )
     if not clients:
         client_boxes.insert(0, ("no client in the inventory", "client more", "the site lists no kms_clients host"))
     candidates = site["candidates"]
@@ -587,44 +646,90 @@ def site_picture(site):
     start = middle - len(client_boxes) * _CLIENT_STEP / 2.0
     for index, (text, cls, title) in enumerate(client_boxes):
         y = start + index * _CLIENT_STEP + (_CLIENT_STEP - _CLIENT_H) / 2.0
-        nodes.append({"x": _CLIENT_X, "y": y, "w": _CLIENT_W, "h": _CLIENT_H, "cls": cls, "title": title,
-                      "texts": [{"x": _CLIENT_X + 10, "y": y + 19, "text": _cut(text, 30), "cls": ""}]})
-        edges.append({"x1": _CLIENT_X + _CLIENT_W, "y1": y + _CLIENT_H / 2.0, "x2": _DNS_X, "y2": middle,
-                      "cls": "query"})
+        nodes.append(
+            {
+                "x": _CLIENT_X,
+                "y": y,
+                "w": _CLIENT_W,
+                "h": _CLIENT_H,
+                "cls": cls,
+                "title": title,
+                "texts": [{"x": _CLIENT_X + 10, "y": y + 19, "text": _cut(text, 30), "cls": ""}],
+            }
+        )
+        edges.append(
+            {"x1": _CLIENT_X + _CLIENT_W, "y1": y + _CLIENT_H / 2.0, "x2": _DNS_X, "y2": middle, "cls": "query"}
+        )
     domains = site["domains"]
-    dns_lines = ["%s port %d" % (", ".join(site["nameservers"]), site["dns_port"]),
-                 ("%s.%s" % (SERVICE, domains[0]) + (" +%d" % (len(domains) - 1) if len(domains) > 1 else "")
-                  if domains else "not checked")]
-    nodes.append({"x": _DNS_X, "y": dns_y, "w": _DNS_W, "h": _DNS_H, "cls": "dns",
-                  "title": "SRV %s in %s, asked from %s" % (SERVICE, ", ".join(domains), site["discovery_host"]),
-                  "texts": [{"x": _DNS_X + 10, "y": dns_y + 22, "text": "DNS", "cls": "strong"},
-                            {"x": _DNS_X + 10, "y": dns_y + 40, "text": _cut(dns_lines[0], 30), "cls": ""},
-                            {"x": _DNS_X + 10, "y": dns_y + 57, "text": _cut(dns_lines[1], 30), "cls": "small"}]})
+    dns_lines = [
+        "%s port %d" % (", ".join(site["nameservers"]), site["dns_port"]),
+        (
+            "%s.%s" % (SERVICE, domains[0]) + (" +%d" % (len(domains) - 1) if len(domains) > 1 else "")
+            if domains
+            else "not checked"
+        ),
+    ]
+    nodes.append(
+        {
+            "x": _DNS_X,
+            "y": dns_y,
+            "w": _DNS_W,
+            "h": _DNS_H,
+            "cls": "dns",
+            "title": "SRV %s in %s, asked from %s" % (SERVICE, ", ".join(domains), site["discovery_host"]),
+            "texts": [
+                {"x": _DNS_X + 10, "y": dns_y + 22, "text": "DNS", "cls": "strong"},
+                {"x": _DNS_X + 10, "y": dns_y + 40, "text": _cut(dns_lines[0], 30), "cls": ""},
+                {"x": _DNS_X + 10, "y": dns_y + 57, "text": _cut(dns_lines[1], 30), "cls": "small"},
+            ],
+        }
+    )
     if not candidates:
         y = middle - _HOST_H / 2.0
-        nodes.append({"x": _HOST_X, "y": y, "w": _HOST_W, "h": _HOST_H, "cls": "kms none",
-                      "title": site["verdict"],
-                      "texts": [{"x": _HOST_X + 12, "y": y + 29, "text": "no KMS host found", "cls": "strong"}]})
+        nodes.append(
+            {
+                "x": _HOST_X,
+                "y": y,
+                "w": _HOST_W,
+                "h": _HOST_H,
+                "cls": "kms none",
+                "title": site["verdict"],
+                "texts": [{"x": _HOST_X + 12, "y": y + 29, "text": "no KMS host found", "cls": "strong"}],
+            }
+        )
         edges.append({"x1": _DNS_X + _DNS_W, "y1": middle, "x2": _HOST_X, "y2": middle, "cls": "down"})
     host_start = middle - len(candidates) * _HOST_STEP / 2.0
     for index, cand in enumerate(candidates):
         y = host_start + index * _HOST_STEP + (_HOST_STEP - _HOST_H) / 2.0
         cls = "kms " + cand["state"] + (" selected" if cand["selected"] else "")
-        status = {"reachable": "reachable", "unreachable": "does not answer",
-                  "unprobed": "not probed"}.get(cand["state"], "NOT A KMS HOST OF THE INVENTORY")
+        status = {"reachable": "reachable", "unreachable": "does not answer", "unprobed": "not probed"}.get(
+            cand["state"], "NOT A KMS HOST OF THE INVENTORY"
+        )
         if cand["selected"]:
             status += " \u2014 selected"
         detail = "priority %d, weight %d (%g%% first)" % (cand["priority"], cand["weight"], cand["share"])
-        nodes.append({"x": _HOST_X, "y": y, "w": _HOST_W, "h": _HOST_H, "cls": cls,
-                      "title": "%s port %d in %s: %s" % (cand["target"], cand["port"], cand["domain"], cand["note"]),
-                      "texts": [{"x": _HOST_X + 12, "y": y + 17, "text": _cut(cand["target"], 32), "cls": "strong"},
-                                {"x": _HOST_X + 12, "y": y + 31, "text": detail, "cls": "small"},
-                                {"x": _HOST_X + 12, "y": y + 44, "text": status, "cls": "small state"}]})
+        nodes.append(
+            {
+                "x": _HOST_X,
+                "y": y,
+                "w": _HOST_W,
+                "h": _HOST_H,
+                "cls": cls,
+                "title": "%s port %d in %s: %s" % (cand["target"], cand["port"], cand["domain"], cand["note"]),
+                "texts": [
+                    {"x": _HOST_X + 12, "y": y + 17, "text": _cut(cand["target"], 32), "cls": "strong"},
+                    {"x": _HOST_X + 12, "y": y + 31, "text": detail, "cls": "small"},
+                    {"x": _HOST_X + 12, "y": y + 44, "text": status, "cls": "small state"},
+                ],
+            }
+        )
         edge_cls = {"reachable": "ok", "unreachable": "down", "unprobed": "query"}.get(cand["state"], "foreign")
         if cand["selected"]:
             edge_cls += " chosen"
-        edges.append({"x1": _DNS_X + _DNS_W, "y1": middle, "x2": _HOST_X - 14, "y2": y + _HOST_H / 2.0,
-                      "cls": edge_cls})
-        labels.append({"x": _HOST_X - 10, "y": y + _HOST_H / 2.0 + 5, "text": str(cand["order"]),
-                       "cls": "order", "circle": True})
+        edges.append(
+            {"x1": _DNS_X + _DNS_W, "y1": middle, "x2": _HOST_X - 14, "y2": y + _HOST_H / 2.0, "cls": edge_cls}
+        )
+        labels.append(
+            {"x": _HOST_X - 10, "y": y + _HOST_H / 2.0 + 5, "text": str(cand["order"]), "cls": "order", "circle": True}
+        )
     return {"width": _WIDTH, "height": int(height), "nodes": nodes, "edges": edges, "labels": labels}

@@ -31,18 +31,26 @@ import tempfile
 
 TOPOLOGY_GROUPS = ("kms_core_sites", "kms_branch_sites", "kms_isolated_sites")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--force-device-scale-factor=1", "--mute-audio",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+    "--mute-audio",
 )
 WIDTH = 1100
 # outline colours of the page's CSS (kms-report.html.j2), by box class
 COLOURS = {
-    "dns": (0x6a, 0x4f, 0xb0),
-    "reachable": (0x2e, 0x7d, 0x32),
-    "unreachable": (0xc6, 0x28, 0x28),
-    "none": (0xc6, 0x28, 0x28),
-    "foreign": (0xef, 0x8f, 0x00),
+    "dns": (0x6A, 0x4F, 0xB0),
+    "reachable": (0x2E, 0x7D, 0x32),
+    "unreachable": (0xC6, 0x28, 0x28),
+    "none": (0xC6, 0x28, 0x28),
+    "foreign": (0xEF, 0x8F, 0x00),
     "unprobed": (0x77, 0x77, 0x77),
 }
 
@@ -84,8 +92,13 @@ def find_chromium():
 def _chromium(args, timeout=90):
     profile = tempfile.mkdtemp(prefix="kmsops-chromium-")
     try:
-        proc = subprocess.run([find_chromium(), *CHROMIUM_FLAGS, "--user-data-dir=" + profile, *args],
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            [find_chromium(), *CHROMIUM_FLAGS, "--user-data-dir=" + profile, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         raise BrowserError("chromium did not finish within %d s" % timeout) from None
     finally:
@@ -120,8 +133,13 @@ def screenshot(html_path, png_path, height):
     os.makedirs(os.path.dirname(os.path.abspath(png_path)), exist_ok=True)
     if os.path.exists(png_path):
         os.unlink(png_path)
-    _chromium(["--window-size=%d,%d" % (WIDTH, max(600, int(height) + 20)),
-               "--screenshot=" + os.path.abspath(png_path), "file://" + os.path.abspath(html_path)])
+    _chromium(
+        [
+            "--window-size=%d,%d" % (WIDTH, max(600, int(height) + 20)),
+            "--screenshot=" + os.path.abspath(png_path),
+            "file://" + os.path.abspath(html_path),
+        ]
+    )
     if not os.path.exists(png_path):
         raise BrowserError("chromium wrote no screenshot")
 
@@ -131,8 +149,7 @@ def _painted(image, area, colour, tolerance=12):
     x, y, w, h = (round(v) for v in (area["x"], area["y"], area["w"], area["h"]))
     region = image.crop((x, y, min(x + w, image.width), min(y + h, image.height)))
     colours = region.getcolors(maxcolors=max(1, region.width * region.height)) or []
-    return sum(count for count, pixel in colours
-               if all(abs(pixel[i] - colour[i]) <= tolerance for i in range(3)))
+    return sum(count for count, pixel in colours if all(abs(pixel[i] - colour[i]) <= tolerance for i in range(3)))
 
 
 def check(html_path, sites, png_path):
@@ -152,10 +169,13 @@ def check(html_path, sites, png_path):
             problems.append("site %s has no picture (svg.site-map data-site=%s)" % (site, site))
             continue
         if entry["page"]["w"] < 100 or entry["page"]["h"] < 60:
-            problems.append("site %s: the picture takes %.0fx%.0f px on the page" % (
-                site, entry["page"]["w"], entry["page"]["h"]))
+            problems.append(
+                "site %s: the picture takes %.0fx%.0f px on the page" % (site, entry["page"]["w"], entry["page"]["h"])
+            )
         if entry["drawn"]["w"] < 100 or entry["drawn"]["h"] < 60:
-            problems.append("site %s: what is drawn measures %.0fx%.0f" % (site, entry["drawn"]["w"], entry["drawn"]["h"]))
+            problems.append(
+                "site %s: what is drawn measures %.0fx%.0f" % (site, entry["drawn"]["w"], entry["drawn"]["h"])
+            )
         kms = [b for b in entry["boxes"] if "kms" in (b["cls"] or "").split()]
         if not kms or not any("dns" in (b["cls"] or "").split() for b in entry["boxes"]):
             problems.append("site %s: the picture lacks the DNS box or the KMS host boxes" % site)
@@ -214,8 +234,10 @@ def main(argv=None):
         print("check_report: %s" % problem, file=sys.stderr)
     if problems:
         return 1
-    print("check_report: %d site picture(s) drawn in chromium (%s); screenshot %s" % (
-        len(sites), ", ".join(sites), args.screenshot))
+    print(
+        "check_report: %d site picture(s) drawn in chromium (%s); screenshot %s"
+        % (len(sites), ", ".join(sites), args.screenshot)
+    )
     return 0
 
 

@@ -14,19 +14,43 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 REPORT = {
     "generated": "2026-11-30 02:00 UTC",
-    "sites": [{
-        "name": "core", "status": "ok", "verdict": "clients select kms1.core.lab.test",
-        "selected": "kms1.core.lab.test",
-        "candidates": [
-            {"order": 1, "target": "kms1.core.lab.test", "priority": 0, "weight": 60, "share": 59,
-             "addresses": ["10.78.1.11"], "state": "answers", "selected": True},
-            {"order": 2, "target": "kms2.core.lab.test", "priority": 0, "weight": 40, "share": 39,
-             "addresses": ["10.78.1.12"], "state": "answers", "selected": False},
-        ],
-        "flags": [],
-        "picture": {"nodes": [{"x": 10, "texts": [{"text": "kms1.core.lab.test"}]},
-                              {"x": 20, "texts": [{"text": "kms2.core.lab.test"}]}]},
-    }],
+    "sites": [
+        {
+            "name": "core",
+            "status": "ok",
+            "verdict": "clients select kms1.core.lab.test",
+            "selected": "kms1.core.lab.test",
+            "candidates": [
+                {
+                    "order": 1,
+                    "target": "kms1.core.lab.test",
+                    "priority": 0,
+                    "weight": 60,
+                    "share": 59,
+                    "addresses": ["10.78.1.11"],
+                    "state": "answers",
+                    "selected": True,
+                },
+                {
+                    "order": 2,
+                    "target": "kms2.core.lab.test",
+                    "priority": 0,
+                    "weight": 40,
+                    "share": 39,
+                    "addresses": ["10.78.1.12"],
+                    "state": "answers",
+                    "selected": False,
+                },
+            ],
+            "flags": [],
+            "picture": {
+                "nodes": [
+                    {"x": 10, "texts": [{"text": "kms1.core.lab.test"}]},
+                    {"x": 20, "texts": [{"text": "kms2.core.lab.test"}]},
+                ]
+            },
+        }
+    ],
 }
 
 
@@ -36,8 +60,9 @@ def compare(tmp_path, left, right):
         path = tmp_path / name
         path.write_text(json.dumps(data))
         paths.append(str(path))
-    return subprocess.run([sys.executable, os.path.join(HERE, "compare_reports.py"), *paths],
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, os.path.join(HERE, "compare_reports.py"), *paths], capture_output=True, text=True, check=False
+    )
 
 
 def test_a_different_draw_and_time_agree(tmp_path):

@@ -31,14 +31,16 @@ def tool(name):
 def ansible_env(collections, json_output=True, extra=None):
     """The environment for ansible-playbook: that collection, this Python, quiet, JSON output."""
     env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections,
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-    })
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": collections,
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        }
+    )
     if json_output:
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.json"
     env.update(extra or {})
@@ -51,8 +53,9 @@ def json_tasks(stdout):
     tasks = []
     for play in data["plays"]:
         for task in play["tasks"]:
-            tasks.append({"name": task["task"]["name"], "duration": task["task"].get("duration", {}),
-                          "hosts": task["hosts"]})
+            tasks.append(
+                {"name": task["task"]["name"], "duration": task["task"].get("duration", {}), "hosts": task["hosts"]}
+            )
     return tasks
 
 
@@ -83,8 +86,14 @@ class PlaybookRun:
                 for task in play["tasks"]:
                     hosts = task["hosts"]
                     action = next((r.get("action") for r in hosts.values() if r.get("action")), None)
-                    self.tasks.append({"name": task["task"]["name"], "action": action, "hosts": hosts,
-                                       "duration": task["task"].get("duration", {})})
+                    self.tasks.append(
+                        {
+                            "name": task["task"]["name"],
+                            "action": action,
+                            "hosts": hosts,
+                            "duration": task["task"].get("duration", {}),
+                        }
+                    )
 
     @property
     def output(self):
@@ -132,8 +141,21 @@ class PlaybookRun:
         return f"PlaybookRun(rc={self.rc}, failures={self.failures()!r}, output={self.output[-3000:]!r})"
 
 
-def run_playbook(playbook, inventory, collections, check=False, diff=False, verbosity=0, json_output=True,
-                 extra_env=None, extra_vars=None, args=(), cwd=None, timeout=600, env=None):
+def run_playbook(
+    playbook,
+    inventory,
+    collections,
+    check=False,
+    diff=False,
+    verbosity=0,
+    json_output=True,
+    extra_env=None,
+    extra_vars=None,
+    args=(),
+    cwd=None,
+    timeout=600,
+    env=None,
+):
     """ansible-playbook PLAYBOOK (a path or a collection playbook such as kmsops.kms.site) with
     INVENTORY, from the collections path COLLECTIONS; returns a PlaybookRun. The one place tests
     start ansible-playbook.
@@ -153,6 +175,7 @@ def run_playbook(playbook, inventory, collections, check=False, diff=False, verb
     if env is None:
         env = ansible_env(collections, json_output, {"ANSIBLE_HOST_KEY_CHECKING": "false"})
     env = dict(env, **(extra_env or {}))
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False,
-                          cwd=str(cwd) if cwd else None)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=str(cwd) if cwd else None
+    )
     return PlaybookRun(proc, json_output)

@@ -80,8 +80,9 @@ def run_play(collection, tmp_path):
 
     hosts=[names]: run the play on these inventory hosts (all local), forks=len(hosts): at once."""
 
-    def run(tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None,
-            extra_env=None, hosts=None):
+    def run(
+        tasks, check=False, diff=False, verbosity=0, json_output=True, module_defaults=None, extra_env=None, hosts=None
+    ):
         inventory = "localhost,"
         if hosts:
             inventory = str(tmp_path / "hosts.ini")
@@ -100,12 +101,24 @@ def run_play(collection, tmp_path):
         if isinstance(tasks, str):
             # YAML text of tasks, run as written (tags such as !unsafe kept): a task a report printed
             del play["tasks"]
-            playbook.write_text(yaml.safe_dump([play], sort_keys=False) + "  tasks:\n"
-                                + "".join("    " + line + "\n" for line in tasks.splitlines()))
+            playbook.write_text(
+                yaml.safe_dump([play], sort_keys=False)
+                + "  tasks:\n"
+                + "".join("    " + line + "\n" for line in tasks.splitlines())
+            )
         else:
             playbook.write_text(yaml.safe_dump([play], sort_keys=False))
-        result = run_playbook(playbook, inventory, collection, check=check, diff=diff, verbosity=verbosity,
-                              json_output=json_output, extra_env=extra_env, timeout=300)
+        result = run_playbook(
+            playbook,
+            inventory,
+            collection,
+            check=check,
+            diff=diff,
+            verbosity=verbosity,
+            json_output=json_output,
+            extra_env=extra_env,
+            timeout=300,
+        )
         if json_output and result.data is None:
             raise AssertionError("ansible-playbook did not print JSON:\n" + result.output)
         return PlayResult(result)

@@ -20,8 +20,7 @@ BUILD_IMAGES = os.path.join(REPO, "tests", "containers", "build_images.sh")
 
 
 def docker(*args, check=True, timeout=120, stdin=None):
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout,
-                          input=stdin)
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=timeout, input=stdin)
 
 
 def site_collections():
@@ -37,22 +36,33 @@ def container_inventory(path, groups):
 
     GROUPS: {group: [container names]}; every container runs modules with its /usr/bin/python3."""
     host = {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}
-    path.write_text(yaml.safe_dump({"all": {"children": {
-        group: {"hosts": {name: dict(host) for name in names}} for group, names in groups.items()}}}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "children": {
+                        group: {"hosts": {name: dict(host) for name in names}} for group, names in groups.items()
+                    }
+                }
+            }
+        )
+    )
     return path
 
 
 def container_play_env(collection, callback="ansible.builtin.default"):
     """The environment for ansible-playbook against containers, from the built COLLECTION."""
     env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + site_collections(),
-        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_PIPELINING": "true",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_STDOUT_CALLBACK": callback,
-    })
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": collection + os.pathsep + site_collections(),
+            "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_PIPELINING": "true",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_STDOUT_CALLBACK": callback,
+        }
+    )
     return env
 
 
@@ -75,7 +85,6 @@ def build_image(directory, suite="bookworm"):
     """Build kmsops/DIRECTORY for Debian SUITE (and its base) unless an up-to-date image exists;
     return its name: kmsops/DIRECTORY:latest for bookworm, kmsops/DIRECTORY:SUITE otherwise."""
     env = dict(os.environ, KMSOPS_DEBIAN_SUITE=suite)
-    proc = subprocess.run([BUILD_IMAGES, directory], capture_output=True, text=True, check=False, timeout=900,
-                          env=env)
+    proc = subprocess.run([BUILD_IMAGES, directory], capture_output=True, text=True, check=False, timeout=900, env=env)
     assert proc.returncode == 0, "building the images failed:\n" + proc.stdout + proc.stderr
     return f"kmsops/{directory}:{'latest' if suite == 'bookworm' else suite}"

@@ -118,8 +118,9 @@ class NamedServer:
         lines = [f'include "{path}";' for path in self.key_files.values()]
         statistics = ""
         if self.statistics_port:
-            statistics = (f"statistics-channels {{ inet 127.0.0.1 port {self.statistics_port} "
-                          "allow { 127.0.0.1; }; };\n")
+            statistics = (
+                f"statistics-channels {{ inet 127.0.0.1 port {self.statistics_port} allow {{ 127.0.0.1; }}; }};\n"
+            )
         lines.append(
             "options {\n"
             f'  directory "{self.workdir}";\n'
@@ -130,7 +131,7 @@ class NamedServer:
             "  allow-query { any; };\n"
             "  notify no;\n"
             "  dnssec-validation no;\n"
-            '  session-keyfile none;\n'
+            "  session-keyfile none;\n"
             + (f"  check-names primary {self.check_names};\n" if self.check_names else "")
             + "};\n"
             "controls { };\n"
@@ -230,9 +231,23 @@ class NamedServer:
     def dig_answer(self, name, rdtype):
         """Return [(ttl, rdata text), ...] of the answer, read with dig over TCP."""
         out = subprocess.run(
-            ["dig", "+tcp", "+norecurse", "+noall", "+answer", "+nottlunits", "-p", str(self.port),
-             "@" + self.address, name, rdtype],
-            check=True, capture_output=True, text=True, timeout=10,
+            [
+                "dig",
+                "+tcp",
+                "+norecurse",
+                "+noall",
+                "+answer",
+                "+nottlunits",
+                "-p",
+                str(self.port),
+                "@" + self.address,
+                name,
+                rdtype,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
         ).stdout
         answer = []
         for line in out.splitlines():
@@ -251,9 +266,22 @@ class NamedServer:
     def serial(self, zone):
         try:
             out = subprocess.run(
-                ["dig", "+short", "+norecurse", "+time=1", "+tries=1", "-p", str(self.port),
-                 "@" + self.address, zone, "SOA"],
-                capture_output=True, text=True, timeout=5, check=False,
+                [
+                    "dig",
+                    "+short",
+                    "+norecurse",
+                    "+time=1",
+                    "+tries=1",
+                    "-p",
+                    str(self.port),
+                    "@" + self.address,
+                    zone,
+                    "SOA",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
             ).stdout.split()
         except subprocess.TimeoutExpired:
             return None
@@ -265,6 +293,10 @@ class NamedServer:
         """Send an update with the real nsupdate (an independent writer)."""
         script = f"server {self.address} {self.port}\n" + commands.strip() + "\nsend\n"
         return subprocess.run(
-            ["nsupdate", "-v", "-k", self.key_files[key]], input=script, capture_output=True,
-            text=True, timeout=15, check=True,
+            ["nsupdate", "-v", "-k", self.key_files[key]],
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=15,
+            check=True,
         )

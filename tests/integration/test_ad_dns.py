@@ -43,8 +43,10 @@ READY_TIMEOUT = 240
 SUITES = {"bookworm": "4.17", "trixie": "4.22"}
 # what differs between them, as measured by these tests:
 # the rcode of an update the zone's ACL denies: of a name that exists, of a new name
-DENIED_RCODE = {"4.17": {"change": "SERVFAIL", "create": "SERVFAIL"},
-                "4.22": {"change": "REFUSED", "create": "SERVFAIL"}}
+DENIED_RCODE = {
+    "4.17": {"change": "SERVFAIL", "create": "SERVFAIL"},
+    "4.22": {"change": "REFUSED", "create": "SERVFAIL"},
+}
 # whether replies to signed requests verify as RFC 8945 requires: Samba 4.17 signs every reply
 # without the request MAC's length prefix (verify_reply_signature must be false there); Samba 4.22
 # signs replies that report success right, but not the REFUSED reply to a denied update
@@ -58,8 +60,9 @@ def samba_image(request):
 
 
 def _address(name):
-    address = _docker("inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
-                      name).stdout.strip()
+    address = _docker(
+        "inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name
+    ).stdout.strip()
     assert address, f"container {name} has no IPv4 address"
     return address
 
@@ -75,10 +78,15 @@ def lab(samba_image, tmp_path_factory):
         _docker("run", "--detach", "--name", dc_name, "--hostname", "dc1", samba_image)
         started = time.monotonic()
         while True:
-            state = _docker("exec", dc_name, "sh", "-c",
-                            "test -e /run/kmsops-samba-ad.ready && echo ready || "
-                            "{ test -e /run/kmsops-samba-ad.failed && echo failed; } || echo wait",
-                            check=False).stdout.strip()
+            state = _docker(
+                "exec",
+                dc_name,
+                "sh",
+                "-c",
+                "test -e /run/kmsops-samba-ad.ready && echo ready || "
+                "{ test -e /run/kmsops-samba-ad.failed && echo failed; } || echo wait",
+                check=False,
+            ).stdout.strip()
             if state == "ready":
                 break
             if state == "failed" or _docker("inspect", "-f", "{{.State.Running}}", dc_name).stdout.strip() != "true":
@@ -89,14 +97,33 @@ def lab(samba_image, tmp_path_factory):
         version = _docker("exec", dc_name, "samba", "--version").stdout.strip()
         assert version.startswith(f"Version {samba}."), version
         address = _address(dc_name)
-        _docker("run", "--detach", "--name", client_name, "--hostname", "client1",
-                "--add-host", f"{DC}:{address}", "--add-host", f"alias.{ZONE}:{address}",
-                samba_image, "sleep", "infinity")
+        _docker(
+            "run",
+            "--detach",
+            "--name",
+            client_name,
+            "--hostname",
+            "client1",
+            "--add-host",
+            f"{DC}:{address}",
+            "--add-host",
+            f"alias.{ZONE}:{address}",
+            samba_image,
+            "sleep",
+            "infinity",
+        )
         keytab = tmp_path_factory.mktemp("ad-dns") / "kmspub.keytab"
         _docker("cp", f"{dc_name}:/export/kmspub.keytab", str(keytab))
         _docker("cp", str(keytab), f"{client_name}:{KEYTAB}")
-        yield {"dc": dc_name, "client": client_name, "address": address, "keytab": keytab.read_bytes(),
-               "start_seconds": start_seconds, "version": version, "samba": samba}
+        yield {
+            "dc": dc_name,
+            "client": client_name,
+            "address": address,
+            "keytab": keytab.read_bytes(),
+            "start_seconds": start_seconds,
+            "version": version,
+            "samba": samba,
+        }
     finally:
         _docker("rm", "--force", dc_name, client_name, check=False)
 
@@ -120,7 +147,10 @@ def kdestroy(lab):
 def dig(lab, name, rdtype):
     out = subprocess.run(
         ["dig", "+short", "+norecurse", "+time=2", "+tries=2", "@" + lab["address"], name, rdtype],
-        capture_output=True, text=True, timeout=20, check=True,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
     ).stdout
     return sorted(line.strip().lower() for line in out.splitlines() if line.strip())
 
@@ -147,11 +177,22 @@ def play(lab, collection, tmp_path_factory):
 
     def run(tasks, host="client", check=False, verbosity=0):
         playbook = work / "play.yml"
-        playbook.write_text(yaml.safe_dump([{"name": "ad_dns", "hosts": lab[host], "gather_facts": False,
-                                             "tasks": tasks}], sort_keys=False))
+        playbook.write_text(
+            yaml.safe_dump(
+                [{"name": "ad_dns", "hosts": lab[host], "gather_facts": False, "tasks": tasks}], sort_keys=False
+            )
+        )
         run_env = container_play_env(collection, "ansible.builtin.default" if verbosity else "ansible.posix.json")
-        proc = run_playbook(playbook, inventory, collection, check=check, verbosity=verbosity,
-                            json_output=not verbosity, env=run_env, timeout=300)
+        proc = run_playbook(
+            playbook,
+            inventory,
+            collection,
+            check=check,
+            verbosity=verbosity,
+            json_output=not verbosity,
+            env=run_env,
+            timeout=300,
+        )
         tasks_out = []
         if not verbosity:
             if proc.data is None:
@@ -168,18 +209,31 @@ def publish(hosts, **options):
     return {"name": "publish", "kmsops.kms.kms_publish": args, "ignore_errors": True}
 
 
-KMS1 = {"name": f"kms1.{ZONE}", "addresses": ["192.0.2.11"],
-        "publish": [{"domain": ZONE, "priority": 0, "weight": 60}, {"domain": BRANCH, "priority": 10}]}
-KMS2 = {"name": f"kms2.{ZONE}", "addresses": ["192.0.2.12", "2001:db8::12"],
-        "publish": [{"domain": ZONE, "priority": 0, "weight": 40}]}
+KMS1 = {
+    "name": f"kms1.{ZONE}",
+    "addresses": ["192.0.2.11"],
+    "publish": [{"domain": ZONE, "priority": 0, "weight": 60}, {"domain": BRANCH, "priority": 10}],
+}
+KMS2 = {
+    "name": f"kms2.{ZONE}",
+    "addresses": ["192.0.2.12", "2001:db8::12"],
+    "publish": [{"domain": ZONE, "priority": 0, "weight": 40}],
+}
 
 
 @pytest.fixture(scope="module")
 def branch_rights(lab, play):
     """ad_dns_rights on the DC: KMS-Hosts may publish _vlmcs._tcp in the branch zone."""
-    task = {"name": "rights", "kmsops.kms.ad_dns_rights": {
-        "zone": BRANCH, "group": "KMS-Hosts", "members": ["kmspub"], "nodes": ["_vlmcs._tcp"],
-        "restrict_zone_create": True}}
+    task = {
+        "name": "rights",
+        "kmsops.kms.ad_dns_rights": {
+            "zone": BRANCH,
+            "group": "KMS-Hosts",
+            "members": ["kmspub"],
+            "nodes": ["_vlmcs._tcp"],
+            "restrict_zone_create": True,
+        },
+    }
     result = play([dict(task, check_mode=True), task, task], host="dc")
     assert result.rc == 0, result
     return result[0], result[1], result[2]
@@ -187,13 +241,23 @@ def branch_rights(lab, play):
 
 def ace_rights(text):
     """The rights of an SDDL access mask as a set of its two-letter codes."""
-    return {text[i:i + 2] for i in range(0, len(text), 2)}
+    return {text[i : i + 2] for i in range(0, len(text), 2)}
 
 
 def test_dc_starts_and_zones_take_only_secure_updates(lab):
     print(f"Samba DC ({lab['version']}) started and ready in {lab['start_seconds']:.1f} s")
-    zoneinfo = _docker("exec", lab["dc"], "samba-tool", "dns", "zoneinfo", "127.0.0.1", ZONE,
-                       "-U", "administrator", f"--password={ADMIN_PASSWORD}").stdout
+    zoneinfo = _docker(
+        "exec",
+        lab["dc"],
+        "samba-tool",
+        "dns",
+        "zoneinfo",
+        "127.0.0.1",
+        ZONE,
+        "-U",
+        "administrator",
+        f"--password={ADMIN_PASSWORD}",
+    ).stdout
     assert re.search(r"fAllowUpdate\s*:\s*DNS_ZONE_UPDATE_SECURE", zoneinfo), zoneinfo
     assert dig(lab, ZONE, "SOA")[0].startswith(f"{DC}.")
 
@@ -203,13 +267,25 @@ def test_ad_dns_rights_grants_the_branch_zone_once(branch_rights, lab):
     assert checked["changed"] is True, checked
     assert checked["nodes"][0]["created"] is True and checked["zone_create_restricted"] is True, checked
     assert applied["changed"] is True, applied
-    assert applied["nodes"] == [{
-        "name": "_vlmcs._tcp", "created": True, "ace_added": True,
-        "dn": f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example"}], applied
+    assert applied["nodes"] == [
+        {
+            "name": "_vlmcs._tcp",
+            "created": True,
+            "ace_added": True,
+            "dn": f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example",
+        }
+    ], applied
     assert applied["members_added"] == [], applied  # kmspub is a member already
     assert again["changed"] is False and again["zone_create_restricted"] is False, again
-    sddl = _docker("exec", lab["dc"], "samba-tool", "dsacl", "get", "--objectdn",
-                   f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example").stdout
+    sddl = _docker(
+        "exec",
+        lab["dc"],
+        "samba-tool",
+        "dsacl",
+        "get",
+        "--objectdn",
+        f"DC=_vlmcs._tcp,DC={BRANCH},CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example",
+    ).stdout
     # the group's ACE with exactly these rights (Samba 4.22 lists them in another order than 4.17)
     group_aces = re.findall(r"\(A;;([A-Z]+);;;" + re.escape(applied["group_sid"]) + r"\)", sddl)
     rights = [ace_rights(ace) for ace in group_aces]
@@ -219,9 +295,22 @@ def test_ad_dns_rights_grants_the_branch_zone_once(branch_rights, lab):
 
 
 def test_unsigned_update_is_refused(lab, play):
-    result = play([{"name": "unsigned", "ignore_errors": True, "kmsops.kms.dns_record": {
-        "server": lab["address"], "allow_unsigned": True, "zone": ZONE, "name": f"_vlmcs._tcp.{ZONE}",
-        "type": "SRV", "values": ["0 0 1688 rogue.lab.example."]}}])
+    result = play(
+        [
+            {
+                "name": "unsigned",
+                "ignore_errors": True,
+                "kmsops.kms.dns_record": {
+                    "server": lab["address"],
+                    "allow_unsigned": True,
+                    "zone": ZONE,
+                    "name": f"_vlmcs._tcp.{ZONE}",
+                    "type": "SRV",
+                    "values": ["0 0 1688 rogue.lab.example."],
+                },
+            }
+        ]
+    )
     assert result[0].get("failed") is True and "REFUSED" in result[0]["msg"], result
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == []
 
@@ -246,14 +335,31 @@ def test_member_publishes_with_check_mode_rerun_merge_and_prune(lab, play, branc
 
     # another writer's value at _vlmcs._tcp is kept (merge) ...
     moved = dict(KMS2, addresses=["192.0.2.22"])
-    merged = play([{"name": "foreign", "kmsops.kms.dns_record": {
-        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
-        "name": f"_vlmcs._tcp.{ZONE}", "type": "SRV", "values": [f"5 0 1688 old.{ZONE}."], "state": "present"}},
-        publish([KMS1, moved])])
+    merged = play(
+        [
+            {
+                "name": "foreign",
+                "kmsops.kms.dns_record": {
+                    "server": DC,
+                    "key_algorithm": "gss-tsig",
+                    "verify_reply_signature": False,
+                    "zone": ZONE,
+                    "name": f"_vlmcs._tcp.{ZONE}",
+                    "type": "SRV",
+                    "values": [f"5 0 1688 old.{ZONE}."],
+                    "state": "present",
+                },
+            },
+            publish([KMS1, moved]),
+        ]
+    )
     assert merged[0].get("changed") is True and not merged[0].get("failed"), merged
     assert merged[1].get("changed") is True and not merged[1].get("failed"), merged
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [
-        f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}.", f"5 0 1688 old.{ZONE}."]
+        f"0 40 1688 kms2.{ZONE}.",
+        f"0 60 1688 kms1.{ZONE}.",
+        f"5 0 1688 old.{ZONE}.",
+    ]
     assert dig(lab, f"kms2.{ZONE}", "A") == ["192.0.2.22"]
     assert dig(lab, f"kms2.{ZONE}", "AAAA") == ["2001:db8::12"]
 
@@ -264,8 +370,7 @@ def test_member_publishes_with_check_mode_rerun_merge_and_prune(lab, play, branc
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 40 1688 kms2.{ZONE}.", f"0 60 1688 kms1.{ZONE}."]
     assert len(dig(lab, f"_vlmcs._tcp.{ZONE}", "TXT")) == 2
 
-    withdrawn = play([publish([{"name": f"kms2.{ZONE}", "publish": [{"domain": ZONE}]}], owner="lab",
-                              state="absent")])
+    withdrawn = play([publish([{"name": f"kms2.{ZONE}", "publish": [{"domain": ZONE}]}], owner="lab", state="absent")])
     assert withdrawn[0].get("changed") is True and not withdrawn[0].get("failed"), withdrawn
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == [f"0 60 1688 kms1.{ZONE}."]
     assert dig(lab, f"kms2.{ZONE}", "A") == [] and dig(lab, f"kms2.{ZONE}", "AAAA") == []
@@ -284,10 +389,15 @@ def test_keytab_and_principal_without_a_ticket_cache(lab, play):
 
 def test_kerberos_secrets_never_appear_in_verbose_output(lab, play):
     kinit(lab, "kmspub", cache="/tmp/krb5cc_secret")
-    result = play([publish([dict(KMS1, addresses=["192.0.2.41"])], kerberos_principal="kmspub@LAB.EXAMPLE",
-                           kerberos_keytab=KEYTAB),
-                   publish([dict(KMS1, addresses=["192.0.2.42"])], kerberos_ccache="/tmp/krb5cc_secret")],
-                  verbosity=4)
+    result = play(
+        [
+            publish(
+                [dict(KMS1, addresses=["192.0.2.41"])], kerberos_principal="kmspub@LAB.EXAMPLE", kerberos_keytab=KEYTAB
+            ),
+            publish([dict(KMS1, addresses=["192.0.2.42"])], kerberos_ccache="/tmp/krb5cc_secret"),
+        ],
+        verbosity=4,
+    )
     assert result.rc == 0 and "failed=0" in result.output, result
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
     keys = _docker("exec", lab["client"], "klist", "-k", "-K", "-e", KEYTAB).stdout
@@ -303,8 +413,9 @@ def test_kerberos_secrets_never_appear_in_verbose_output(lab, play):
 def test_non_member_cannot_publish(lab, play):
     kinit(lab, "kmsother")
     before = dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV")
-    result = play([publish([{"name": f"kms1.{ZONE}", "addresses": ["192.0.2.66"],
-                             "publish": [{"domain": ZONE, "priority": 9}]}])])
+    result = play(
+        [publish([{"name": f"kms1.{ZONE}", "addresses": ["192.0.2.66"], "publish": [{"domain": ZONE, "priority": 9}]}])]
+    )
     failed = result[0]
     denied = DENIED_RCODE[lab["samba"]]
     assert failed.get("failed") is True and failed.get("changed") is False, result
@@ -312,9 +423,23 @@ def test_non_member_cannot_publish(lab, play):
     assert "ACL" in failed["msg"] and "kmsother@LAB.EXAMPLE" in failed["msg"], failed
     assert failed["option"] == "kerberos_principal"
     # nor can it create a name of its own: the zone no longer lets authenticated users create names
-    created = play([{"name": "new name", "ignore_errors": True, "kmsops.kms.dns_record": {
-        "server": DC, "key_algorithm": "gss-tsig", "verify_reply_signature": False, "zone": ZONE,
-        "name": f"rogue.{ZONE}", "type": "A", "values": ["192.0.2.66"]}}])
+    created = play(
+        [
+            {
+                "name": "new name",
+                "ignore_errors": True,
+                "kmsops.kms.dns_record": {
+                    "server": DC,
+                    "key_algorithm": "gss-tsig",
+                    "verify_reply_signature": False,
+                    "zone": ZONE,
+                    "name": f"rogue.{ZONE}",
+                    "type": "A",
+                    "values": ["192.0.2.66"],
+                },
+            }
+        ]
+    )
     assert created[0].get("failed") is True and f"answered {denied['create']} " in created[0]["msg"], created
     assert dig(lab, f"_vlmcs._tcp.{ZONE}", "SRV") == before
     assert dig(lab, f"kms1.{ZONE}", "A") == ["192.0.2.42"]
@@ -354,17 +479,26 @@ def test_strict_reply_verification_by_samba_version(lab, play):
 
 
 def test_kerberos_failures_name_what_to_fix(lab, play):
-    _docker("exec", "-i", lab["client"], "ktutil", stdin=(
-        "addent -password -p kmspub@WRONG.EXAMPLE -k 1 -e aes256-cts-hmac-sha1-96\n"
-        f"{USER_PASSWORD}\nwkt /tmp/wrong.keytab\nquit\n"))
+    _docker(
+        "exec",
+        "-i",
+        lab["client"],
+        "ktutil",
+        stdin=(
+            "addent -password -p kmspub@WRONG.EXAMPLE -k 1 -e aes256-cts-hmac-sha1-96\n"
+            f"{USER_PASSWORD}\nwkt /tmp/wrong.keytab\nquit\n"
+        ),
+    )
     host = [dict(KMS1, addresses=["192.0.2.88"])]
     kdestroy(lab)
-    without_ticket = play([
-        publish(host),
-        publish(host, kerberos_principal="kmspub@WRONG.EXAMPLE", kerberos_keytab="/tmp/wrong.keytab"),
-        publish(host, server=f"alias.{ZONE}", kerberos_principal="kmspub@LAB.EXAMPLE", kerberos_keytab=KEYTAB),
-        publish(host, server=lab["address"]),
-    ])
+    without_ticket = play(
+        [
+            publish(host),
+            publish(host, kerberos_principal="kmspub@WRONG.EXAMPLE", kerberos_keytab="/tmp/wrong.keytab"),
+            publish(host, server=f"alias.{ZONE}", kerberos_principal="kmspub@LAB.EXAMPLE", kerberos_keytab=KEYTAB),
+            publish(host, server=lab["address"]),
+        ]
+    )
     kinit(lab, "kmspub", lifetime="5s")
     time.sleep(6)
     expired = play([publish(host)])
@@ -394,17 +528,39 @@ def test_report_removal_task_removes_a_value_whatever_its_name_with_kerberos(lab
 
     kinit(lab, "kmspub")
     owner = f"_vlmcs._tcp.{ZONE}"
-    added = _docker("exec", "-i", lab["client"], "nsupdate", "-g", stdin=(
-        f"check-names no\nserver {DC}\nzone {ZONE}\n"
-        f"update add {owner}. 3600 IN SRV 0 0 1688 old_kms.{ZONE}.\n"
-        f"update add {owner}. 3600 IN SRV 7 3 1690 old_kms.{ZONE}.\n"
-        f"update add {owner}. 3600 IN SRV 9 0 1688 keep-me.{ZONE}.\nsend\n"), check=False)
+    added = _docker(
+        "exec",
+        "-i",
+        lab["client"],
+        "nsupdate",
+        "-g",
+        stdin=(
+            f"check-names no\nserver {DC}\nzone {ZONE}\n"
+            f"update add {owner}. 3600 IN SRV 0 0 1688 old_kms.{ZONE}.\n"
+            f"update add {owner}. 3600 IN SRV 7 3 1690 old_kms.{ZONE}.\n"
+            f"update add {owner}. 3600 IN SRV 9 0 1688 keep-me.{ZONE}.\nsend\n"
+        ),
+        check=False,
+    )
     before = dig(lab, owner, "SRV")
     assert f"0 0 1688 old_kms.{ZONE}." in before and f"7 3 1690 old_kms.{ZONE}." in before, added.stderr
-    site = {"dns_server": DC, "dns_port": 53, "key_algorithm": "gss-tsig", "key_file": None, "key_name": None,
-            "verify_reply_signature": False, "dns_update_host": "localhost"}
-    text = cleanup_task(site, ZONE, [{"priority": 0, "weight": 0, "port": 1688, "target": f"old_kms.{ZONE}"},
-                                     {"priority": 7, "weight": 3, "port": 1690, "target": f"old_kms.{ZONE}"}])
+    site = {
+        "dns_server": DC,
+        "dns_port": 53,
+        "key_algorithm": "gss-tsig",
+        "key_file": None,
+        "key_name": None,
+        "verify_reply_signature": False,
+        "dns_update_host": "localhost",
+    }
+    text = cleanup_task(
+        site,
+        ZONE,
+        [
+            {"priority": 0, "weight": 0, "port": 1688, "target": f"old_kms.{ZONE}"},
+            {"priority": 7, "weight": 3, "port": 1690, "target": f"old_kms.{ZONE}"},
+        ],
+    )
     assert f"target: !unsafe 'old_kms.{ZONE}.'" in text
     tasks = json.loads(json.dumps(DataLoader().load(text)))  # as ansible-playbook reads it (no Jinja here)
     checked = play(tasks, check=True)

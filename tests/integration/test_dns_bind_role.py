@@ -78,26 +78,33 @@ def role(bind_container, collection, tmp_path_factory):
     """apply() runs the role against the container and returns a RoleRun."""
     work = tmp_path_factory.mktemp("dns-bind-role")
     fetch_dir = work / "keys"
-    play = [{
-        "name": "Configure a BIND primary for the KMS zones",
-        "hosts": "bind",
-        "gather_facts": False,
-        "roles": [{
-            "role": "kmsops.kms.dns_bind",
-            "vars": {
-                "dns_bind_ns_addresses": [bind_container["address"]],
-                "dns_bind_kms_host_keys": True,
-                "dns_bind_fetch_keys": True,
-                "dns_bind_fetch_dir": str(fetch_dir),
-                "dns_bind_log_file": "/var/cache/bind/named.log",
-                "dns_bind_zones": [
-                    {"name": ZONE, "kms_hosts": ["kms1", f"kms2.{ZONE}"],
-                     "records": [{"name": "www", "type": "A", "value": "192.0.2.80"}]},
-                    {"name": BRANCH, "kms_hosts": ["kms3"], "publish_from_hosts": [f"kms1.{ZONE}."]},
-                ],
-            },
-        }],
-    }]
+    play = [
+        {
+            "name": "Configure a BIND primary for the KMS zones",
+            "hosts": "bind",
+            "gather_facts": False,
+            "roles": [
+                {
+                    "role": "kmsops.kms.dns_bind",
+                    "vars": {
+                        "dns_bind_ns_addresses": [bind_container["address"]],
+                        "dns_bind_kms_host_keys": True,
+                        "dns_bind_fetch_keys": True,
+                        "dns_bind_fetch_dir": str(fetch_dir),
+                        "dns_bind_log_file": "/var/cache/bind/named.log",
+                        "dns_bind_zones": [
+                            {
+                                "name": ZONE,
+                                "kms_hosts": ["kms1", f"kms2.{ZONE}"],
+                                "records": [{"name": "www", "type": "A", "value": "192.0.2.80"}],
+                            },
+                            {"name": BRANCH, "kms_hosts": ["kms3"], "publish_from_hosts": [f"kms1.{ZONE}."]},
+                        ],
+                    },
+                }
+            ],
+        }
+    ]
     playbook = work / "site.yml"
     playbook.write_text(yaml.safe_dump(play, sort_keys=False))
     inventory = work / "inventory.yml"
@@ -126,15 +133,22 @@ def _key_file(role, key):
 def _nsupdate(role, key, commands):
     script = f"server {role['address']} 53\n" + commands.strip() + "\nsend\n"
     return subprocess.run(
-        ["nsupdate", "-t", "5", "-k", _key_file(role, key)], input=script, capture_output=True,
-        text=True, timeout=30, check=False,
+        ["nsupdate", "-t", "5", "-k", _key_file(role, key)],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
 
 
 def _dig(role, name, rdtype):
     out = subprocess.run(
         ["dig", "+short", "+norecurse", "+time=2", "+tries=2", "@" + role["address"], name, rdtype],
-        capture_output=True, text=True, timeout=15, check=True,
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=True,
     ).stdout
     return sorted(line.strip().lower() for line in out.splitlines() if line.strip())
 
@@ -155,9 +169,7 @@ def test_first_run_configures_bind_and_serves_the_zones(role):
 def test_fetched_key_files_are_private_tsig_keygen_files(role):
     assert stat.S_IMODE(os.stat(role["keys"]).st_mode) == 0o700
     names = sorted(os.listdir(role["keys"]))
-    assert names == sorted(
-        [f"{PUBLISHER}.key", f"kms1.{ZONE}.key", f"kms2.{ZONE}.key", f"kms3.{BRANCH}.key"]
-    )
+    assert names == sorted([f"{PUBLISHER}.key", f"kms1.{ZONE}.key", f"kms2.{ZONE}.key", f"kms3.{BRANCH}.key"])
     for name in names:
         path = os.path.join(role["keys"], name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
@@ -173,12 +185,16 @@ def test_key_secrets_are_never_printed(role):
 
 
 def test_publisher_key_publishes_kms_records(role):
-    proc = _nsupdate(role, PUBLISHER, f"""
+    proc = _nsupdate(
+        role,
+        PUBLISHER,
+        f"""
 update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms1.{ZONE}.
 update add _vlmcs._tcp.{ZONE}. 3600 IN TXT "heritage=kmsops.kms,owner=central,srv=0 0 1688 kms1.{ZONE}."
 update add kms1.{ZONE}. 3600 IN A 192.0.2.11
 update add kms1.{ZONE}. 3600 IN AAAA 2001:db8::11
-""")
+""",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the owner registry of kms_publish (owner) beside the SRV values
     assert len(_dig(role, f"_vlmcs._tcp.{ZONE}", "TXT")) == 1
@@ -190,16 +206,27 @@ update add kms1.{ZONE}. 3600 IN AAAA 2001:db8::11
     assert _dig(role, f"_vlmcs._tcp.{BRANCH}", "SRV") == [f"10 0 1688 kms1.{ZONE}."]
 
 
-@pytest.mark.parametrize("update", [
-    f"update add www.{ZONE}. 3600 IN A 192.0.2.99",
-    f"update delete www.{ZONE}. A",
-    f"update add kms9.{ZONE}. 3600 IN A 192.0.2.9",
-    f"update add _vlmcs._tcp.{ZONE}. 3600 IN PTR kms1.{ZONE}.",
-    f"update add kms1.{ZONE}. 3600 IN TXT \"not an address\"",
-    f"update add _ldap._tcp.{ZONE}. 3600 IN SRV 0 0 389 kms1.{ZONE}.",
-    f"update add {ZONE}. 3600 IN NS evil.example.",
-], ids=["other-name", "delete-other-name", "unlisted-host", "ptr-at-vlmcs", "txt-at-kms-host",
-        "other-srv", "zone-apex"])
+@pytest.mark.parametrize(
+    "update",
+    [
+        f"update add www.{ZONE}. 3600 IN A 192.0.2.99",
+        f"update delete www.{ZONE}. A",
+        f"update add kms9.{ZONE}. 3600 IN A 192.0.2.9",
+        f"update add _vlmcs._tcp.{ZONE}. 3600 IN PTR kms1.{ZONE}.",
+        f'update add kms1.{ZONE}. 3600 IN TXT "not an address"',
+        f"update add _ldap._tcp.{ZONE}. 3600 IN SRV 0 0 389 kms1.{ZONE}.",
+        f"update add {ZONE}. 3600 IN NS evil.example.",
+    ],
+    ids=[
+        "other-name",
+        "delete-other-name",
+        "unlisted-host",
+        "ptr-at-vlmcs",
+        "txt-at-kms-host",
+        "other-srv",
+        "zone-apex",
+    ],
+)
 def test_publisher_key_is_refused_everywhere_else(role, update):
     _assert_refused(_nsupdate(role, PUBLISHER, update))
     assert _dig(role, f"www.{ZONE}", "A") == ["192.0.2.80"]
@@ -208,17 +235,22 @@ def test_publisher_key_is_refused_everywhere_else(role, update):
 
 
 def test_kms_host_key_changes_only_its_own_name(role):
-    proc = _nsupdate(role, f"kms2.{ZONE}", f"""
+    proc = _nsupdate(
+        role,
+        f"kms2.{ZONE}",
+        f"""
 update add kms2.{ZONE}. 3600 IN A 192.0.2.12
 update add _vlmcs._tcp.{ZONE}. 3600 IN SRV 0 0 1688 kms2.{ZONE}.
-""")
+""",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert _dig(role, f"kms2.{ZONE}", "A") == ["192.0.2.12"]
     _assert_refused(_nsupdate(role, f"kms2.{ZONE}", f"update add kms1.{ZONE}. 3600 IN A 192.0.2.66"))
     _assert_refused(_nsupdate(role, f"kms2.{ZONE}", f"update add www.{ZONE}. 3600 IN A 192.0.2.66"))
     # kms2 is not listed in the branch zone's publish_from_hosts; kms1 is
-    _assert_refused(_nsupdate(
-        role, f"kms2.{ZONE}", f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 5 0 1688 kms2.{ZONE}."))
+    _assert_refused(
+        _nsupdate(role, f"kms2.{ZONE}", f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 5 0 1688 kms2.{ZONE}.")
+    )
     proc = _nsupdate(role, f"kms1.{ZONE}", f"update add _vlmcs._tcp.{BRANCH}. 3600 IN SRV 20 0 1688 kms1.{ZONE}.")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "192.0.2.66" not in _dig(role, f"kms1.{ZONE}", "A") + _dig(role, f"www.{ZONE}", "A")
@@ -230,11 +262,13 @@ def test_kms_publish_accepts_the_fetched_key_file(role, run_play):
         "kmsops.kms.kms_publish": {
             "server": role["address"],
             "key_file": _key_file(role, PUBLISHER),
-            "hosts": [{
-                "name": f"kms3.{BRANCH}",
-                "addresses": ["192.0.2.13"],
-                "publish": [{"domain": BRANCH, "priority": 0, "weight": 0}],
-            }],
+            "hosts": [
+                {
+                    "name": f"kms3.{BRANCH}",
+                    "addresses": ["192.0.2.13"],
+                    "publish": [{"domain": BRANCH, "priority": 0, "weight": 0}],
+                }
+            ],
         },
     }
     result = run_play([task])
@@ -269,8 +303,13 @@ def test_a_journal_named_left_empty_is_removed_before_named_starts_and_the_zone_
     _docker("exec", container, *rndc, "sync", "-clean")
     published = _dig(role, f"_vlmcs._tcp.{ZONE}", "SRV")
     _docker("exec", container, "sh", "-c", 'kill -9 "$(cat /run/named/named.pid)"')
-    _docker("exec", container, "sh", "-c", f"for i in $(seq 50); do {' '.join(rndc)} status >/dev/null 2>&1 || exit 0; "
-                                           "sleep 0.2; done; exit 1")
+    _docker(
+        "exec",
+        container,
+        "sh",
+        "-c",
+        f"for i in $(seq 50); do {' '.join(rndc)} status >/dev/null 2>&1 || exit 0; sleep 0.2; done; exit 1",
+    )
     _docker("exec", container, "sh", "-c", f": > {journal} && chown bind:bind {journal}")
     again = role["apply"]()
     assert again.rc == 0 and again.recap["failed"] == 0, again

@@ -26,8 +26,14 @@ def apply_racing(named, site, owner, transform, max_attempts=5):
     """apply_zone on the real server with TRANSFORM (which races another writer)."""
     transport = transport_for(named)
     try:
-        return apply_zone(transport, dns.name.from_text(site + "."), [RRsetChange(owner, "SRV", transform)],
-                          check_mode=False, max_attempts=max_attempts, sleep=lambda seconds: None)
+        return apply_zone(
+            transport,
+            dns.name.from_text(site + "."),
+            [RRsetChange(owner, "SRV", transform)],
+            check_mode=False,
+            max_attempts=max_attempts,
+            sleep=lambda seconds: None,
+        )
     finally:
         transport.close()
 
@@ -40,6 +46,7 @@ def racing(transform, race):
         calls.append(before)
         race(len(calls))
         return transform(before)
+
     return wrapped, calls
 
 

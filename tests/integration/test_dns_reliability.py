@@ -40,11 +40,11 @@ def writer_results(result):
 
 
 # -- many writers at once ----------------------------------------------------------------------
-def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(
-        named, site, run_play, dns_defaults):
+def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(named, site, run_play, dns_defaults):
     owner = f"_vlmcs._tcp.{site}"
-    task = {"kmsops.kms.dns_record": {"name": owner, "type": "SRV",
-                                      "values": ["0 0 1688 {{ inventory_hostname }}." + site]}}
+    task = {
+        "kmsops.kms.dns_record": {"name": owner, "type": "SRV", "values": ["0 0 1688 {{ inventory_hostname }}." + site]}
+    }
     result = run_play([task], module_defaults={GROUP: dns_defaults("kms-publisher")}, hosts=WRITERS)
     hosts = writer_results(result)
     assert [name for name, host in hosts.items() if host.get("failed") or not host.get("changed")] == [], result
@@ -52,18 +52,28 @@ def test_twenty_dns_record_writers_on_one_rrset_all_succeed_and_all_values_stay(
 
 
 def test_twenty_kms_publish_runs_into_the_same_five_domains_all_succeed_and_all_values_stay(
-        named, run_play, dns_defaults):
+    named, run_play, dns_defaults
+):
     domains = [named.allocate_site() for _index in range(5)]
     host = "{{ inventory_hostname }}." + domains[0]
-    task = {"kmsops.kms.kms_publish": {"hosts": [{
-        "name": host, "addresses": ["192.0.2.{{ inventory_hostname[1:] | int }}"],
-        "publish": [{"domain": domain, "priority": 0, "weight": 10} for domain in domains]}]}}
+    task = {
+        "kmsops.kms.kms_publish": {
+            "hosts": [
+                {
+                    "name": host,
+                    "addresses": ["192.0.2.{{ inventory_hostname[1:] | int }}"],
+                    "publish": [{"domain": domain, "priority": 0, "weight": 10} for domain in domains],
+                }
+            ]
+        }
+    }
     result = run_play([task], module_defaults={GROUP: dns_defaults("admin")}, hosts=WRITERS)
     hosts = writer_results(result)
     assert [name for name, item in hosts.items() if item.get("failed") or not item.get("changed")] == [], result
     for domain in domains:
         assert named.dig(f"_vlmcs._tcp.{domain}", "SRV") == sorted(
-            f"0 10 1688 {name}.{domains[0]}." for name in WRITERS), domain
+            f"0 10 1688 {name}.{domains[0]}." for name in WRITERS
+        ), domain
     for name in WRITERS:
         assert named.dig(f"{name}.{domains[0]}", "A") == [f"192.0.2.{int(name[1:])}"]
 
@@ -84,12 +94,24 @@ def own_named():
 def fifty_zone_publish(server, port, timeout=2):
     domains = [f"site{index:02d}.example" for index in range(1, ZONES + 1)]
     algorithm, secret = server.keys["kms-publisher"]
-    return {"kmsops.kms.kms_publish": {
-        "server": server.address, "server_port": port, "key_name": "kms-publisher", "key_secret": secret,
-        "key_algorithm": algorithm, "timeout": timeout,
-        "hosts": [{"name": f"{host}.{domains[0]}", "addresses": [f"192.0.2.{index + 10}"],
-                   "publish": [{"domain": domain, "weight": index} for domain in domains]}
-                  for index, host in enumerate(KMS_HOSTS)]}}
+    return {
+        "kmsops.kms.kms_publish": {
+            "server": server.address,
+            "server_port": port,
+            "key_name": "kms-publisher",
+            "key_secret": secret,
+            "key_algorithm": algorithm,
+            "timeout": timeout,
+            "hosts": [
+                {
+                    "name": f"{host}.{domains[0]}",
+                    "addresses": [f"192.0.2.{index + 10}"],
+                    "publish": [{"domain": domain, "weight": index} for domain in domains],
+                }
+                for index, host in enumerate(KMS_HOSTS)
+            ],
+        }
+    }
 
 
 def zone_states(server):
@@ -115,11 +137,13 @@ def zone_states(server):
 
 @pytest.mark.parametrize("moment", ["before", "answered"])
 @pytest.mark.parametrize("fault", ["SIGSTOP", "SIGKILL"])
-def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_rerun_heals(own_named, run_play,
-                                                                                        fault, moment):
+def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_rerun_heals(
+    own_named, run_play, fault, moment
+):
     """named is stopped or killed at the 25th of 50 UPDATEs, at a point that is the same on every run:
     before that UPDATE reaches it, or once it has answered it (the answer never reaches the client).
     No signal races named's work: it is idle at both points (issue 16, point 6)."""
+
     def trip():
         if fault == "SIGSTOP":
             own_named.proc.send_signal(signal.SIGSTOP)
@@ -136,15 +160,18 @@ def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_reru
     assert proxy.tripped.is_set(), "the run ended before the server was stopped"
     if fault == "SIGSTOP":
         own_named.proc.send_signal(signal.SIGCONT)
-        message = f"timeout: no answer from {own_named.address} port {proxy.port} over tcp within 2 s; the UPDATE of zone "
+        message = (
+            f"timeout: no answer from {own_named.address} port {proxy.port} over tcp within 2 s; the UPDATE of zone "
+        )
     else:
         own_named.restart()
         message = f"server: cannot reach {own_named.address} port {proxy.port} over tcp: connection refused; the UPDATE of zone "
     assert broken.rc == 2, broken
     assert broken[0]["failed"] is True
     assert broken[0]["msg"].startswith(message), broken[0]["msg"]
-    assert broken[0]["msg"].endswith(" was sent and may or may not have been applied (its state is unknown in zones): "
-                                     "run again to converge"), broken[0]["msg"]
+    assert broken[0]["msg"].endswith(
+        " was sent and may or may not have been applied (its state is unknown in zones): run again to converge"
+    ), broken[0]["msg"]
     # the 24 zones answered are reported as updated, the 25th as unknown; both were sent
     zones = broken[0]["zones"]
     assert [(zone["state"], zone["update_sent"]) for zone in zones] == [("updated", True)] * 24 + [("unknown", True)]
@@ -208,23 +235,27 @@ def test_journal_cut_at_every_point_of_an_update_loads_the_zone_before_or_after_
     journal = zone_file + ".jnl"
     with open(zone_file, "rb") as handle:
         zone_text = handle.read()
-    own_named.nsupdate("admin", f"update add _vlmcs._tcp.{zone}. 3600 SRV 0 0 1688 kms1.{zone}.\n"
-                                f"update add kms1.{zone}. 3600 A 192.0.2.11")
+    own_named.nsupdate(
+        "admin",
+        f"update add _vlmcs._tcp.{zone}. 3600 SRV 0 0 1688 kms1.{zone}.\nupdate add kms1.{zone}. 3600 A 192.0.2.11",
+    )
     first = site_records(own_named, zone)
     with open(journal, "rb") as handle:
         one = handle.read()
-    own_named.nsupdate("admin", f"update add _vlmcs._tcp.{zone}. 3600 SRV 0 0 1688 kms2.{zone}.\n"
-                                f"update add kms2.{zone}. 3600 A 192.0.2.12")
+    own_named.nsupdate(
+        "admin",
+        f"update add _vlmcs._tcp.{zone}. 3600 SRV 0 0 1688 kms2.{zone}.\nupdate add kms2.{zone}. 3600 A 192.0.2.12",
+    )
     second = site_records(own_named, zone)
     with open(journal, "rb") as handle:
         two = handle.read()
     kill_idle(own_named)
     assert first != second
-    assert two[JOURNAL_INDEX_END:len(one)] == one[JOURNAL_INDEX_END:], "the second UPDATE did not append"
-    added = two[len(one):]
+    assert two[JOURNAL_INDEX_END : len(one)] == one[JOURNAL_INDEX_END:], "the second UPDATE did not append"
+    added = two[len(one) :]
     # the journal as a kill between two of named's writes of the second UPDATE leaves it
     cuts = {
-        "transaction partly appended": (one + added[:len(added) // 2], first),
+        "transaction partly appended": (one + added[: len(added) // 2], first),
         "transaction appended, its header still zero": (one + bytes(16) + added[16:], first),
         "transaction and its header appended, journal header not rewritten": (one + added, first),
         "journal header rewritten, index not": (two[:JOURNAL_HEADER] + one[JOURNAL_HEADER:] + added, second),
@@ -271,31 +302,59 @@ def test_journal_created_but_its_header_not_written_keeps_the_zone_down_until_th
 
 
 # -- messages that say what happened -------------------------------------------------------------
-def test_udp_answer_truncated_and_its_tcp_retry_refused_is_reported_as_the_tcp_retry(named, site, run_play,
-                                                                                     dns_defaults):
+def test_udp_answer_truncated_and_its_tcp_retry_refused_is_reported_as_the_tcp_retry(
+    named, site, run_play, dns_defaults
+):
     # issue 16, point 5: named truncates the 30-value SRV RRset over UDP (TC); the retry over TCP is
     # refused by the relay. The message used to say "over udp: connection refused".
-    named.nsupdate("admin", "\n".join(f"update add _vlmcs._tcp.{site}. 3600 SRV 0 0 1688 old{index:02d}.{site}."
-                                      for index in range(30)))
+    named.nsupdate(
+        "admin",
+        "\n".join(f"update add _vlmcs._tcp.{site}. 3600 SRV 0 0 1688 old{index:02d}.{site}." for index in range(30)),
+    )
     relay = UdpOnlyRelay(named.port)
     try:
         conn = dict(dns_defaults("kms-publisher"), server_port=relay.port, protocol="udp")
         serial = named.serial(site)
         # a small answer fits in UDP: through the relay, the UPDATE of the branch zone works
-        small = run_play([{"kmsops.kms.kms_publish": dict(conn, hosts=[
-            {"name": f"kms1.branch.{site}", "addresses": ["192.0.2.11"], "publish": [{"domain": f"branch.{site}"}]}])}])
+        small = run_play(
+            [
+                {
+                    "kmsops.kms.kms_publish": dict(
+                        conn,
+                        hosts=[
+                            {
+                                "name": f"kms1.branch.{site}",
+                                "addresses": ["192.0.2.11"],
+                                "publish": [{"domain": f"branch.{site}"}],
+                            }
+                        ],
+                    )
+                }
+            ]
+        )
         assert small.rc == 0, small
-        assert small[0]["zones"] == [{"zone": f"branch.{site}.", "changed": True, "update_sent": True, "attempts": 1,
-                                      "state": "updated"}]
+        assert small[0]["zones"] == [
+            {"zone": f"branch.{site}.", "changed": True, "update_sent": True, "attempts": 1, "state": "updated"}
+        ]
         assert relay.truncated == 0
-        big = run_play([{"kmsops.kms.kms_publish": dict(conn, hosts=[
-            {"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]}])}])
+        big = run_play(
+            [
+                {
+                    "kmsops.kms.kms_publish": dict(
+                        conn,
+                        hosts=[{"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]}],
+                    )
+                }
+            ]
+        )
     finally:
         relay.close()
     assert relay.truncated >= 1, "named did not truncate the SRV answer: the test proves nothing"
     assert big.rc == 2, big
-    assert big[0]["msg"] == (f"server: cannot reach {named.address} port {relay.port} over tcp (retrying a truncated "
-                             "udp answer): connection refused"), big[0]["msg"]
+    assert big[0]["msg"] == (
+        f"server: cannot reach {named.address} port {relay.port} over tcp (retrying a truncated "
+        "udp answer): connection refused"
+    ), big[0]["msg"]
     assert big[0]["changed"] is False and big[0]["zones"] == []
     assert named.serial(site) == serial
     assert named.dig(f"kms1.{site}", "A") == []
@@ -311,28 +370,44 @@ def _libfaketime():
 
 TSIG_CASES = {
     "clock skew": ({}, "clock", "key_name: the server rejected the signature time (BADTIME)"),
-    "wrong secret": ({"key_secret": WRONG_SECRET}, None,
-                     "key_secret: the server rejected the signature of key 'kms-publisher' (BADSIG)"),
+    "wrong secret": (
+        {"key_secret": WRONG_SECRET},
+        None,
+        "key_secret: the server rejected the signature of key 'kms-publisher' (BADSIG)",
+    ),
     "unknown key": ({"key_name": "no-such-key"}, None, "key_name: the server does not know the key 'no-such-key'"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(TSIG_CASES))
 def test_tsig_failures_of_kms_publish_are_clear_errors_and_change_nothing(
-        named, site, run_play, dns_defaults, tmp_path, case):
+    named, site, run_play, dns_defaults, tmp_path, case
+):
     override, clock, message = TSIG_CASES[case]
     extra_env = None
     if clock:
         # the module's clock 20 minutes behind the server's (TSIG allows 5 minutes of skew); only the
         # module process: ansible-playbook itself does not run under libfaketime
         python = tmp_path / "python-20-minutes-late"
-        python.write_text(f"#!/bin/sh\nLD_PRELOAD={_libfaketime()} FAKETIME=-20m FAKETIME_DONT_FAKE_MONOTONIC=1 "
-                          f'exec {sys.executable} "$@"\n')
+        python.write_text(
+            f"#!/bin/sh\nLD_PRELOAD={_libfaketime()} FAKETIME=-20m FAKETIME_DONT_FAKE_MONOTONIC=1 "
+            f'exec {sys.executable} "$@"\n'
+        )
         python.chmod(0o755)
         extra_env = {"ANSIBLE_PYTHON_INTERPRETER": str(python)}
     serial = named.serial(site)
-    task = {"kmsops.kms.kms_publish": dict(dns_defaults("kms-publisher", **override), hosts=[
-        {"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}, {"domain": f"branch.{site}"}]}])}
+    task = {
+        "kmsops.kms.kms_publish": dict(
+            dns_defaults("kms-publisher", **override),
+            hosts=[
+                {
+                    "name": f"kms1.{site}",
+                    "addresses": ["192.0.2.10"],
+                    "publish": [{"domain": site}, {"domain": f"branch.{site}"}],
+                }
+            ],
+        )
+    }
     result = run_play([task], extra_env=extra_env)
     assert result.rc == 2, result
     assert result[0]["msg"].startswith(message), result[0]["msg"]
@@ -355,17 +430,27 @@ def test_tsig_secret_never_in_vvvv_output_diff_or_module_results(named, site, ru
         # in module_defaults and in the task's own arguments; changed with a diff; failing ways
         {"kmsops.kms.kms_publish": publish},
         {"kmsops.kms.dns_record": dict(conn, name=owner, type="SRV", values=[f"0 0 1688 kms2.{site}"])},
-        {"kmsops.kms.kms_publish": dict(publish, key_secret="{{ lookup('env', 'TEST_TSIG_WRONG') }}"),
-         "ignore_errors": True},
-        {"kmsops.kms.dns_record": dict(conn, name=f"www.{site}", type="A", values=["192.0.2.1"]),
-         "ignore_errors": True},
+        {
+            "kmsops.kms.kms_publish": dict(publish, key_secret="{{ lookup('env', 'TEST_TSIG_WRONG') }}"),
+            "ignore_errors": True,
+        },
+        {
+            "kmsops.kms.dns_record": dict(conn, name=f"www.{site}", type="A", values=["192.0.2.1"]),
+            "ignore_errors": True,
+        },
         {"kmsops.kms.kms_publish": dict(publish, hosts=[{"name": "bad..name"}]), "ignore_errors": True},
         {"kmsops.kms.kms_publish": dict(publish, server_port=1), "ignore_errors": True},
     ]
     # -vvvv as text, and the full module results (invocation, diff) as JSON
     for verbosity, json_output in ((4, False), (0, True)):
-        result = run_play(tasks, diff=True, verbosity=verbosity, json_output=json_output,
-                          module_defaults={GROUP: conn}, extra_env={"TEST_TSIG_SECRET": secret, "TEST_TSIG_WRONG": wrong})
+        result = run_play(
+            tasks,
+            diff=True,
+            verbosity=verbosity,
+            json_output=json_output,
+            module_defaults={GROUP: conn},
+            extra_env={"TEST_TSIG_SECRET": secret, "TEST_TSIG_WRONG": wrong},
+        )
         assert result.rc == 0, result
         assert "BADSIG" in result.output and "REFUSED" in result.output and "bad..name" in result.output
         if verbosity:

@@ -46,12 +46,16 @@ def test_data_beside_a_cname_fails_before_sending_and_reports_no_change(named, s
 
 
 def test_a_cname_beside_data_or_at_the_apex_fails(named, site, run_play, dns_defaults):
-    named.nsupdate("admin", f"update add data.{site}. 3600 A 192.0.2.1\nupdate add data.{site}. 3600 TXT \"x\"")
+    named.nsupdate("admin", f'update add data.{site}. 3600 A 192.0.2.1\nupdate add data.{site}. 3600 TXT "x"')
     serial = named.serial(site)
-    beside = run_play([record(zone=site, name="data", type="CNAME", values=[f"kms1.{site}"])],
-                      module_defaults={GROUP: dns_defaults("admin")})
-    apex = run_play([record(zone=site, name="@", type="CNAME", values=[f"kms1.{site}"])],
-                    module_defaults={GROUP: dns_defaults("admin")})
+    beside = run_play(
+        [record(zone=site, name="data", type="CNAME", values=[f"kms1.{site}"])],
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
+    apex = run_play(
+        [record(zone=site, name="@", type="CNAME", values=[f"kms1.{site}"])],
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
     assert beside.rc == 2 and apex.rc == 2, (beside, apex)
     assert f"data.{site}. already holds A, TXT record(s); a CNAME cannot share its name" in beside[0]["msg"]
     assert f"name: {site}. is the apex of zone {site}." in apex[0]["msg"]
@@ -61,10 +65,12 @@ def test_a_cname_beside_data_or_at_the_apex_fails(named, site, run_play, dns_def
 
 def test_a_new_cname_and_a_cname_target_change_still_work(named, site, run_play, dns_defaults):
     defaults = {GROUP: dns_defaults("admin")}
-    first = run_play([record(zone=site, name="kms-alias", type="CNAME", values=[f"kms1.{site}"])],
-                     module_defaults=defaults)
-    moved = run_play([record(zone=site, name="kms-alias", type="CNAME", values=[f"kms2.{site}"])],
-                     module_defaults=defaults)
+    first = run_play(
+        [record(zone=site, name="kms-alias", type="CNAME", values=[f"kms1.{site}"])], module_defaults=defaults
+    )
+    moved = run_play(
+        [record(zone=site, name="kms-alias", type="CNAME", values=[f"kms2.{site}"])], module_defaults=defaults
+    )
     assert first.rc == 0 and moved.rc == 0, (first, moved)
     assert first[0]["changed"] is True and moved[0]["changed"] is True
     assert named.dig(f"kms-alias.{site}", "CNAME") == [f"kms2.{site}."]
@@ -73,8 +79,10 @@ def test_a_new_cname_and_a_cname_target_change_still_work(named, site, run_play,
 def test_kms_publish_fails_when_a_host_name_is_a_cname(named, site, run_play, dns_defaults):
     named.nsupdate("admin", f"update add kms1.{site}. 3600 CNAME kms2.{site}.")
     serial = named.serial(site)
-    result = run_play([publish([{"name": f"kms1.{site}", "addresses": ["192.0.2.10"]}])],
-                      module_defaults={GROUP: dns_defaults("kms-publisher")})
+    result = run_play(
+        [publish([{"name": f"kms1.{site}", "addresses": ["192.0.2.10"]}])],
+        module_defaults={GROUP: dns_defaults("kms-publisher")},
+    )
     assert result.rc == 2, result
     assert result[0]["msg"].startswith(f"hosts[0].name: kms1.{site}. holds a CNAME (to kms2.{site}.)")
     assert result[0]["changed"] is False
@@ -85,8 +93,9 @@ def test_kms_publish_fails_when_a_host_name_is_a_cname(named, site, run_play, dn
 # -- an UPDATE acknowledged but ignored ------------------------------------------------------------
 def test_an_ignored_update_is_an_error_not_a_change(named, site, run_play, dns_defaults):
     # BIND answers NOERROR to deleting the apex NS RRset and keeps it
-    result = run_play([record(zone=site, name="@", type="NS", state="absent")],
-                      module_defaults={GROUP: dns_defaults("admin")})
+    result = run_play(
+        [record(zone=site, name="@", type="NS", state="absent")], module_defaults={GROUP: dns_defaults("admin")}
+    )
     assert result.rc == 2, result
     assert result[0]["changed"] is False
     assert f"the server answered NOERROR to the update of zone {site}., but {site}. NS holds" in result[0]["msg"]
@@ -96,8 +105,10 @@ def test_an_ignored_update_is_an_error_not_a_change(named, site, run_play, dns_d
 
 # -- REFUSED and SERVFAIL say what they likely mean -------------------------------------------------
 def test_refused_names_every_cause_not_only_the_update_policy(named, run_play, dns_defaults):
-    result = run_play([record(zone="refused.example", name="x", type="A", values=["192.0.2.1"])],
-                      module_defaults={GROUP: dns_defaults("admin")})
+    result = run_play(
+        [record(zone="refused.example", name="x", type="A", values=["192.0.2.1"])],
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
     assert result.rc == 2, result
     message = result[0]["msg"]
     assert "the server REFUSED the update to zone refused.example." in message
@@ -107,27 +118,35 @@ def test_refused_names_every_cause_not_only_the_update_policy(named, run_play, d
 
 def test_servfail_over_the_record_limit_names_max_records_per_type(named, site, run_play, dns_defaults):
     values = [f"0 0 1688 kms{index}.{site}" for index in range(101)]
-    result = run_play([record(zone=site, name="_vlmcs._tcp", type="SRV", values=values)],
-                      module_defaults={GROUP: dns_defaults("admin")})
+    result = run_play(
+        [record(zone=site, name="_vlmcs._tcp", type="SRV", values=values)],
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
     assert result.rc == 2, result
     message = result[0]["msg"]
     assert "SERVFAIL" in message
     assert f"_vlmcs._tcp.{site}. SRV would hold 101 records" in message
     assert "max-records-per-type (default 100)" in message
     # sent and answered SERVFAIL (issue 16, point 5: this used to say update_sent false)
-    assert result[0]["zones"] == [{"zone": f"{site}.", "changed": True, "update_sent": True, "attempts": 1,
-                                   "state": "failed"}]
+    assert result[0]["zones"] == [
+        {"zone": f"{site}.", "changed": True, "update_sent": True, "attempts": 1, "state": "failed"}
+    ]
     assert named.dig(f"_vlmcs._tcp.{site}", "SRV") == []
-    hundred = run_play([record(zone=site, name="_vlmcs._tcp", type="SRV", values=values[:100])],
-                       module_defaults={GROUP: dns_defaults("admin")})
+    hundred = run_play(
+        [record(zone=site, name="_vlmcs._tcp", type="SRV", values=values[:100])],
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
     assert hundred.rc == 0, hundred
     assert len(named.dig(f"_vlmcs._tcp.{site}", "SRV")) == 100
 
 
 def test_diff_lines_and_values_sort_by_value(named, site, run_play, dns_defaults):
     values = [f"10 0 1688 kms1.{site}", f"3 0 1688 kms2.{site}", f"3 0 80 kms3.{site}"]
-    result = run_play([record(zone=site, name="_vlmcs._tcp", type="SRV", values=values)], diff=True,
-                      module_defaults={GROUP: dns_defaults("admin")})
+    result = run_play(
+        [record(zone=site, name="_vlmcs._tcp", type="SRV", values=values)],
+        diff=True,
+        module_defaults={GROUP: dns_defaults("admin")},
+    )
     assert result.rc == 0, result
     expected = [f"3 0 80 kms3.{site}.", f"3 0 1688 kms2.{site}.", f"10 0 1688 kms1.{site}."]
     assert result[0]["after"]["values"] == expected
@@ -216,12 +235,15 @@ class AnswerDroppingProxy:
 
 def test_the_zone_whose_update_got_no_answer_is_reported_unknown(named, site, run_play, dns_defaults):
     branch = f"branch.{site}"
-    hosts = [{"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]},
-             {"name": f"kms2.{branch}", "publish": [{"domain": branch}]}]
+    hosts = [
+        {"name": f"kms1.{site}", "addresses": ["192.0.2.10"], "publish": [{"domain": site}]},
+        {"name": f"kms2.{branch}", "publish": [{"domain": branch}]},
+    ]
     proxy = AnswerDroppingProxy(named, drop_update_number=2)
     try:
-        result = run_play([publish(hosts)], module_defaults={
-            GROUP: dns_defaults("admin", server_port=proxy.port, timeout=2)})
+        result = run_play(
+            [publish(hosts)], module_defaults={GROUP: dns_defaults("admin", server_port=proxy.port, timeout=2)}
+        )
     finally:
         proxy.close()
     assert result.rc == 2, result
@@ -229,7 +251,9 @@ def test_the_zone_whose_update_got_no_answer_is_reported_unknown(named, site, ru
     assert message.startswith("timeout: no answer from 127.0.0.1"), message
     assert f"the UPDATE of zone {branch}. was sent and may or may not have been applied" in message
     assert [(zone["zone"], zone["state"]) for zone in result[0]["zones"]] == [
-        (f"{site}.", "updated"), (f"{branch}.", "unknown")]
+        (f"{site}.", "updated"),
+        (f"{branch}.", "unknown"),
+    ]
     assert result[0]["changed"] is True  # the first zone was updated
     # here the server did apply it: unknown was the honest answer, and a re-run converges
     assert named.dig(f"_vlmcs._tcp.{branch}", "SRV") == [f"0 0 1688 kms2.{branch}."]
@@ -247,14 +271,16 @@ def test_a_key_file_secret_never_shows_at_vvvv_in_diffs_or_tracebacks(named, sit
     owner = f"_vlmcs._tcp.{site}"
     tasks = [
         record(key_file=key_file, name=owner, type="SRV", values=[f"0 0 1688 kms1.{site}"], **conn),
-        dict(record(key_file=key_file, name=f"www.{site}", type="A", values=["192.0.2.1"], **conn),
-             ignore_errors=True),
-        dict(record(key_file=str(wrong), name=owner, type="SRV", values=[f"0 0 1688 kms2.{site}"], **conn),
-             ignore_errors=True),
+        dict(record(key_file=key_file, name=f"www.{site}", type="A", values=["192.0.2.1"], **conn), ignore_errors=True),
+        dict(
+            record(key_file=str(wrong), name=owner, type="SRV", values=[f"0 0 1688 kms2.{site}"], **conn),
+            ignore_errors=True,
+        ),
         dict(publish([{"name": f"kms1.{site}", "addresses": ["192.0.2.10"]}], key_file=key_file, **conn)),
     ]
-    result = run_play(tasks, diff=True, verbosity=4, json_output=False,
-                      extra_env={"ANSIBLE_DISPLAY_TRACEBACK": "always"})
+    result = run_play(
+        tasks, diff=True, verbosity=4, json_output=False, extra_env={"ANSIBLE_DISPLAY_TRACEBACK": "always"}
+    )
     assert "changed: [localhost]" in result.output
     assert "REFUSED" in result.output and "BADSIG" in result.output
     assert secret not in result.output

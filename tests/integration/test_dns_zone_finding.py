@@ -12,10 +12,18 @@ GROUP = "group/kmsops.kms.dns"
 
 
 def publish(site, hosts=("kms1", "kms2"), domains=("", "branch.")):
-    return {"kmsops.kms.kms_publish": {"hosts": [
-        {"name": f"{host}.{site}", "addresses": [f"192.0.2.{10 + index}"],
-         "publish": [{"domain": f"{prefix}{site}", "weight": 10 * index} for prefix in domains]}
-        for index, host in enumerate(hosts)]}}
+    return {
+        "kmsops.kms.kms_publish": {
+            "hosts": [
+                {
+                    "name": f"{host}.{site}",
+                    "addresses": [f"192.0.2.{10 + index}"],
+                    "publish": [{"domain": f"{prefix}{site}", "weight": 10 * index} for prefix in domains],
+                }
+                for index, host in enumerate(hosts)
+            ]
+        }
+    }
 
 
 def received(named, run):
@@ -42,8 +50,12 @@ def test_parent_and_child_zone_get_one_read_per_rrset_and_one_update_each(named,
     assert again.rc == 0 and again[0]["changed"] is False, again
     assert messages == 4
 
-    more, messages = received(named, lambda: run_play([publish(site, hosts=("kms1", "kms2", "kms3"),
-                                                               domains=("branch.",))], module_defaults=defaults))
+    more, messages = received(
+        named,
+        lambda: run_play(
+            [publish(site, hosts=("kms1", "kms2", "kms3"), domains=("branch.",))], module_defaults=defaults
+        ),
+    )
     assert more.rc == 0, more
     # the new SRV value goes to the child zone, kms3's A record to the parent zone (the address
     # first: an SRV value never points at a name without address, even when an UPDATE fails)
@@ -59,13 +71,22 @@ def test_name_below_a_delegation_is_never_written_into_the_parent(named, site, r
     # remote.SITE is delegated to a server that is not this one: queries get a referral (no AA)
     named.nsupdate("admin", f"update add remote.{site}. 3600 NS ns.remote.invalid.")
     serial = named.serial(site)
-    for task in (publish(site, hosts=("kms1",), domains=("remote.",)),
-                 {"kmsops.kms.dns_record": {"name": f"_vlmcs._tcp.remote.{site}", "type": "SRV",
-                                            "values": [f"0 0 1688 kms1.{site}"]}}):
+    for task in (
+        publish(site, hosts=("kms1",), domains=("remote.",)),
+        {
+            "kmsops.kms.dns_record": {
+                "name": f"_vlmcs._tcp.remote.{site}",
+                "type": "SRV",
+                "values": [f"0 0 1688 kms1.{site}"],
+            }
+        },
+    ):
         result = run_play([task], module_defaults={GROUP: dns_defaults("admin")})
         assert result.rc == 2, result
-        assert f"no zone on {named.address} port {named.port} over tcp holds _vlmcs._tcp.remote.{site}." \
-            in result[0]["msg"], result[0]["msg"]
+        assert (
+            f"no zone on {named.address} port {named.port} over tcp holds _vlmcs._tcp.remote.{site}."
+            in result[0]["msg"]
+        ), result[0]["msg"]
         assert result[0]["changed"] is False
     assert named.serial(site) == serial, "an UPDATE reached the parent zone"
     assert named.dig(f"kms1.{site}", "A") == []

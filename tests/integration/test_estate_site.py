@@ -63,32 +63,59 @@ def shared_inventory(named, site, port):
     """The multi-site inventory of the module docstring, as data."""
     branch = f"branch.{site}"
     _algorithm, secret = named.keys["kms-publisher"]
-    dns = {"kms_dns_server": named.address, "kms_dns_port": named.port, "kms_dns_key_name": "kms-publisher",
-           "kms_dns_key_secret": secret, "kms_prune": True}
-    return {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "children": {
-            "kms_hosts": {"hosts": {f"kms1.{site}": None, f"kms2.{site}": None, f"kms3.{site}": None,
-                                    f"kms1.{branch}": None}},
-            "kms_clients": {"hosts": {f"client.dc1.{site}": None, f"client.dc2.{site}": None,
-                                      f"client.br1.{site}": None, f"client.br2.{site}": None}},
-            "kms_core_sites": {"children": {
-                "dc1": {"hosts": {f"kms1.{site}": _kms(DC1_KMS1, port, 60), f"kms2.{site}": _kms(DC1_KMS2, port, 40),
-                                  f"client.dc1.{site}": None},
-                        "vars": dict(dns, kms_site_group="dc1", kms_site_domains=[site])},
-                "dc2": {"hosts": {f"kms3.{site}": _kms(DC2_KMS3, port), f"client.dc2.{site}": None},
-                        "vars": dict(dns, kms_site_group="dc2", kms_site_domains=[site])},
-            }},
-            "kms_branch_sites": {"children": {
-                "br1": {"hosts": {f"kms1.{branch}": _kms(BR1_KMS1, port), f"client.br1.{site}": None},
-                        "vars": dict(dns, kms_site_group="br1", kms_site_domains=[branch],
-                                     kms_fallback_site="dc1")},
-                "br2": {"hosts": {f"client.br2.{site}": None},
-                        "vars": dict(dns, kms_site_group="br2", kms_site_domains=[branch],
-                                     kms_fallback_site="dc1")},
-            }},
-        },
-    }}
+    dns = {
+        "kms_dns_server": named.address,
+        "kms_dns_port": named.port,
+        "kms_dns_key_name": "kms-publisher",
+        "kms_dns_key_secret": secret,
+        "kms_prune": True,
+    }
+    return {
+        "all": {
+            "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+            "children": {
+                "kms_hosts": {
+                    "hosts": {f"kms1.{site}": None, f"kms2.{site}": None, f"kms3.{site}": None, f"kms1.{branch}": None}
+                },
+                "kms_clients": {
+                    "hosts": {
+                        f"client.dc1.{site}": None,
+                        f"client.dc2.{site}": None,
+                        f"client.br1.{site}": None,
+                        f"client.br2.{site}": None,
+                    }
+                },
+                "kms_core_sites": {
+                    "children": {
+                        "dc1": {
+                            "hosts": {
+                                f"kms1.{site}": _kms(DC1_KMS1, port, 60),
+                                f"kms2.{site}": _kms(DC1_KMS2, port, 40),
+                                f"client.dc1.{site}": None,
+                            },
+                            "vars": dict(dns, kms_site_group="dc1", kms_site_domains=[site]),
+                        },
+                        "dc2": {
+                            "hosts": {f"kms3.{site}": _kms(DC2_KMS3, port), f"client.dc2.{site}": None},
+                            "vars": dict(dns, kms_site_group="dc2", kms_site_domains=[site]),
+                        },
+                    }
+                },
+                "kms_branch_sites": {
+                    "children": {
+                        "br1": {
+                            "hosts": {f"kms1.{branch}": _kms(BR1_KMS1, port), f"client.br1.{site}": None},
+                            "vars": dict(dns, kms_site_group="br1", kms_site_domains=[branch], kms_fallback_site="dc1"),
+                        },
+                        "br2": {
+                            "hosts": {f"client.br2.{site}": None},
+                            "vars": dict(dns, kms_site_group="br2", kms_site_domains=[branch], kms_fallback_site="dc1"),
+                        },
+                    }
+                },
+            },
+        }
+    }
 
 
 def write(tmp_path, inventory, name="hosts.yml"):
@@ -121,7 +148,8 @@ def checks(run):
 
 
 def test_sites_sharing_domains_publish_the_union_once_and_a_second_run_changes_nothing(
-        named, site, kms_port, collection, tmp_path):
+    named, site, kms_port, collection, tmp_path
+):
     branch = f"branch.{site}"
     inventory = write(tmp_path, shared_inventory(named, site, kms_port))
 
@@ -129,10 +157,16 @@ def test_sites_sharing_domains_publish_the_union_once_and_a_second_run_changes_n
     assert first.rc == 0, first
     # both datacenters' hosts in the core domain (neither pruned the other), the branch domain
     # holds br1's own host first and dc1's hosts as fallback, written once for both branches
-    assert srv(named, site) == [f"0 0 {kms_port} kms3.{site}.", f"0 40 {kms_port} kms2.{site}.",
-                                f"0 60 {kms_port} kms1.{site}."]
-    assert srv(named, branch) == [f"0 0 {kms_port} kms1.{branch}.", f"10 40 {kms_port} kms2.{site}.",
-                                  f"10 60 {kms_port} kms1.{site}."]
+    assert srv(named, site) == [
+        f"0 0 {kms_port} kms3.{site}.",
+        f"0 40 {kms_port} kms2.{site}.",
+        f"0 60 {kms_port} kms1.{site}.",
+    ]
+    assert srv(named, branch) == [
+        f"0 0 {kms_port} kms1.{branch}.",
+        f"10 40 {kms_port} kms2.{site}.",
+        f"10 60 {kms_port} kms1.{site}.",
+    ]
     published = [result for _host, result in first.results(action=PUBLISH) if not result.get("skipped")]
     assert len(published) == 1, "the estate is published by one task, run once"
     assert len(published[0]["results"]) == 1, "one kms_publish for the one DNS server and update host"
@@ -151,8 +185,9 @@ def test_sites_sharing_domains_publish_the_union_once_and_a_second_run_changes_n
 
     # the report is a view of the same estate: every value found is a KMS host of the inventory
     out = tmp_path / "report"
-    report = run_playbook("kmsops.kms.report", inventory, collection, json_output=False,
-                          extra_vars={"kms_report_dir": out}, cwd=tmp_path)
+    report = run_playbook(
+        "kmsops.kms.report", inventory, collection, json_output=False, extra_vars={"kms_report_dir": out}, cwd=tmp_path
+    )
     assert report.rc == 0, report.output[-3000:]
     data = json.loads((out / "kms-report.json").read_text())
     assert [s["name"] for s in data["sites"]] == ["dc1", "dc2", "br1", "br2"]
@@ -172,8 +207,9 @@ def _refused(named, site, collection, tmp_path, data, *expected):
     assert not [r for _h, r in run.results(action=PUBLISH) if not r.get("skipped")], "something was published"
     assert {zone: named.serial(zone) for zone in serials} == serials
     assert srv(named, site) == [] and srv(named, f"branch.{site}") == []
-    report = run_playbook("kmsops.kms.report", inventory, collection, extra_vars={"kms_report_dir": tmp_path / "r"},
-                          cwd=tmp_path)
+    report = run_playbook(
+        "kmsops.kms.report", inventory, collection, extra_vars={"kms_report_dir": tmp_path / "r"}, cwd=tmp_path
+    )
     assert report.rc != 0 and all(text in " ".join(report.failures()) for text in expected), report
     return message
 
@@ -181,60 +217,95 @@ def _refused(named, site, collection, tmp_path, data, *expected):
 def test_a_host_in_two_sites_fails_before_anything_is_written(named, site, kms_port, collection, tmp_path):
     data = shared_inventory(named, site, kms_port)
     site_vars(data, "dc2")["hosts"][f"client.br1.{site}"] = None
-    _refused(named, site, collection, tmp_path, data, "kms_site_group: the host is in two sites",
-             f"host client.br1.{site}")
+    _refused(
+        named, site, collection, tmp_path, data, "kms_site_group: the host is in two sites", f"host client.br1.{site}"
+    )
 
 
 def test_sites_with_different_ttls_in_one_domain_fail_before_anything_is_written(
-        named, site, kms_port, collection, tmp_path):
+    named, site, kms_port, collection, tmp_path
+):
     data = shared_inventory(named, site, kms_port)
     site_vars(data, "dc2")["vars"]["kms_dns_ttl"] = 60
-    _refused(named, site, collection, tmp_path, data,
-             f"kms_dns_ttl: sites dc1 and dc2 both publish into {site} with different values (3600 and 60)",
-             f"(site dc2, host kms3.{site})")
+    _refused(
+        named,
+        site,
+        collection,
+        tmp_path,
+        data,
+        f"kms_dns_ttl: sites dc1 and dc2 both publish into {site} with different values (3600 and 60)",
+        f"(site dc2, host kms3.{site})",
+    )
 
 
 def test_a_mistyped_topology_group_fails_before_anything_is_written(named, site, kms_port, collection, tmp_path):
     data = shared_inventory(named, site, kms_port)
     children = data["all"]["children"]
     children["kms_brnch_sites"] = children.pop("kms_branch_sites")
-    _refused(named, site, collection, tmp_path, data,
-             "the inventory group kms_brnch_sites looks like the topology group kms_branch_sites")
+    _refused(
+        named,
+        site,
+        collection,
+        tmp_path,
+        data,
+        "the inventory group kms_brnch_sites looks like the topology group kms_branch_sites",
+    )
 
 
 def test_a_fallback_naming_the_site_itself_fails_naming_the_variable(named, site, kms_port, collection, tmp_path):
     data = shared_inventory(named, site, kms_port)
     site_vars(data, "br1")["vars"]["kms_fallback_site"] = "br1"
-    _refused(named, site, collection, tmp_path, data, "kms_fallback_site: names the site itself (br1)",
-             "(site br1, host")
+    _refused(
+        named, site, collection, tmp_path, data, "kms_fallback_site: names the site itself (br1)", "(site br1, host"
+    )
 
 
-def test_a_site_under_two_topology_groups_fails_before_anything_is_written(
-        named, site, kms_port, collection, tmp_path):
+def test_a_site_under_two_topology_groups_fails_before_anything_is_written(named, site, kms_port, collection, tmp_path):
     data = shared_inventory(named, site, kms_port)
     data["all"]["children"]["kms_isolated_sites"] = {"children": {"br2": copy.deepcopy(site_vars(data, "br2"))}}
-    _refused(named, site, collection, tmp_path, data,
-             "kms_site_group: the site br2 is under two topology groups, kms_branch_sites and kms_isolated_sites")
+    _refused(
+        named,
+        site,
+        collection,
+        tmp_path,
+        data,
+        "kms_site_group: the site br2 is under two topology groups, kms_branch_sites and kms_isolated_sites",
+    )
 
 
 def test_when_no_kms_host_answers_the_check_says_what_it_expected_and_found(
-        named, site, closed_port, collection, tmp_path):
+    named, site, closed_port, collection, tmp_path
+):
     """A closed KMS port and a host without addresses: the designed message, not a template error."""
     _algorithm, secret = named.keys["kms-publisher"]
-    data = {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
-        "children": {
-            "kms_hosts": {"hosts": {f"kms1.{site}": None, f"kms2.{site}": None}},
-            "kms_clients": {"hosts": {f"client.{site}": None}},
-            "kms_core_sites": {"children": {"hq": {
-                "hosts": {f"kms1.{site}": {"kms_host_addresses": ["127.0.0.1"], "kms_host_port": closed_port},
-                          f"kms2.{site}": {"kms_host_addresses": [], "kms_host_port": closed_port},
-                          f"client.{site}": None},
-                "vars": {"kms_site_group": "hq", "kms_site_domains": [site], "kms_dns_server": named.address,
-                         "kms_dns_port": named.port, "kms_dns_key_name": "kms-publisher",
-                         "kms_dns_key_secret": secret}}}},
-        },
-    }}
+    data = {
+        "all": {
+            "vars": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+            "children": {
+                "kms_hosts": {"hosts": {f"kms1.{site}": None, f"kms2.{site}": None}},
+                "kms_clients": {"hosts": {f"client.{site}": None}},
+                "kms_core_sites": {
+                    "children": {
+                        "hq": {
+                            "hosts": {
+                                f"kms1.{site}": {"kms_host_addresses": ["127.0.0.1"], "kms_host_port": closed_port},
+                                f"kms2.{site}": {"kms_host_addresses": [], "kms_host_port": closed_port},
+                                f"client.{site}": None,
+                            },
+                            "vars": {
+                                "kms_site_group": "hq",
+                                "kms_site_domains": [site],
+                                "kms_dns_server": named.address,
+                                "kms_dns_port": named.port,
+                                "kms_dns_key_name": "kms-publisher",
+                                "kms_dns_key_secret": secret,
+                            },
+                        }
+                    }
+                },
+            },
+        }
+    }
     run = run_playbook("kmsops.kms.site", write(tmp_path, data), collection, cwd=tmp_path)
     assert run.rc != 0, run
     messages = checks(run)
@@ -248,7 +319,8 @@ def test_when_no_kms_host_answers_the_check_says_what_it_expected_and_found(
 
 
 def test_an_overridden_kms_hosts_group_is_published_by_the_roles_and_known_to_the_report(
-        named, site, kms_port, collection, tmp_path):
+    named, site, kms_port, collection, tmp_path
+):
     data = shared_inventory(named, site, kms_port)
     children = data["all"]["children"]
     children["my_kms"] = children.pop("kms_hosts")
@@ -259,8 +331,9 @@ def test_an_overridden_kms_hosts_group_is_published_by_the_roles_and_known_to_th
     assert f"0 60 {kms_port} kms1.{site}." in srv(named, site)
 
     out = tmp_path / "report"
-    report = run_playbook("kmsops.kms.report", inventory, collection, json_output=False,
-                          extra_vars={"kms_report_dir": out}, cwd=tmp_path)
+    report = run_playbook(
+        "kmsops.kms.report", inventory, collection, json_output=False, extra_vars={"kms_report_dir": out}, cwd=tmp_path
+    )
     assert report.rc == 0, report.output[-3000:]
     model = json.loads((out / "kms-report.json").read_text())
     dc1 = next(s for s in model["sites"] if s["name"] == "dc1")
@@ -276,6 +349,7 @@ def test_an_unresolvable_dns_server_is_reported_naming_kms_dns_server(named, sit
     run = run_playbook("kmsops.kms.site", write(tmp_path, data), collection, cwd=tmp_path)
     assert run.rc != 0, run
     message = " ".join(run.failures())
-    assert f"kms_dns_server / kms_dns_port (ns.nowhere.invalid port {named.port}) of site(s) dc1, dc2, br1, br2" \
-        in message, message
+    assert (
+        f"kms_dns_server / kms_dns_port (ns.nowhere.invalid port {named.port}) of site(s) dc1, dc2, br1, br2" in message
+    ), message
     assert "sent from localhost" in message, message

@@ -44,7 +44,8 @@ def test_every_site_picture_is_drawn_and_a_screenshot_is_kept(page):
         kms_boxes = [box for box in entry["boxes"] if "kms" in box["cls"].split()]
         assert len(kms_boxes) == len(site["candidates"])
         assert [t for t in entry["texts"] if t in [c["target"] for c in site["candidates"]]] == [
-            c["target"] for c in site["candidates"]]
+            c["target"] for c in site["candidates"]
+        ]
     with open(png, "rb") as handle:
         assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
 
@@ -53,7 +54,7 @@ def test_a_missing_and_an_unpainted_picture_are_found(page, tmp_path):
     with open(page, encoding="utf-8") as handle:
         html = handle.read()
     start = html.index('<svg class="site-map" data-site="br"')
-    html = html[:start] + html[html.index("</svg>", start) + len("</svg>"):]
+    html = html[:start] + html[html.index("</svg>", start) + len("</svg>") :]
     # the iso picture is laid out, but its DNS box outline is painted white
     html = html.replace("</style>", "#site-iso svg .dns { stroke: #ffffff; }\n</style>")
     broken = tmp_path / "broken.html"

@@ -36,8 +36,11 @@ DISCOVER = "kmsops.kms.kms_discover"
 SETUP = "ansible.builtin.setup"
 
 EXAMPLE = os.path.join(REPO, "inventories", "example")
-TOPOLOGIES = {"kms_core_sites": "core_network", "kms_branch_sites": "branch_office",
-              "kms_isolated_sites": "isolated_network"}
+TOPOLOGIES = {
+    "kms_core_sites": "core_network",
+    "kms_branch_sites": "branch_office",
+    "kms_isolated_sites": "isolated_network",
+}
 
 
 @pytest.fixture
@@ -87,56 +90,81 @@ def topology(named, site, kms_port, dns_defaults, tmp_path):
                 "updater.isolated": {"ansible_python_interpreter": str(wrapper)},
             },
             "children": {
-                "kms_hosts": {"hosts": {f"kms1.{site}": None, f"kms2.{site}": None,
-                                        f"kms1.{branch}": None, f"kms1.{isolated}": None}},
-                "kms_clients": {"hosts": {f"client.{site}": None, f"client.{branch}": None,
-                                          f"client.{isolated}": None}},
-                "kms_core_sites": {"children": {"core": {
+                "kms_hosts": {
                     "hosts": {
-                        f"kms1.{site}": kms(CORE1, 60, kms_host_key=KEY),
-                        f"kms2.{site}": kms(CORE2, 40),
-                        f"client.{site}": None,
-                    },
-                    "vars": {
-                        "kms_site_group": "core",
-                        "kms_site_domains": [site],
-                        "kms_dns_server": named.address,
-                        "kms_dns_port": named.port,
-                        "kms_dns_key_name": "kms-publisher",
-                        "kms_dns_key_secret": core_dns["key_secret"],
-                        "kms_prune": True,
-                    },
-                }}},
-                "kms_branch_sites": {"children": {"branch": {
-                    "hosts": {f"kms1.{branch}": kms(BRANCH1), f"client.{branch}": None},
-                    "vars": {
-                        "kms_site_group": "branch",
-                        "kms_site_domains": [branch],
-                        "kms_fallback_site": "core",
-                        "kms_fallback_priority": 10,
-                        "kms_dns_server": named.address,
-                        "kms_dns_port": named.port,
-                        "kms_dns_key_file": named.key_files["kms-publisher"],
-                    },
-                }}},
-                "kms_isolated_sites": {"children": {"isolated": {
-                    "hosts": {f"kms1.{isolated}": kms(ISO1), f"client.{isolated}": None},
-                    "vars": {
-                        "kms_site_group": "isolated",
-                        "kms_site_domains": [isolated],
-                        "kms_dns_server": named.address,
-                        "kms_dns_port": named.port,
-                        "kms_dns_key_file": named.key_files["kms-publisher"],
-                        "kms_dns_update_host": "updater.isolated",
-                    },
-                }}},
+                        f"kms1.{site}": None,
+                        f"kms2.{site}": None,
+                        f"kms1.{branch}": None,
+                        f"kms1.{isolated}": None,
+                    }
+                },
+                "kms_clients": {
+                    "hosts": {f"client.{site}": None, f"client.{branch}": None, f"client.{isolated}": None}
+                },
+                "kms_core_sites": {
+                    "children": {
+                        "core": {
+                            "hosts": {
+                                f"kms1.{site}": kms(CORE1, 60, kms_host_key=KEY),
+                                f"kms2.{site}": kms(CORE2, 40),
+                                f"client.{site}": None,
+                            },
+                            "vars": {
+                                "kms_site_group": "core",
+                                "kms_site_domains": [site],
+                                "kms_dns_server": named.address,
+                                "kms_dns_port": named.port,
+                                "kms_dns_key_name": "kms-publisher",
+                                "kms_dns_key_secret": core_dns["key_secret"],
+                                "kms_prune": True,
+                            },
+                        }
+                    }
+                },
+                "kms_branch_sites": {
+                    "children": {
+                        "branch": {
+                            "hosts": {f"kms1.{branch}": kms(BRANCH1), f"client.{branch}": None},
+                            "vars": {
+                                "kms_site_group": "branch",
+                                "kms_site_domains": [branch],
+                                "kms_fallback_site": "core",
+                                "kms_fallback_priority": 10,
+                                "kms_dns_server": named.address,
+                                "kms_dns_port": named.port,
+                                "kms_dns_key_file": named.key_files["kms-publisher"],
+                            },
+                        }
+                    }
+                },
+                "kms_isolated_sites": {
+                    "children": {
+                        "isolated": {
+                            "hosts": {f"kms1.{isolated}": kms(ISO1), f"client.{isolated}": None},
+                            "vars": {
+                                "kms_site_group": "isolated",
+                                "kms_site_domains": [isolated],
+                                "kms_dns_server": named.address,
+                                "kms_dns_port": named.port,
+                                "kms_dns_key_file": named.key_files["kms-publisher"],
+                                "kms_dns_update_host": "updater.isolated",
+                            },
+                        }
+                    }
+                },
             },
         }
     }
     path = tmp_path / "hosts.yml"
     path.write_text(yaml.safe_dump(inventory, sort_keys=False))
-    return {"inventory": path, "inventory_data": inventory, "core": site, "branch": branch,
-            "isolated": isolated, "marker": marker}
+    return {
+        "inventory": path,
+        "inventory_data": inventory,
+        "core": site,
+        "branch": branch,
+        "isolated": isolated,
+        "marker": marker,
+    }
 
 
 @pytest.fixture
@@ -146,8 +174,7 @@ def run_site(collection, tmp_path):
     Returns (rc, stats per host, {module: [(host, result), ...]}, raw output)."""
 
     def run(inventory, check=False, verbosity=0):
-        result = run_playbook("kmsops.kms.site", inventory, collection, check=check, verbosity=verbosity,
-                              cwd=tmp_path)
+        result = run_playbook("kmsops.kms.site", inventory, collection, check=check, verbosity=verbosity, cwd=tmp_path)
         if result.data is None:
             raise AssertionError("ansible-playbook did not print JSON:\n" + result.output)
         return result.rc, result.stats, result.by_action(), result.output
@@ -200,7 +227,8 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert all(item["changed"] is True for item in units.values())
     assert units[(isolated,)]["item"]["update_host"] == "updater.isolated"
     assert [(zone["zone"].rstrip("."), zone["update_sent"]) for zone in units[(isolated,)]["zones"]] == [
-        (isolated, True)]
+        (isolated, True)
+    ]
 
     # the discovery check ran once per site, from each site's client, and found a reachable host
     runs = [result for _host, result in results[DISCOVER] if not result.get("skipped")]
@@ -210,7 +238,10 @@ def test_site_publishes_every_topology_then_is_idempotent(named, topology, run_s
     assert found[f"client.{branch}"]["candidates"][0]["target"] == f"kms1.{branch}"
     assert found[f"client.{branch}"]["selected"]["target"] == f"kms1.{branch}"
     assert {c["target"] for c in found[f"client.{branch}"]["candidates"]} == {
-        f"kms1.{branch}", f"kms1.{core}", f"kms2.{core}"}
+        f"kms1.{branch}",
+        f"kms1.{core}",
+        f"kms2.{core}",
+    }
     assert found[f"client.{core}"]["selected"]["reachable"] is True
     assert found[f"client.{isolated}"]["selected"]["target"] == f"kms1.{isolated}"
 
@@ -241,13 +272,15 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     rc, _stats, _tasks, output = run_site(topology["inventory"], verbosity=3)
     assert rc == 0, output[-4000:]
     secret = topology["inventory_data"]["all"]["children"]["kms_core_sites"]["children"]["core"]["vars"][
-        "kms_dns_key_secret"]
+        "kms_dns_key_secret"
+    ]
     assert secret not in output, "the TSIG secret leaked into the output"
     assert KEY not in output, "the KMS host key leaked into the output"
     assert len(srv(named, core)) == 2
     # every value is recorded as the inventory's (kms_dns_owner, default kmsops) beside it
     assert named.dig(f"_vlmcs._tcp.{core}", "TXT") == sorted(
-        f'"heritage=kmsops.kms,owner=kmsops,srv={value}"' for value in srv(named, core))
+        f'"heritage=kmsops.kms,owner=kmsops,srv={value}"' for value in srv(named, core)
+    )
 
     data = topology["inventory_data"]
     children = data["all"]["children"]
@@ -259,7 +292,8 @@ def test_prune_removes_a_decommissioned_core_host(named, topology, run_site, kms
     assert rc == 0, output[-4000:]
     assert srv(named, core) == [f"0 60 {kms_port} kms1.{core}."]
     assert named.dig(f"_vlmcs._tcp.{core}", "TXT") == [
-        f'"heritage=kmsops.kms,owner=kmsops,srv=0 60 {kms_port} kms1.{core}."']
+        f'"heritage=kmsops.kms,owner=kmsops,srv=0 60 {kms_port} kms1.{core}."'
+    ]
 
 
 def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, run_site):
@@ -281,9 +315,11 @@ def test_key_on_too_many_hosts_fails_before_anything_changes(named, topology, ru
 
 def test_example_inventory_follows_the_documented_model(collection):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collection)
-    listed = json.loads(subprocess.run(
-        [_tool("ansible-inventory"), "-i", EXAMPLE, "--list"], check=True, capture_output=True,
-        text=True, env=env).stdout)
+    listed = json.loads(
+        subprocess.run(
+            [_tool("ansible-inventory"), "-i", EXAMPLE, "--list"], check=True, capture_output=True, text=True, env=env
+        ).stdout
+    )
     sites = {site: topology for topology in TOPOLOGIES for site in listed[topology]["children"]}
     assert sorted(sites) == ["branch1", "branch2", "hq", "lab"]
     hostvars = listed["_meta"]["hostvars"]
@@ -295,6 +331,7 @@ def test_example_inventory_follows_the_documented_model(collection):
             assert (host in listed["kms_hosts"]["hosts"]) != (host in listed["kms_clients"]["hosts"]), host
     assert hostvars["kms1.corp.example"]["kms_host_weight"] == 60
     assert hostvars["kms.lab.example"]["kms_dns_update_host"] == "ns.lab.example"
-    syntax = run_playbook(os.path.join(REPO, "site.yml"), EXAMPLE, collection, json_output=False,
-                          args=["--syntax-check"])
+    syntax = run_playbook(
+        os.path.join(REPO, "site.yml"), EXAMPLE, collection, json_output=False, args=["--syntax-check"]
+    )
     assert syntax.returncode == 0, syntax.output

@@ -31,8 +31,9 @@ def nox_command():
 
 
 def sessions():
-    listing = subprocess.run([*nox_command(), "--list", "--json"], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stdout
+    listing = subprocess.run(
+        [*nox_command(), "--list", "--json"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     return [entry["session"] for entry in json.loads(listing)]
 
 
@@ -40,21 +41,29 @@ def run_session(name, logs):
     log = os.path.join(logs, f"{name}.log")
     started = time.monotonic()
     with open(log, "w", encoding="utf-8") as handle:
-        code = subprocess.run([*nox_command(), "--non-interactive", "--nocolor", "-s", name], cwd=ROOT,
-                              stdout=handle, stderr=subprocess.STDOUT, check=False).returncode
+        code = subprocess.run(
+            [*nox_command(), "--non-interactive", "--nocolor", "-s", name],
+            cwd=ROOT,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            check=False,
+        ).returncode
     seconds = time.monotonic() - started
     with open(log, encoding="utf-8") as handle:
         output = handle.read()
-    print(f"\n=== matrix: session {name} ({'passed' if code == 0 else 'FAILED'}, {seconds:.0f} s)\n{output}",
-          flush=True)
+    print(
+        f"\n=== matrix: session {name} ({'passed' if code == 0 else 'FAILED'}, {seconds:.0f} s)\n{output}", flush=True
+    )
     return name, code, seconds, [line for line in output.splitlines() if line.startswith("matrix: [")]
 
 
 def main(argv):
     names = argv or sessions()
     jobs = int(os.environ.get("KMSOPS_MATRIX_JOBS", os.cpu_count() or 1))
-    with tempfile.TemporaryDirectory(prefix="kmsops-matrix-logs-") as logs, \
-            ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with (
+        tempfile.TemporaryDirectory(prefix="kmsops-matrix-logs-") as logs,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
         results = list(pool.map(lambda name: run_session(name, logs), names))
     print("\n=== matrix: results")
     for _name, _code, _seconds, parts in results:

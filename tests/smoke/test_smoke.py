@@ -72,36 +72,74 @@ def results(named, collection, kms_port, tmp_path_factory):
     publisher = dict(server, key_name="kms-publisher", key_secret=secret, key_algorithm=algorithm)
     admin = dict(server, key_name="admin", key_secret=admin_secret, key_algorithm=admin_algorithm)
     hosts = [
-        {"name": f"kms1.{site}", "addresses": ["127.0.0.1"], "port": kms_port,
-         "publish": [{"domain": site, "priority": 0, "weight": 60}, {"domain": f"branch.{site}", "priority": 10}]},
-        {"name": f"kms2.{site}", "addresses": ["127.0.0.1", "::1"], "port": kms_port,
-         "publish": [{"domain": site, "priority": 0, "weight": 40}]},
+        {
+            "name": f"kms1.{site}",
+            "addresses": ["127.0.0.1"],
+            "port": kms_port,
+            "publish": [{"domain": site, "priority": 0, "weight": 60}, {"domain": f"branch.{site}", "priority": 10}],
+        },
+        {
+            "name": f"kms2.{site}",
+            "addresses": ["127.0.0.1", "::1"],
+            "port": kms_port,
+            "publish": [{"domain": site, "priority": 0, "weight": 40}],
+        },
     ]
     publish = dict(publisher, hosts=hosts)
     record = dict(admin, zone=site, name=f"smoke.{site}", type="TXT", values=['"smoke test"'])
-    discover = {"nameservers": [named.address], "dns_port": named.port, "timeout": 3,
-                "domains": [f"branch.{site}", site], "probe": True, "seed": 7}
-    lookup = ("{{ lookup('kmsops.kms.kms_discover', 'branch.%s', '%s', nameservers=['%s'], dns_port=%d, "
-              "timeout=3, probe=true, seed=7) }}" % (site, site, named.address, named.port))
+    discover = {
+        "nameservers": [named.address],
+        "dns_port": named.port,
+        "timeout": 3,
+        "domains": [f"branch.{site}", site],
+        "probe": True,
+        "seed": 7,
+    }
+    lookup = (
+        "{{ lookup('kmsops.kms.kms_discover', 'branch.%s', '%s', nameservers=['%s'], dns_port=%d, "
+        "timeout=3, probe=true, seed=7) }}" % (site, site, named.address, named.port)
+    )
     work = tmp_path_factory.mktemp("smoke")
     out = work / "results.json"
     names = ["publish_check", "publish", "publish_again", "record", "record_again", "discovered", "looked_up"]
     tasks = [
-        {"name": "kms_publish in check mode", "kmsops.kms.kms_publish": publish, "check_mode": True,
-         "diff": True, "register": "publish_check"},
+        {
+            "name": "kms_publish in check mode",
+            "kmsops.kms.kms_publish": publish,
+            "check_mode": True,
+            "diff": True,
+            "register": "publish_check",
+        },
         {"name": "kms_publish", "kmsops.kms.kms_publish": publish, "register": "publish"},
         {"name": "kms_publish again", "kmsops.kms.kms_publish": publish, "register": "publish_again"},
         {"name": "dns_record", "kmsops.kms.dns_record": record, "register": "record"},
         {"name": "dns_record again", "kmsops.kms.dns_record": record, "register": "record_again"},
         {"name": "kms_discover module", "kmsops.kms.kms_discover": discover, "register": "discovered"},
         {"name": "kms_discover lookup", "ansible.builtin.set_fact": {"looked_up": lookup}},
-        {"name": "write the results", "ansible.builtin.copy": {
-            "dest": str(out), "mode": "0600",
-            "content": "{{ {%s} | to_json }}" % ", ".join(f"'{name}': {name}" for name in names)}},
+        {
+            "name": "write the results",
+            "ansible.builtin.copy": {
+                "dest": str(out),
+                "mode": "0600",
+                "content": "{{ {%s} | to_json }}" % ", ".join(f"'{name}': {name}" for name in names),
+            },
+        },
     ]
     playbook = work / "smoke.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "kmsops.kms smoke", "hosts": "localhost", "connection": "local",
-                                         "gather_facts": False, "tasks": tasks}], sort_keys=False))
+    playbook.write_text(
+        yaml.safe_dump(
+            [
+                {
+                    "name": "kmsops.kms smoke",
+                    "hosts": "localhost",
+                    "connection": "local",
+                    "gather_facts": False,
+                    "tasks": tasks,
+                }
+            ],
+            sort_keys=False,
+        )
+    )
     env = ansible_env(collection, json_output=False, extra={"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default"})
     proc = run_playbook(playbook, "localhost,", collection, json_output=False, env=env, timeout=300)
     output = proc.stdout + proc.stderr

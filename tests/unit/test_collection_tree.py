@@ -22,8 +22,9 @@ def test_link_points_at_the_checkout(tmp_path):
 def test_copy_holds_what_galaxy_ships_and_nothing_git_ignores(tmp_path):
     root = make_tree(str(tmp_path / "colls"), "copy")
     dest = collection_path(root)
-    copied = sorted(os.path.relpath(os.path.join(top, name), dest)
-                    for top, _dirs, names in os.walk(dest) for name in names)
+    copied = sorted(
+        os.path.relpath(os.path.join(top, name), dest) for top, _dirs, names in os.walk(dest) for name in names
+    )
     assert copied == shipped_files()
     assert "galaxy.yml" in copied and "plugins/module_utils/common/_primitives.py" in copied
     assert not [path for path in copied if path.startswith((".venv", ".git/")) or "__pycache__" in path]
@@ -48,6 +49,7 @@ def test_unknown_way_is_refused(tmp_path, capsys):
 
 def test_command_line_prints_the_collection_path(tmp_path):
     script = os.path.join(REPO, "tests", "collection_tree.py")
-    out = subprocess.run([sys.executable, script, "link", str(tmp_path / "c")], check=True, capture_output=True,
-                         text=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, script, "link", str(tmp_path / "c")], check=True, capture_output=True, text=True
+    ).stdout.strip()
     assert out == collection_path(str(tmp_path / "c"))

@@ -55,33 +55,65 @@ def collection_root(tmp_path_factory):
 def server_state(**service):
     state = {
         "computer_name": "WIN01",
-        "os": {"caption": "Microsoft Windows Server 2022 Datacenter", "edition_id": "ServerDatacenter",
-               "build": 20348, "product_type": 3, "powershell_version": "5.1.20348.2849",
-               "dotnet4_version": "4.8.04161"},
+        "os": {
+            "caption": "Microsoft Windows Server 2022 Datacenter",
+            "edition_id": "ServerDatacenter",
+            "build": 20348,
+            "product_type": 3,
+            "powershell_version": "5.1.20348.2849",
+            "dotnet4_version": "4.8.04161",
+        },
         "dns_domain": "corp.example",
         "service": {
-            "Version": "10.0.20348.1", "IsKeyManagementServiceMachine": 0, "KeyManagementServiceCurrentCount": -1,
-            "RequiredClientCount": -1, "KeyManagementServiceListeningPort": 1688,
-            "KeyManagementServiceDnsPublishing": True, "KeyManagementServiceLowPriority": False,
-            "KeyManagementServiceHostCaching": True, "KeyManagementServiceProductKeyID": "",
-            "VLActivationInterval": 120, "VLRenewalInterval": 10080, "KeyManagementServiceMachine": "",
-            "KeyManagementServicePort": 1688, "KeyManagementServiceLookupDomain": "",
+            "Version": "10.0.20348.1",
+            "IsKeyManagementServiceMachine": 0,
+            "KeyManagementServiceCurrentCount": -1,
+            "RequiredClientCount": -1,
+            "KeyManagementServiceListeningPort": 1688,
+            "KeyManagementServiceDnsPublishing": True,
+            "KeyManagementServiceLowPriority": False,
+            "KeyManagementServiceHostCaching": True,
+            "KeyManagementServiceProductKeyID": "",
+            "VLActivationInterval": 120,
+            "VLRenewalInterval": 10080,
+            "KeyManagementServiceMachine": "",
+            "KeyManagementServicePort": 1688,
+            "KeyManagementServiceLookupDomain": "",
         },
-        "products": [{
-            "ID": "gvlk", "Name": "Windows(R), ServerDatacenter edition",
-            "Description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel", "LicenseStatus": 1,
-            "PartialProductKey": "6VM33", "ProductKeyID": "x", "LicenseFamily": "ServerDatacenter",
-            "OfflineInstallationId": "", "GracePeriodRemaining": 0, "LicenseIsAddon": False,
-            "IsKeyManagementServiceMachine": 0, "DiscoveredKeyManagementServiceMachineName": "",
-            "DiscoveredKeyManagementServiceMachinePort": 0, "DiscoveredKeyManagementServiceMachineIpAddress": "",
-        }],
+        "products": [
+            {
+                "ID": "gvlk",
+                "Name": "Windows(R), ServerDatacenter edition",
+                "Description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel",
+                "LicenseStatus": 1,
+                "PartialProductKey": "6VM33",
+                "ProductKeyID": "x",
+                "LicenseFamily": "ServerDatacenter",
+                "OfflineInstallationId": "",
+                "GracePeriodRemaining": 0,
+                "LicenseIsAddon": False,
+                "IsKeyManagementServiceMachine": 0,
+                "DiscoveredKeyManagementServiceMachineName": "",
+                "DiscoveredKeyManagementServiceMachinePort": 0,
+                "DiscoveredKeyManagementServiceMachineIpAddress": "",
+            }
+        ],
         "other_products": [],
-        "registry": {"DnsDomainPublishList": None, "EnableKmsLowPriority": None, "DisableDnsPublishing": None,
-                     "KeyManagementServiceVersion": None},
+        "registry": {
+            "DnsDomainPublishList": None,
+            "EnableKmsLowPriority": None,
+            "DisableDnsPublishing": None,
+            "KeyManagementServiceVersion": None,
+        },
         "registry_wow6432": {"present": True, "KeyManagementServiceVersion": None},
         # a fresh host: Windows' rule SPPSVC-In-TCP exists and is disabled (issue 17 point 1)
-        "firewall": {"rule_port": None, "rule_profiles": None, "builtin_exists": True, "builtin_enabled": False,
-                     "builtin_profiles": "Any"},
+        "firewall": {
+            "rule_port": None,
+            "rule_profiles": None,
+            "builtin_exists": True,
+            "builtin_enabled": False,
+            "builtin_profiles": "Any",
+        },
     }
     state["service"].update(service)
     return state
@@ -129,29 +161,41 @@ class Harness:
             task["ignore_errors"] = True
             play_tasks.append(task)
         names = ", ".join("r%d | default(None)" % i for i in range(len(tasks)))
-        play_tasks.append({
-            "name": "Save the results",
-            "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": out, "mode": "0600"},
-            "check_mode": False,
-            "diff": False,
-        })
+        play_tasks.append(
+            {
+                "name": "Save the results",
+                "ansible.builtin.copy": {"content": "{{ [%s] | to_json }}" % names, "dest": out, "mode": "0600"},
+                "check_mode": False,
+                "diff": False,
+            }
+        )
         playbook = os.path.join(self.workdir, "play-%d.yml" % self.runs)
         with open(playbook, "w") as handle:
             json.dump([{"hosts": "windows", "gather_facts": False, "tasks": play_tasks}], handle, indent=2)
         env = dict(os.environ)
-        env.update({
-            "ANSIBLE_COLLECTIONS_PATH": self.collection_root,
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_LOCAL_TEMP": os.path.join(self.workdir, "tmp-local"),
-            "ANSIBLE_REMOTE_TEMP": os.path.join(self.workdir, "tmp-remote"),
-            "ANSIBLE_RETRY_FILES_ENABLED": "0",
-            "ANSIBLE_DEPRECATION_WARNINGS": "0",
-            "KMSOPS_FAKE_STATE": self.state_path,
-            "KMSOPS_FAKE_LOG": self.log_path,
-            "KMSOPS_FAKE_GVLKS": os.path.join(self.collection_root, "gvlks.json"),
-        })
-        proc = run_playbook(playbook, self.inventory, self.collection_root, json_output=False, args=args,
-                            env=env, cwd=self.workdir, timeout=300)
+        env.update(
+            {
+                "ANSIBLE_COLLECTIONS_PATH": self.collection_root,
+                "ANSIBLE_NOCOLOR": "1",
+                "ANSIBLE_LOCAL_TEMP": os.path.join(self.workdir, "tmp-local"),
+                "ANSIBLE_REMOTE_TEMP": os.path.join(self.workdir, "tmp-remote"),
+                "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                "ANSIBLE_DEPRECATION_WARNINGS": "0",
+                "KMSOPS_FAKE_STATE": self.state_path,
+                "KMSOPS_FAKE_LOG": self.log_path,
+                "KMSOPS_FAKE_GVLKS": os.path.join(self.collection_root, "gvlks.json"),
+            }
+        )
+        proc = run_playbook(
+            playbook,
+            self.inventory,
+            self.collection_root,
+            json_output=False,
+            args=args,
+            env=env,
+            cwd=self.workdir,
+            timeout=300,
+        )
         results = None
         if os.path.exists(out):
             with open(out) as handle:

@@ -73,11 +73,16 @@ def product_for(key, channels=None):
         "ID": "fake-" + key[-5:],
         "Name": "Windows(R), ServerDatacenter edition",
         "Description": "Windows(R) Operating System, %s channel" % channel,
-        "LicenseStatus": 5, "PartialProductKey": key[-5:], "ProductKeyID": "00000-" + key[-5:],
-        "LicenseFamily": "ServerDatacenter", "OfflineInstallationId": INSTALLATION_ID,
-        "GracePeriodRemaining": 43200, "LicenseIsAddon": False,
+        "LicenseStatus": 5,
+        "PartialProductKey": key[-5:],
+        "ProductKeyID": "00000-" + key[-5:],
+        "LicenseFamily": "ServerDatacenter",
+        "OfflineInstallationId": INSTALLATION_ID,
+        "GracePeriodRemaining": 43200,
+        "LicenseIsAddon": False,
         "IsKeyManagementServiceMachine": 1 if host_key else 0,
-        "DiscoveredKeyManagementServiceMachineName": "", "DiscoveredKeyManagementServiceMachinePort": 0,
+        "DiscoveredKeyManagementServiceMachineName": "",
+        "DiscoveredKeyManagementServiceMachinePort": 0,
         "DiscoveredKeyManagementServiceMachineIpAddress": "",
     }
 
@@ -92,21 +97,35 @@ def find_product(state, partial):
 # The executor's allow-lists (test_executor_double_matches_the_powershell_allow_lists compares them
 # with plugins/modules/kms_licensing.ps1): an operation outside them fails here as it would there.
 SERVICE_METHODS = (
-    "InstallProductKey", "RefreshLicenseStatus",
-    "SetKeyManagementServiceListeningPort", "ClearKeyManagementServiceListeningPort",
-    "DisableKeyManagementServiceDnsPublishing", "SetVLActivationInterval", "SetVLRenewalInterval",
-    "SetKeyManagementServiceMachine", "ClearKeyManagementServiceMachine",
-    "SetKeyManagementServicePort", "ClearKeyManagementServicePort",
-    "SetKeyManagementServiceLookupDomain", "ClearKeyManagementServiceLookupDomain",
-    "DisableKeyManagementServiceHostCaching", "EnableKeyManagementServiceLowPriority",
+    "InstallProductKey",
+    "RefreshLicenseStatus",
+    "SetKeyManagementServiceListeningPort",
+    "ClearKeyManagementServiceListeningPort",
+    "DisableKeyManagementServiceDnsPublishing",
+    "SetVLActivationInterval",
+    "SetVLRenewalInterval",
+    "SetKeyManagementServiceMachine",
+    "ClearKeyManagementServiceMachine",
+    "SetKeyManagementServicePort",
+    "ClearKeyManagementServicePort",
+    "SetKeyManagementServiceLookupDomain",
+    "ClearKeyManagementServiceLookupDomain",
+    "DisableKeyManagementServiceHostCaching",
+    "EnableKeyManagementServiceLowPriority",
 )
 PRODUCT_METHODS = (
-    "Activate", "DepositOfflineConfirmationId",
-    "ClearKeyManagementServiceMachine", "ClearKeyManagementServicePort", "ClearKeyManagementServiceLookupDomain",
+    "Activate",
+    "DepositOfflineConfirmationId",
+    "ClearKeyManagementServiceMachine",
+    "ClearKeyManagementServicePort",
+    "ClearKeyManagementServiceLookupDomain",
 )
 REGISTRY_WRITABLE = ("DnsDomainPublishList", "KeyManagementServiceVersion")
-PRODUCT_CLEARS = {"ClearKeyManagementServiceMachine": "machine", "ClearKeyManagementServicePort": "port",
-                  "ClearKeyManagementServiceLookupDomain": "domain"}
+PRODUCT_CLEARS = {
+    "ClearKeyManagementServiceMachine": "machine",
+    "ClearKeyManagementServicePort": "port",
+    "ClearKeyManagementServiceLookupDomain": "domain",
+}
 
 # Client settings: take effect at once.
 CLIENT_SETTERS = {
@@ -123,10 +142,16 @@ CLIENT_SETTERS = {
 HOST_SETTERS = {
     "SetKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: a["PortNumber"]),
     "ClearKeyManagementServiceListeningPort": ("KeyManagementServiceListeningPort", lambda a: 1688),
-    "DisableKeyManagementServiceDnsPublishing": ("KeyManagementServiceDnsPublishing", lambda a: not a["DisablePublishing"]),
+    "DisableKeyManagementServiceDnsPublishing": (
+        "KeyManagementServiceDnsPublishing",
+        lambda a: not a["DisablePublishing"],
+    ),
     "SetVLActivationInterval": ("VLActivationInterval", lambda a: a["ActivationInterval"]),
     "SetVLRenewalInterval": ("VLRenewalInterval", lambda a: a["RenewalInterval"]),
-    "EnableKeyManagementServiceLowPriority": ("KeyManagementServiceLowPriority", lambda a: bool(a["EnableLowPriority"])),
+    "EnableKeyManagementServiceLowPriority": (
+        "KeyManagementServiceLowPriority",
+        lambda a: bool(a["EnableLowPriority"]),
+    ),
 }
 UINT32_MINUS_ONE = 4294967295
 
@@ -134,7 +159,8 @@ UINT32_MINUS_ONE = 4294967295
 def activated_kms_host(state):
     service = state["service"]
     return service.get("IsKeyManagementServiceMachine") == 1 and any(
-        "VOLUME_KMSCLIENT" not in p["Description"] and p["LicenseStatus"] == 1 for p in state["products"])
+        "VOLUME_KMSCLIENT" not in p["Description"] and p["LicenseStatus"] == 1 for p in state["products"]
+    )
 
 
 def apply(state, op, params):
@@ -167,8 +193,9 @@ def apply(state, op, params):
                     product["LicenseStatus"] = unrefreshed.pop(product["PartialProductKey"])
         elif method in HOST_SETTERS:
             if not activated_kms_host(state):
-                raise RuntimeError("simulated: Windows refuses %s on a machine that is not an activated KMS host"
-                                   % method)
+                raise RuntimeError(
+                    "simulated: Windows refuses %s on a machine that is not an activated KMS host" % method
+                )
             prop, value = HOST_SETTERS[method]
             staged[prop] = value(args)
         else:
@@ -217,8 +244,9 @@ def apply(state, op, params):
         firewall = state["firewall"]
         if action == "firewall_enable_builtin":
             if not firewall.get("builtin_exists"):
-                raise RuntimeError("No MSFT_NetFirewallRule objects found with property 'InstanceID' equal to "
-                                   "'SPPSVC-In-TCP'")
+                raise RuntimeError(
+                    "No MSFT_NetFirewallRule objects found with property 'InstanceID' equal to 'SPPSVC-In-TCP'"
+                )
             firewall["builtin_enabled"] = True
             firewall["builtin_profiles"] = ", ".join(op["profiles"])
         elif action == "firewall_open":
@@ -237,7 +265,9 @@ def with_product_kms(state, product):
     product = dict(product)
     product["KeyManagementServiceMachine"] = own.get("machine", service.get("KeyManagementServiceMachine") or "")
     product["KeyManagementServicePort"] = own.get("port", service.get("KeyManagementServicePort") or 0)
-    product["KeyManagementServiceLookupDomain"] = own.get("domain", service.get("KeyManagementServiceLookupDomain") or "")
+    product["KeyManagementServiceLookupDomain"] = own.get(
+        "domain", service.get("KeyManagementServiceLookupDomain") or ""
+    )
     return product
 
 
@@ -278,12 +308,29 @@ def main():
         if state.get("reads_to_fail"):
             state["reads_to_fail"] -= 1
             state["failed_reads"] = state.get("failed_reads", 0) + 1
-            state_error = {"part": "SoftwareLicensingService", "attempts": attempt, "code": "0x80070422",
-                           "message": "simulated: the Software Protection service is starting"}
+            state_error = {
+                "part": "SoftwareLicensingService",
+                "attempts": attempt,
+                "code": "0x80070422",
+                "message": "simulated: the Software Protection service is starting",
+            }
             continue
-        public = {k: v for k, v in state.items()
-                  if k in ("computer_name", "os", "service", "products", "other_products", "registry",
-                           "registry_wow6432", "dns_domain", "firewall")}
+        public = {
+            k: v
+            for k, v in state.items()
+            if k
+            in (
+                "computer_name",
+                "os",
+                "service",
+                "products",
+                "other_products",
+                "registry",
+                "registry_wow6432",
+                "dns_domain",
+                "firewall",
+            )
+        }
         public["products"] = [with_product_kms(state, p) for p in state["products"]]
         state_error = None
         break
@@ -298,8 +345,10 @@ def main():
         msg = "operation %d (%s) failed: %s" % (failure["index"] + 1, failure["title"], failure["message"])
         module.fail_json(msg=msg, **result)
     if state_error:
-        module.fail_json(msg="the licensing state could not be read back (%s): %s"
-                         % (state_error["part"], state_error["message"]), **result)
+        module.fail_json(
+            msg="the licensing state could not be read back (%s): %s" % (state_error["part"], state_error["message"]),
+            **result,
+        )
     module.exit_json(**result)
 
 

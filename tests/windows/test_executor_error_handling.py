@@ -16,9 +16,17 @@ with open(os.path.join(REPO, "plugins", "modules", "kms_licensing.ps1")) as _han
 CODE = "\n".join(line for line in PS1.splitlines() if not line.lstrip().startswith("#"))
 
 # cmdlets whose failure must stop the operation (or the read): each call needs -ErrorAction Stop
-MUST_STOP = ("Invoke-CimMethod", "New-ItemProperty", "Remove-ItemProperty", "Restart-Service",
-             "New-NetFirewallRule", "Remove-NetFirewallRule", "Set-NetFirewallRule", "Get-CimInstance",
-             "Get-NetFirewallPortFilter")
+MUST_STOP = (
+    "Invoke-CimMethod",
+    "New-ItemProperty",
+    "Remove-ItemProperty",
+    "Restart-Service",
+    "New-NetFirewallRule",
+    "Remove-NetFirewallRule",
+    "Set-NetFirewallRule",
+    "Get-CimInstance",
+    "Get-NetFirewallPortFilter",
+)
 # where a missing object is no error: looked up with SilentlyContinue before acting
 MAY_BE_MISSING = ("Get-NetFirewallRule", "Get-ItemProperty")
 
@@ -56,8 +64,10 @@ def test_the_executor_never_sets_error_action_preference():
 def test_the_licensing_code_is_the_hresult_of_a_cim_exception_written_0x_and_8_hex_digits():
     assert "'Microsoft.Management.Infrastructure.CimException'" in CODE
     assert "'0x{0:X8}' -f $exception.HResult" in CODE
-    assert "$failure = @{ index = $i; title = $operations[$i].title; code = $code; message = $_.Exception.Message }" \
+    assert (
+        "$failure = @{ index = $i; title = $operations[$i].title; code = $code; message = $_.Exception.Message }"
         in CODE
+    )
 
 
 def test_the_read_back_is_a_bounded_retry_that_keeps_what_was_applied():

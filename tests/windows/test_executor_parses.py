@@ -50,7 +50,7 @@ def test_executor_parses_without_error_or_missing_nodes():
 
 def _drop_last_closing_brace(source):
     index = source.rfind(b"}")
-    return source[:index] + source[index + 1:]
+    return source[:index] + source[index + 1 :]
 
 
 def _unclose_switch(source):
@@ -63,12 +63,15 @@ def _append_unclosed_condition(source):
     return source + b"\nif ($x -eq 1 { }\n"
 
 
-@pytest.mark.parametrize("what, breaker, kind", [
-    # tree-sitter inserts a MISSING '}' for the block left open
-    ("the last closing brace dropped", _drop_last_closing_brace, "MISSING"),
-    ("the parenthesis of the operation switch left open", _unclose_switch, "ERROR"),
-    ("a statement with an unclosed condition appended", _append_unclosed_condition, "ERROR"),
-])
+@pytest.mark.parametrize(
+    "what, breaker, kind",
+    [
+        # tree-sitter inserts a MISSING '}' for the block left open
+        ("the last closing brace dropped", _drop_last_closing_brace, "MISSING"),
+        ("the parenthesis of the operation switch left open", _unclose_switch, "ERROR"),
+        ("a statement with an unclosed condition appended", _append_unclosed_condition, "ERROR"),
+    ],
+)
 def test_parse_check_catches_a_broken_executor(what, breaker, kind):
     problems = parse_problems(breaker(read_executor()))
     assert problems, "the parse check missed %s" % what

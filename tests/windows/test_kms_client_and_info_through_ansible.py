@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from conftest import server_state
 
-OFFICE_KMS_HOST = {"ApplicationID": "0ff1ce15-a989-479d-af46-f275c6370663", "Name": "Office 16, VL_KMS_Host",
-                   "Description": "Office 16, VOLUME_KMS channel", "IsKeyManagementServiceMachine": 1}
+OFFICE_KMS_HOST = {
+    "ApplicationID": "0ff1ce15-a989-479d-af46-f275c6370663",
+    "Name": "Office 16, VL_KMS_Host",
+    "Description": "Office 16, VOLUME_KMS channel",
+    "IsKeyManagementServiceMachine": 1,
+}
 
 
 def _client_state(**product_values):
@@ -20,9 +24,11 @@ def _client_state(**product_values):
 def test_kms_info_hides_a_stale_discovered_host_behind_a_fixed_one_and_reads_the_windows_product(win):
     """Point 5: slmgr /dlv shows no discovered host while one is registered; point 8: an Office-only
     KMS host (service-level flag 1) is not a Windows KMS host."""
-    state = _client_state(DiscoveredKeyManagementServiceMachineName="old-kms.corp.example",
-                          DiscoveredKeyManagementServiceMachinePort=1688,
-                          DiscoveredKeyManagementServiceMachineIpAddress="192.0.2.10")
+    state = _client_state(
+        DiscoveredKeyManagementServiceMachineName="old-kms.corp.example",
+        DiscoveredKeyManagementServiceMachinePort=1688,
+        DiscoveredKeyManagementServiceMachineIpAddress="192.0.2.10",
+    )
     state["service"].update(KeyManagementServiceMachine="kms01.corp.example", IsKeyManagementServiceMachine=1)
     state["other_products"] = [OFFICE_KMS_HOST]
     win.write_state(state)
@@ -47,7 +53,9 @@ def test_kms_client_dns_discovery_clears_a_product_override_or_names_the_slmgr_c
     assert "rogue.corp.example" in refused["msg"]
     assert cleared.get("failed") is not True, cleared
     assert [(op["action"], op["method"]) for op in cleared["operations"]] == [
-        ("product", "ClearKeyManagementServiceMachine"), ("product", "ClearKeyManagementServicePort")]
+        ("product", "ClearKeyManagementServiceMachine"),
+        ("product", "ClearKeyManagementServicePort"),
+    ]
     assert cleared["changed"] is True and cleared["product_kms_host"] is None and cleared["kms_host"] is None
     assert again["changed"] is False and again["operations"] == []
     assert info["product_kms_host"] is None
@@ -61,8 +69,14 @@ def test_kms_client_restarts_sppsvc_after_the_key_and_warns_about_a_useless_look
     state = _client_state()
     state["products"] = []
     win.write_state(state)
-    task = {"kmsops.kms.kms_client": {"product_key": "auto", "kms_host": "kms01.corp.example",
-                                      "kms_domain": "corp.example", "activate": True}}
+    task = {
+        "kmsops.kms.kms_client": {
+            "product_key": "auto",
+            "kms_host": "kms01.corp.example",
+            "kms_domain": "corp.example",
+            "activate": True,
+        }
+    }
     proc, (applied,) = win.run([task])
     assert proc.returncode == 0, proc.stdout
     names = [op.get("method") or op.get("name") for op in applied["operations"]]

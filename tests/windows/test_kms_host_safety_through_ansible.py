@@ -31,10 +31,12 @@ def test_a_fresh_host_gets_sppsvc_in_tcp_enabled_and_says_which_rule_lets_client
     """Point 1."""
     proc, (checked,) = win.run([host_task(ledger_path=win.ledger_path)], "--check")
     assert checked["pending_settings"] == [
-        "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"]
+        "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"
+    ]
     assert win.read_state()["firewall"]["builtin_enabled"] is False
-    proc, (applied, again, info) = win.run([host_task(ledger_path=win.ledger_path),
-                                            host_task(ledger_path=win.ledger_path), {"kmsops.kms.kms_info": {}}])
+    proc, (applied, again, info) = win.run(
+        [host_task(ledger_path=win.ledger_path), host_task(ledger_path=win.ledger_path), {"kmsops.kms.kms_info": {}}]
+    )
     assert proc.returncode == 0, proc.stdout
     assert sent(win)[-1] == ["firewall_enable_builtin", "sppsvc"]
     assert applied["firewall_rule"] == "SPPSVC-In-TCP" and applied["firewall_builtin_enabled"] is True
@@ -49,13 +51,21 @@ def test_moving_the_port_back_to_1688_enables_sppsvc_in_tcp_before_removing_the_
     win.run([host_task(ledger_path=win.ledger_path, port=1700)])
     state = win.read_state()
     assert state["firewall"]["rule_port"] == 1700
-    state["firewall"].update(builtin_enabled=False, builtin_profiles="Any")   # someone turned it off meanwhile
+    state["firewall"].update(builtin_enabled=False, builtin_profiles="Any")  # someone turned it off meanwhile
     win.write_state(state)
-    _proc, (custom, back) = win.run([host_task(ledger_path=win.ledger_path, port=1700),
-                                    host_task(ledger_path=win.ledger_path, port=1688, firewall_profiles=["Domain"])])
+    _proc, (custom, back) = win.run(
+        [
+            host_task(ledger_path=win.ledger_path, port=1700),
+            host_task(ledger_path=win.ledger_path, port=1688, firewall_profiles=["Domain"]),
+        ]
+    )
     assert custom["changed"] is False and custom["firewall_rule"] == "kmsops-kms-KMS-In-TCP"
-    assert steps(back["operations"]) == ["SetKeyManagementServiceListeningPort", "firewall_enable_builtin",
-                                         "firewall_remove", "sppsvc"]
+    assert steps(back["operations"]) == [
+        "SetKeyManagementServiceListeningPort",
+        "firewall_enable_builtin",
+        "firewall_remove",
+        "sppsvc",
+    ]
     assert back["operations"][1]["profiles"] == ["Domain"]
     assert back["port"] == 1688 and back["firewall_rule"] == "SPPSVC-In-TCP" and back["firewall_rule_port"] is None
 
@@ -67,13 +77,16 @@ def test_a_mak_given_as_host_key_is_installed_but_never_activated_and_the_ledger
     win.write_state(state)
     proc, (checked,) = win.run([host_task(ledger_path=win.ledger_path)], "--check")
     assert checked["changed"] is True and "Check mode cannot install the key to learn its channel" in checked["msg"]
-    proc, (refused, again) = win.run([host_task(ledger_path=win.ledger_path), host_task(ledger_path=win.ledger_path)],
-                                     "-vvvv")
+    proc, (refused, again) = win.run(
+        [host_task(ledger_path=win.ledger_path), host_task(ledger_path=win.ledger_path)], "-vvvv"
+    )
     assert refused["failed"] is True and refused["changed"] is True
     assert "channel VOLUME_MAK" in refused["msg"] and "Multiple Activation Key (MAK)" in refused["msg"]
     assert "was not activated and the activation ledger is unchanged" in refused["msg"]
-    assert refused["applied"] == ["Replace the installed key *****-*****-*****-*****-6VM33 with the KMS host key "
-                                  "*****-*****-*****-*****-6789B", "Refresh the licence status"]
+    assert refused["applied"] == [
+        "Replace the installed key *****-*****-*****-*****-6VM33 with the KMS host key *****-*****-*****-*****-6789B",
+        "Refresh the licence status",
+    ]
     # the second run sees the MAK installed and refuses before sending anything
     assert again["failed"] is True and "is installed but was not activated" in again["msg"]
     assert sent(win) == [["InstallProductKey", "RefreshLicenseStatus"]]
@@ -89,20 +102,31 @@ def test_a_licensing_error_carries_its_code_the_failing_operation_and_microsofts
     win.write_state(state)
     _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path)])
     assert result["failed"] is True and result["changed"] is True
-    assert re.search(r"operation \d \(Activate the KMS host online\) failed with 0xC004C008: simulated failure of "
-                     r"Activate", result["msg"]), result["msg"]
+    assert re.search(
+        r"operation \d \(Activate the KMS host online\) failed with 0xC004C008: simulated failure of "
+        r"Activate",
+        result["msg"],
+    ), result["msg"]
     assert "Microsoft documents 0xC004C008 as" in result["msg"] and "Next step:" in result["msg"]
     assert result["error"]["code"] == "0xC004C008" and result["error"]["operation"] == "Activate the KMS host online"
-    records = [r for hosts in json.loads(pathlib.Path(win.ledger_path).read_text(encoding="utf-8"))["keys"].values()
-               for rs in hosts["hosts"].values() for r in rs]
+    records = [
+        r
+        for hosts in json.loads(pathlib.Path(win.ledger_path).read_text(encoding="utf-8"))["keys"].values()
+        for rs in hosts["hosts"].values()
+        for r in rs
+    ]
     assert [r["result"] for r in records] == ["failed"]
 
 
 def test_kms_client_auto_on_windows_server_23h2_asks_for_the_key_and_sends_nothing(win):
     """Point 4."""
     state = server_state()
-    state["os"] = {"caption": "Microsoft Windows Server Datacenter", "edition_id": "ServerDatacenter",
-                   "build": 25398, "product_type": 3}
+    state["os"] = {
+        "caption": "Microsoft Windows Server Datacenter",
+        "edition_id": "ServerDatacenter",
+        "build": 25398,
+        "product_type": 3,
+    }
     win.write_state(state)
     _proc, (result,) = win.run([{"kmsops.kms.kms_client": {"product_key": "auto"}}])
     assert result["failed"] is True and "give product_key explicitly" in result["msg"] and "25398" in result["msg"]
@@ -129,8 +153,10 @@ def test_a_read_that_keeps_throwing_after_the_restart_still_reports_what_was_app
     win.write_state(state)
     _proc, (result,) = win.run([host_task(ledger_path=win.ledger_path, renewal_interval=60)])
     assert result["failed"] is True and result["changed"] is True
-    assert result["applied"] == ["Set the renewal interval to 60 minutes",
-                                 "Restart the Software Protection service (sppsvc) so the changes take effect"]
+    assert result["applied"] == [
+        "Set the renewal interval to 60 minutes",
+        "Restart the Software Protection service (sppsvc) so the changes take effect",
+    ]
     assert "could not be read back after 5 attempt(s): could not read SoftwareLicensingService" in result["msg"]
     assert win.read_state()["failed_reads"] == 5
-    assert win.read_state()["service"]["VLRenewalInterval"] == 60     # it was applied on the "host"
+    assert win.read_state()["service"]["VLRenewalInterval"] == 60  # it was applied on the "host"

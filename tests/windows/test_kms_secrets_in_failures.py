@@ -16,8 +16,14 @@ def test_a_failing_key_install_at_vvvv_with_tracebacks_never_shows_the_key(win, 
     state["fail_on"] = "InstallProductKey"
     win.write_state(state)
     install = {"kmsops.kms.kms_host": {"product_key": HOST_KEY, "ledger_path": win.ledger_path}}
-    early = {"kmsops.kms.kms_host": {"product_key": HOST_KEY, "ledger_path": win.ledger_path,
-                                     "activation": "phone", "confirmation_id": CONFIRMATION_ID}}
+    early = {
+        "kmsops.kms.kms_host": {
+            "product_key": HOST_KEY,
+            "ledger_path": win.ledger_path,
+            "activation": "phone",
+            "confirmation_id": CONFIRMATION_ID,
+        }
+    }
     proc, (result, refused) = win.run([install, early], "-vvvv", "--diff")
     assert result["failed"] is True
     assert "InstallProductKey" in result["msg"], result["msg"]
@@ -51,7 +57,14 @@ def test_a_refused_mak_a_coded_failure_and_a_failed_read_back_at_vvvv_never_show
     proc3, (unread,) = win.run([no_activation], "-vvvv")
     assert unread["failed"] is True and "could not be read back" in unread["msg"], unread["msg"]
     assert any(call["params"].get("product_key") == HOST_KEY for call in win.executor_calls())
-    for text in (proc.stdout, proc.stderr, proc2.stdout, proc2.stderr, proc3.stdout, proc3.stderr,
-                 json.dumps([mak, coded, unread])):
+    for text in (
+        proc.stdout,
+        proc.stderr,
+        proc2.stdout,
+        proc2.stderr,
+        proc3.stdout,
+        proc3.stderr,
+        json.dumps([mak, coded, unread]),
+    ):
         assert HOST_KEY not in text and HOST_KEY.replace("-", "") not in text
     assert "*****-*****-*****-*****-6789B" in proc.stdout + proc3.stdout

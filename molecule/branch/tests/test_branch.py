@@ -64,8 +64,7 @@ def test_local_host_stopped_falls_back_to_core(client):
 
 def test_local_network_cut_falls_back_to_core(client):
     with kmslab.network_cut("br-kms1", "kmsops-mol-branch"):
-        results = [kmslab.discover(client, [BRANCH], NAMESERVERS, seed=seed, timeout=1)
-                   for seed in SEEDS[:2]]
+        results = [kmslab.discover(client, [BRANCH], NAMESERVERS, seed=seed, timeout=1) for seed in SEEDS[:2]]
     _assert_falls_back_to_core(results)
     # Back on its network, the local host is used again.
     assert kmslab.selected(kmslab.discover(client, [BRANCH], NAMESERVERS)) == LOCAL
@@ -76,8 +75,7 @@ def test_weights_split_the_fallback_group_75_25(client):
     values = client.run_test("dig +short @%s _vlmcs._tcp.%s SRV", BRANCH_DNS, BRANCH).stdout.split("\n")
     values = [value for value in values if value]
     draws = 4000
-    first_fallback = [kmslab.srv_order(values, seed=seed)[1].split()[3].rstrip(".")
-                      for seed in range(draws)]
+    first_fallback = [kmslab.srv_order(values, seed=seed)[1].split()[3].rstrip(".") for seed in range(draws)]
     share = first_fallback.count(CORE1) / draws
     assert set(first_fallback) == {CORE1, CORE2}
     assert abs(share - 0.75) < 0.04, share

@@ -41,8 +41,9 @@ def nsupdate(*commands):
     key_file = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys" / "core-dns" / "kms-publisher.key"
     assert key_file.is_file(), key_file
     script = "server %s\nzone %s\n%s\nsend\n" % (DNS, DOMAIN, "\n".join(commands))
-    return subprocess.run(["nsupdate", "-k", str(key_file)], input=script, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["nsupdate", "-k", str(key_file)], input=script, capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_publisher_key_is_refused_outside_the_kms_records_even_when_signed(client):
@@ -54,9 +55,11 @@ def test_publisher_key_is_refused_outside_the_kms_records_even_when_signed(clien
     try:
         assert inside.returncode == 0, inside.stdout + inside.stderr
         assert (0, 0, 1688, "probe." + DOMAIN) in kmslab.srv_values(client, DNS, DOMAIN)
-        for command in ("update add evil.%s 300 A 10.77.1.66" % DOMAIN,
-                        "update add _vlmcs._tcp.%s 300 TXT evil" % DOMAIN,
-                        "update add %s 300 TXT evil" % KMS1):
+        for command in (
+            "update add evil.%s 300 A 10.77.1.66" % DOMAIN,
+            "update add _vlmcs._tcp.%s 300 TXT evil" % DOMAIN,
+            "update add %s 300 TXT evil" % KMS1,
+        ):
             refused = nsupdate(command)
             assert refused.returncode != 0, command
             assert "REFUSED" in refused.stdout + refused.stderr, (command, refused.stdout + refused.stderr)
@@ -85,8 +88,9 @@ def test_stopping_a_kms_host_selects_the_other(client, stopped, survivor):
     with kmslab.standin_stopped(kmslab.host(stopped)):
         results = [kmslab.discover(client, [DOMAIN], [DNS], seed=seed) for seed in seeds]
     assert {kmslab.selected(result) for result in results} == {survivor}
-    assert any(kmslab.order(result)[0] != survivor for result in results), \
+    assert any(kmslab.order(result)[0] != survivor for result in results), (
         "the stopped host was never tried first; the test proves nothing"
+    )
     unreachable = {c["target"] for r in results for c in r["candidates"] if not c["reachable"]}
     assert unreachable == {KMS1, KMS2} - {survivor}
 

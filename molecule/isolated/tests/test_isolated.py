@@ -23,10 +23,7 @@ CORE_KMS_ADDRESS = "10.77.21.11"
 
 testinfra_hosts = ["iso-client"]
 
-CONNECT = (
-    "python3 -c 'import socket,sys; "
-    "socket.create_connection((sys.argv[1], int(sys.argv[2])), 2).close()' %s %s"
-)
+CONNECT = "python3 -c 'import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 2).close()' %s %s"
 
 
 @pytest.fixture(name="client", scope="module")
@@ -41,9 +38,11 @@ def fixture_core_dns():
 
 def test_isolated_network_is_internal_and_shares_no_container():
     inspect = subprocess.run(
-        ["docker", "network", "inspect", "-f",
-         "{{.Internal}} {{range .Containers}}{{.Name}} {{end}}", ISOLATED_NET],
-        check=True, capture_output=True, text=True).stdout.split()
+        ["docker", "network", "inspect", "-f", "{{.Internal}} {{range .Containers}}{{.Name}} {{end}}", ISOLATED_NET],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert inspect[0] == "true"
     assert sorted(inspect[1:]) == ["iso-admin", "iso-client", "iso-dns", "iso-kms1"]
 
@@ -92,8 +91,8 @@ def test_records_were_written_from_inside_the_isolated_network():
     assert admin in ISOLATED_SUBNET
     log = kmslab.named_log(kmslab.host("iso-dns"))
     sources = re.findall(
-        r"client @\S+ ([0-9.]+)#\d+/key kms-publisher: updating zone '%s/IN'" % re.escape(ISO_DOMAIN),
-        log)
+        r"client @\S+ ([0-9.]+)#\d+/key kms-publisher: updating zone '%s/IN'" % re.escape(ISO_DOMAIN), log
+    )
     assert sources, "no update of %s in the log:\n%s" % (ISO_DOMAIN, log)
     assert {ipaddress.ip_address(source) for source in sources} == {admin}
     assert re.search(r"adding an RR at '_vlmcs\._tcp\.%s' SRV" % re.escape(ISO_DOMAIN), log)

@@ -15,7 +15,25 @@ from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import I
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import normalize_domain
 
 # SDDL access rights of directory objects (MS-DTYP 2.5.1.1): two letters each
-DIRECTORY_RIGHTS = ("RP", "WP", "CC", "DC", "LC", "SW", "LO", "DT", "CR", "RC", "SD", "WD", "WO", "GA", "GR", "GW", "GX")
+DIRECTORY_RIGHTS = (
+    "RP",
+    "WP",
+    "CC",
+    "DC",
+    "LC",
+    "SW",
+    "LO",
+    "DT",
+    "CR",
+    "RC",
+    "SD",
+    "WD",
+    "WO",
+    "GA",
+    "GR",
+    "GW",
+    "GX",
+)
 DEFAULT_RIGHTS = "RPWPLCRCSDDT"
 # Authenticated Users may create child objects (new names) in the zone: Samba's and Windows' default
 ZONE_CREATE_ACE = "(A;;CC;;;AU)"
@@ -65,15 +83,19 @@ def node_dn(node, zone, domain_dn, partition="DomainDnsZones"):
 def check_rights(rights):
     """RIGHTS as SDDL access right letters (e.g. RPWPLCRCSDDT), upper case, each right once."""
     text = (rights or "").strip().upper()
-    pairs = [text[i:i + 2] for i in range(0, len(text), 2)]
+    pairs = [text[i : i + 2] for i in range(0, len(text), 2)]
     if not text or len(text) % 2 or any(pair not in DIRECTORY_RIGHTS for pair in pairs):
-        raise ADRightsError(f"{rights!r} is not a string of SDDL directory rights "
-                            f"({' '.join(DIRECTORY_RIGHTS)}), e.g. {DEFAULT_RIGHTS}", "rights")
+        raise ADRightsError(
+            f"{rights!r} is not a string of SDDL directory rights "
+            f"({' '.join(DIRECTORY_RIGHTS)}), e.g. {DEFAULT_RIGHTS}",
+            "rights",
+        )
     if len(set(pairs)) != len(pairs):
         raise ADRightsError(f"{rights!r} names a right twice", "rights")
     if "WP" not in pairs:
-        raise ADRightsError(f"{rights!r} lacks WP (write property): the group could not change the "
-                            "records of the node", "rights")
+        raise ADRightsError(
+            f"{rights!r} lacks WP (write property): the group could not change the records of the node", "rights"
+        )
     return text
 
 

@@ -51,6 +51,7 @@ _HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\Z")
 
 # -- numbers ------------------------------------------------------------------------------------
 
+
 def check_uint16(value, option, minimum=0):
     """An integer from MINIMUM to 65535, given as a number or as ASCII digits."""
     wanted = f"an integer from {minimum} to {UINT16_MAX}"
@@ -87,12 +88,16 @@ def check_timeout(value, option):
 
 # -- names --------------------------------------------------------------------------------------
 
+
 def _text(value, option, what):
     if not isinstance(value, str) or not value.strip():
         raise InvalidValue(f"must be a non-empty {what}, got {value!r}", option)
     if not value.isascii():
-        raise InvalidValue(f"{value!r} is not a valid {what}: only ASCII letters, digits, '-', '_' and '.' "
-                           "(write an internationalized name in its xn-- form)", option)
+        raise InvalidValue(
+            f"{value!r} is not a valid {what}: only ASCII letters, digits, '-', '_' and '.' "
+            "(write an internationalized name in its xn-- form)",
+            option,
+        )
     return value.strip()
 
 
@@ -103,8 +108,10 @@ def _labels(text, value, option, what):
         raise InvalidValue(f"{value!r} is not a valid {what} (empty label)", option)
     for label in labels:
         if len(label) > MAX_LABEL_OCTETS:
-            raise InvalidValue(f"{value!r} is not a valid {what} (label {label[:20]!r}... is longer than "
-                               f"{MAX_LABEL_OCTETS} octets)", option)
+            raise InvalidValue(
+                f"{value!r} is not a valid {what} (label {label[:20]!r}... is longer than {MAX_LABEL_OCTETS} octets)",
+                option,
+            )
     if wire_length(text) > MAX_NAME_OCTETS:
         raise InvalidValue(f"{value!r} is not a valid {what} (longer than {MAX_NAME_OCTETS} octets)", option)
     return labels
@@ -148,7 +155,7 @@ def _dns_labels(text, value, option, what):
     while index < len(text):
         char = text[index]
         if char == "\\":
-            digits = text[index + 1:index + 4]
+            digits = text[index + 1 : index + 4]
             if len(digits) == 3 and digits.isdigit() and digits.isascii():
                 if int(digits) > 255:
                     raise InvalidValue(f"{value!r} is not a valid {what} (escape \\{digits} is more than 255)", option)
@@ -171,8 +178,9 @@ def _dns_labels(text, value, option, what):
     if 0 in labels:
         raise InvalidValue(f"{value!r} is not a valid {what} (empty label)", option)
     if max(labels) > MAX_LABEL_OCTETS:
-        raise InvalidValue(f"{value!r} is not a valid {what} (a label is longer than {MAX_LABEL_OCTETS} octets)",
-                           option)
+        raise InvalidValue(
+            f"{value!r} is not a valid {what} (a label is longer than {MAX_LABEL_OCTETS} octets)", option
+        )
     if sum(labels) + len(labels) + 1 > MAX_NAME_OCTETS:
         raise InvalidValue(f"{value!r} is not a valid {what} (longer than {MAX_NAME_OCTETS} octets)", option)
     return labels
@@ -220,8 +228,11 @@ def check_host_name(value, option, wildcard=False, qualified=False):
     """
     name = check_name(value, option, what="host name")
     if not is_host_name(name, wildcard):
-        raise InvalidValue(f"{value!r} is not a valid host name: each label must be letters, digits and '-', "
-                           "starting and ending with a letter or digit (BIND check-names)", option)
+        raise InvalidValue(
+            f"{value!r} is not a valid host name: each label must be letters, digits and '-', "
+            "starting and ending with a letter or digit (BIND check-names)",
+            option,
+        )
     if qualified and name.count(".") < 2:
         raise InvalidValue(f"{value!r} must be a fully qualified host name (host.domain)", option)
     return name
@@ -243,13 +254,17 @@ def normalize_domain(value, option, service=False):
         raise InvalidValue(f"{value!r} is the root, not a domain", option)
     for label in _labels(bare, value, option, "domain name"):
         if not _DOMAIN_LABEL.match(label):
-            raise InvalidValue(f"{value!r} is not a valid domain name (label {label!r}: letters, digits, '-', '_', "
-                               "not starting or ending with '-')", option)
+            raise InvalidValue(
+                f"{value!r} is not a valid domain name (label {label!r}: letters, digits, '-', '_', "
+                "not starting or ending with '-')",
+                option,
+            )
     if service:
         _check_not_a_service_name(value, bare, option)
     if service and wire_length(f"{SERVICE}.{bare}") > MAX_NAME_OCTETS:
-        raise InvalidValue(f"{value!r} is too long: {SERVICE}.{bare[:20]}... would be longer than "
-                           f"{MAX_NAME_OCTETS} octets", option)
+        raise InvalidValue(
+            f"{value!r} is too long: {SERVICE}.{bare[:20]}... would be longer than {MAX_NAME_OCTETS} octets", option
+        )
     return bare.lower()
 
 
@@ -275,8 +290,11 @@ def _check_not_a_service_name(value, bare, option):
     else:
         what = f"the service label {labels[0]!r}"
     hint = "give the domain clients search" + (f" ({'.'.join(rest)!r})" if rest else "")
-    raise InvalidValue(f"{value!r} begins with {what}: {hint}; {SERVICE}. is put in front of the domain, "
-                       f"so this would be {SERVICE}.{bare}", option)
+    raise InvalidValue(
+        f"{value!r} begins with {what}: {hint}; {SERVICE}. is put in front of the domain, "
+        f"so this would be {SERVICE}.{bare}",
+        option,
+    )
 
 
 def service_owner(domain):
@@ -285,6 +303,7 @@ def service_owner(domain):
 
 
 # -- addresses ----------------------------------------------------------------------------------
+
 
 def check_address(value, option, version=None):
     """The compressed text of an IPv4 or IPv6 address; VERSION 4 or 6 restricts the family.
@@ -303,14 +322,18 @@ def check_address(value, option, version=None):
     except ValueError:
         raise InvalidValue(f"{value!r} is not a valid {family} address", option) from None
     if address.version == 6 and address.ipv4_mapped is not None:
-        raise InvalidValue(f"{value!r} is an IPv4-mapped IPv6 address; give the IPv4 address "
-                           f"{address.ipv4_mapped} (an A record) instead", option)
+        raise InvalidValue(
+            f"{value!r} is an IPv4-mapped IPv6 address; give the IPv4 address "
+            f"{address.ipv4_mapped} (an A record) instead",
+            option,
+        )
     if version and address.version != version:
         raise InvalidValue(f"{value!r} is not a valid {family} address", option)
     return address.compressed
 
 
 # -- the SRV value ------------------------------------------------------------------------------
+
 
 def parse_srv(value, option, defaults=False, any_target=False):
     """One SRV value -> ``{priority, weight, port, target}``.
@@ -336,8 +359,7 @@ def parse_srv(value, option, defaults=False, any_target=False):
             raise InvalidValue(f"{value!r} is not an SRV value 'priority weight port target' (four fields)", option)
         fields = dict(zip(SRV_FIELDS, parts))
     else:
-        raise InvalidValue(f"an SRV value is text 'priority weight port target' or a mapping, got {value!r}",
-                           option)
+        raise InvalidValue(f"an SRV value is text 'priority weight port target' or a mapping, got {value!r}", option)
     target = fields["target"]
     if isinstance(target, str) and target.strip() == ".":
         target = "."

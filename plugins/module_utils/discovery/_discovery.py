@@ -76,6 +76,7 @@ class SrvValueError(DiscoveryError, InvalidValue):
 
 # -- ordering (pure) ----------------------------------------------------------------------------
 
+
 def parse_srv_value(value, option):
     """Read one SRV value into ``{priority, weight, port, target}`` (see ``parse_srv`` in
     common._primitives: text ``"priority weight port target"`` or a mapping).
@@ -232,12 +233,20 @@ def order_srv_values(values, seed=None):
     wrapped = []
     for position, value in enumerate(values):
         record = parse_srv_value(value, "srv_order[%d]" % position)
-        wrapped.append({"priority": record["priority"], "weight": record["weight"],
-                        "port": record["port"], "target": record["target"], "position": position})
+        wrapped.append(
+            {
+                "priority": record["priority"],
+                "weight": record["weight"],
+                "port": record["port"],
+                "target": record["target"],
+                "position": position,
+            }
+        )
     return [values[record["position"]] for record in rfc2782_order(wrapped, seed=seed)]
 
 
 # -- the client's search list ----------------------------------------------------------------
+
 
 def parse_resolv_conf(text):
     """Return ``(search_list, nameservers)`` from resolv.conf text.
@@ -273,6 +282,7 @@ def read_search_list(path=RESOLV_CONF):
 
 
 # -- resolution ---------------------------------------------------------------------------------
+
 
 def _nameserver_addresses(nameservers):
     """IP addresses for the nameserver entries (names are resolved by the system)."""
@@ -323,8 +333,7 @@ class DnsClient:
         except dns.resolver.NXDOMAIN:
             return None, STATUS_NXDOMAIN, "%s does not exist (NXDOMAIN)" % name
         except dns.exception.Timeout:
-            return None, STATUS_TIMEOUT, "no answer for %s %s within %s s" % (
-                name, rdtype, self.resolver.lifetime)
+            return None, STATUS_TIMEOUT, "no answer for %s %s within %s s" % (name, rdtype, self.resolver.lifetime)
         except dns.resolver.NoNameservers as exc:
             return None, STATUS_SERVFAIL, "no nameserver answered %s %s: %s" % (name, rdtype, exc)
         except dns.exception.DNSException as exc:
@@ -388,6 +397,7 @@ class DnsClient:
 
 # -- probing ------------------------------------------------------------------------------------
 
+
 def probe_tcp(addresses, port, timeout=5.0):
     """Try a TCP connect to each address in turn; ``(reachable, address, message)``.
 
@@ -409,6 +419,7 @@ def probe_tcp(addresses, port, timeout=5.0):
 
 # -- putting it together ------------------------------------------------------------------------
 
+
 def _unique_domains(domains, option):
     seen = []
     for index, domain in enumerate(domains):
@@ -418,8 +429,18 @@ def _unique_domains(domains, option):
     return seen
 
 
-def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, seed=None,
-             client=None, prober=probe_tcp, domains_option="domains", owners=False):
+def discover(
+    domains,
+    nameservers=None,
+    dns_port=53,
+    probe=False,
+    timeout=5.0,
+    seed=None,
+    client=None,
+    prober=probe_tcp,
+    domains_option="domains",
+    owners=False,
+):
     """Find the KMS hosts a client with search list ``domains`` finds, in the order it tries them.
 
     Returns a dict with ``domains`` (per domain: query name, status, record count), ``candidates``
@@ -437,8 +458,7 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
     dns_port = check_port(dns_port, "dns_port")
     timeout = check_timeout(timeout, "timeout")
     if not domains:
-        raise DiscoveryError(
-            "no domain to search: give domains (the host's search list is empty)")
+        raise DiscoveryError("no domain to search: give domains (the host's search list is empty)")
     if client is None:
         client = DnsClient(nameservers=nameservers, port=dns_port, timeout=timeout)
     rng = make_rng(seed)
@@ -449,13 +469,10 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
         query = service_owner(domain)[:-1]
         records, status, message = client.srv(domain)
         if status == STATUS_OK and is_no_service(records):
-            status, message = STATUS_NO_SERVICE, (
-                "%s says the service is not available there (target '.')" % query)
-        result["domains"].append({"domain": domain, "query": query, "status": status,
-                                  "records": len(records)})
+            status, message = STATUS_NO_SERVICE, ("%s says the service is not available there (target '.')" % query)
+        result["domains"].append({"domain": domain, "query": query, "status": status, "records": len(records)})
         if status != STATUS_OK:
-            result["errors"].append({"domain": domain, "query": query, "error": status,
-                                     "msg": message})
+            result["errors"].append({"domain": domain, "query": query, "error": status, "msg": message})
             continue
         registry = client.owners(domain) if owners else None
         for record in rfc2782_order(records, rng=rng):
@@ -466,25 +483,26 @@ def discover(domains, nameservers=None, dns_port=53, probe=False, timeout=5.0, s
             if registry is not None:
                 record_key = (record["priority"], record["weight"], record["port"], key)
                 record = dict(record, owners=list(registry.get(record_key, [])))
-            result["candidates"].append({
-                "domain": domain,
-                "target": record["target"],
-                "port": record["port"],
-                "priority": record["priority"],
-                "weight": record["weight"],
-                "addresses": list(addresses),
-                "reachable": None,
-                "reached_address": None,
-                "error": address_error,
-            })
+            result["candidates"].append(
+                {
+                    "domain": domain,
+                    "target": record["target"],
+                    "port": record["port"],
+                    "priority": record["priority"],
+                    "weight": record["weight"],
+                    "addresses": list(addresses),
+                    "reachable": None,
+                    "reached_address": None,
+                    "error": address_error,
+                }
+            )
             if "owners" in record:
                 result["candidates"][-1]["owners"] = record["owners"]
 
     for candidate in result["candidates"]:
         if probe:
             if candidate["addresses"]:
-                reachable, address, problem = prober(candidate["addresses"], candidate["port"],
-                                                     timeout)
+                reachable, address, problem = prober(candidate["addresses"], candidate["port"], timeout)
                 candidate["reachable"] = reachable
                 candidate["reached_address"] = address
                 if problem:

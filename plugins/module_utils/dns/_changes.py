@@ -178,11 +178,16 @@ def _publish_entries(publish, name, port, option, domains):
                 domains[given] = known
         domain, owner = known
         if domain in seen:
-            raise InvalidInput(f"{domain} is listed twice for this host (first at {seen[domain]}); "
-                               "a host has one SRV value per domain", f"{where}.domain")
+            raise InvalidInput(
+                f"{domain} is listed twice for this host (first at {seen[domain]}); "
+                "a host has one SRV value per domain",
+                f"{where}.domain",
+            )
         seen[domain] = f"{where}.domain"
-        key = (check_uint16(_given(entry.get("priority"), 0), f"{where}.priority"),
-               check_uint16(_given(entry.get("weight"), 0), f"{where}.weight"))
+        key = (
+            check_uint16(_given(entry.get("priority"), 0), f"{where}.priority"),
+            check_uint16(_given(entry.get("weight"), 0), f"{where}.weight"),
+        )
         if key not in values:
             # the target is the host's own name object (checked by to_host_name, absolute): the
             # plan's sets and dicts then match SRV targets and address owners by identity
@@ -230,8 +235,10 @@ def _srv_ttl(before, after_values, ours, ttl, view=None):
     if not before.exists or before.ttl == ttl or all(ours(value) for value in after_values):
         return ttl
     if view is not None and after_values:
-        view.warn(f"ttl: {before.name} keeps its TTL {before.ttl} (not {ttl}): it holds values of other "
-                  "writers, and an RRset has one TTL; ttl applies when this task owns every value in it")
+        view.warn(
+            f"ttl: {before.name} keeps its TTL {before.ttl} (not {ttl}): it holds values of other "
+            "writers, and an RRset has one TTL; ttl applies when this task owns every value in it"
+        )
     return before.ttl
 
 
@@ -249,16 +256,19 @@ def _publish_transform(desired, managed_targets, ttl):
         kept = [value for value in before.values if not ours(value)]
         values = desired.union(kept) if kept else desired
         return before.replace(ttl=_srv_ttl(before, values, ours, ttl, view), values=values)
+
     return transform
 
 
 def _unpublish_transform(targets):
     """Drop the values whose target is one of TARGETS (target_key of the hosts withdrawn)."""
+
     def transform(before):
         kept = [value for value in before.values if target_key(value.target) not in targets]
         if len(kept) == len(before.values):
             return before
         return before.replace(values=kept)
+
     return transform
 
 
@@ -296,8 +306,10 @@ class _OwnedSRV:
         if self.state == "absent":
             if target_key(value.target) in self.targets:
                 if others:
-                    view.warn(f"{srv.name} keeps {value.to_text()}: it is also published by owner(s) "
-                              f"{', '.join(sorted(owners - {self.owner}))}; only this owner's claim was withdrawn")
+                    view.warn(
+                        f"{srv.name} keeps {value.to_text()}: it is also published by owner(s) "
+                        f"{', '.join(sorted(owners - {self.owner}))}; only this owner's claim was withdrawn"
+                    )
                 return bool(others), False
             return True, self.owner in owners
         if key in self.desired:
@@ -343,8 +355,10 @@ class _OwnedSRV:
         else:
             txt_values = list(registry.others)
             txt_values += [rdata for (claimer, _key), (rdata, _c) in registry.claims.items() if claimer != self.owner]
-            txt_values += [mine[key][0] if key in mine and mine[key][1] else self.claims.make(self.owner, value, key)
-                           for key, value in ours.items()]
+            txt_values += [
+                mine[key][0] if key in mine and mine[key][1] else self.claims.make(self.owner, value, key)
+                for key, value in ours.items()
+            ]
             txt_values = frozenset(txt_values)
         txt_ttl = srv_after.ttl if srv_after.exists else (txt.ttl if txt.exists else self.ttl)
         txt_after = txt.replace(ttl=txt_ttl, values=txt_values)
@@ -372,11 +386,14 @@ def _address_removal(inner, host, watched, force):
                 naming.append(key[0].to_text())
         if naming:
             if before.exists:
-                view.warn(f"{host} keeps its {before.rdtype} records: {', '.join(sorted(naming))} still "
-                          "names it (an SRV value of another domain or owner); set remove_named_addresses "
-                          "to remove them anyway")
+                view.warn(
+                    f"{host} keeps its {before.rdtype} records: {', '.join(sorted(naming))} still "
+                    "names it (an SRV value of another domain or owner); set remove_named_addresses "
+                    "to remove them anyway"
+                )
             return before
         return inner(before)
+
     return transform
 
 
@@ -391,9 +408,12 @@ def publish_changes(params):
     if prune and state == "absent":
         raise InvalidInput("works with state=present only", "prune")
     if prune and owner is None:
-        raise InvalidInput("needs owner: prune removes only the values its owner published (recorded in DNS "
-                           "beside them); set owner, and prune_unowned to also remove values no owner "
-                           "claims (hand-made or published by Windows itself)", "prune")
+        raise InvalidInput(
+            "needs owner: prune removes only the values its owner published (recorded in DNS "
+            "beside them); set owner, and prune_unowned to also remove values no owner "
+            "claims (hand-made or published by Windows itself)",
+            "prune",
+        )
     if prune_unowned and not prune:
         raise InvalidInput("works with prune=true only", "prune_unowned")
     targets = frozenset(target_key(host.name) for host in hosts)
@@ -415,16 +435,18 @@ def publish_changes(params):
             key = tuple(map(id, values))  # the rdata live as long as HOSTS: ids are not reused
             if key not in shared:
                 desired = frozenset(values)
-                shared[key] = (desired, _publish_transform(desired, targets, ttl),
-                               frozenset(value.target for value in desired))
+                shared[key] = (
+                    desired,
+                    _publish_transform(desired, targets, ttl),
+                    frozenset(value.target for value in desired),
+                )
             desired, transform, needs = shared[key]
         else:
             desired, transform, needs = frozenset(), unpublish, frozenset()
         if owner is not None:
             # the SRV RRset and its owner registry, planned together from what both hold
             pair = _OwnedSRV(owner, desired, targets, state, prune, prune_unowned, ttl, srv_key, txt_key, claims)
-            srv_changes.append(RRsetChange(srv_owner, "SRV", pair.srv_transform, where, needs=needs,
-                                           peers=(txt_key,)))
+            srv_changes.append(RRsetChange(srv_owner, "SRV", pair.srv_transform, where, needs=needs, peers=(txt_key,)))
             srv_changes.append(RRsetChange(srv_owner, "TXT", pair.txt_transform, where, peers=(srv_key,)))
         elif state == "present":
             # its own key as peer: the transform gets the view, to warn about a TTL it keeps
@@ -452,13 +474,20 @@ def publish_changes(params):
             for rdtype, values in (("A", host.ipv4), ("AAAA", host.ipv6)):
                 if state == "present":
                     if values:
-                        address_changes.append(RRsetChange(host.name, rdtype, exclusive(values, ttl),
-                                                           f"{host.option}.name"))
+                        address_changes.append(
+                            RRsetChange(host.name, rdtype, exclusive(values, ttl), f"{host.option}.name")
+                        )
                 elif values or not (host.ipv4 or host.ipv6):
-                    address_changes.append(RRsetChange(
-                        host.name, rdtype, _address_removal(remove(values or None), host.name, watched, force),
-                        f"{host.option}.name", needs=frozenset(name for name, _type in watched),
-                        peers=tuple(watched)))
+                    address_changes.append(
+                        RRsetChange(
+                            host.name,
+                            rdtype,
+                            _address_removal(remove(values or None), host.name, watched, force),
+                            f"{host.option}.name",
+                            needs=frozenset(name for name, _type in watched),
+                            peers=tuple(watched),
+                        )
+                    )
     elif params.get("remove_named_addresses"):
         raise InvalidInput("needs address_records=true", "remove_named_addresses")
     if params.get("remove_named_addresses") and state != "absent":

@@ -123,41 +123,49 @@ def explain_gss_failure(text, server, principal=None, keytab=None):
     if kind == "expired":
         return credentials_option, (
             f"the Kerberos ticket of {who} has expired: renew it (kinit) on the host that runs the "
-            f"module, or give kerberos_keytab and kerberos_principal ({text})")
+            f"module, or give kerberos_keytab and kerberos_principal ({text})"
+        )
     if kind == "server_unknown":
         return "server", (
             f"the KDC does not know the service principal DNS/{server}: set server to the DNS "
             f"server's fully qualified host name as Active Directory knows it (the domain "
-            f"controller's own name, not an alias) ({text})")
+            f"controller's own name, not an alias) ({text})"
+        )
     if kind == "client_unknown":
         return "kerberos_principal", f"the KDC does not know the principal {who} ({text})"
     if kind == "realm":
         return ("kerberos_principal" if principal else credentials_option), (
             f"no KDC found for the realm of {who}: check the realm (upper case, e.g. "
             f"AD.EXAMPLE.COM) in kerberos_principal and the [realms]/[domain_realm] sections of "
-            f"krb5.conf ({text})")
+            f"krb5.conf ({text})"
+        )
     if kind == "keytab_entry":
         return "kerberos_keytab", (
             f"the keytab {keytab} holds no key for {who}: check kerberos_principal (the realm is "
-            f"upper case) or export the keytab of that principal ({text})")
+            f"upper case) or export the keytab of that principal ({text})"
+        )
     if kind == "keytab_file":
         return "kerberos_keytab", f"cannot use the keytab {keytab} ({text})"
     if kind == "keytab_key":
         return "kerberos_keytab", (
             f"the KDC refused the key of {who} from {keytab}: the account's password changed "
-            f"since the keytab was exported? ({text})")
+            f"since the keytab was exported? ({text})"
+        )
     if kind == "clock":
         return "server", (
-            f"the clocks of this host and the KDC differ too much for Kerberos: synchronise them ({text})")
+            f"the clocks of this host and the KDC differ too much for Kerberos: synchronise them ({text})"
+        )
     if kind == "no_ticket":
         if keytab:
             return "kerberos_keytab", (
                 f"the keytab {keytab} gave no credentials for {who}: check that it holds a key of "
-                f"exactly that principal (klist -k {keytab}; the realm is upper case) ({text})")
+                f"exactly that principal (klist -k {keytab}; the realm is upper case) ({text})"
+            )
         return credentials_option, (
             f"no Kerberos ticket for {who}: run kinit on the host that runs the module (or point "
             f"kerberos_ccache or KRB5CCNAME at a ticket cache), or give kerberos_keytab and "
-            f"kerberos_principal ({text})")
+            f"kerberos_principal ({text})"
+        )
     return ("kerberos_principal" if principal else credentials_option), f"Kerberos failed: {text}"
 
 
@@ -178,21 +186,26 @@ def check_gss_options(params):
     else:
         raise InvalidInput(
             f"is the address {server}; with key_algorithm=gss-tsig give the DNS server's fully "
-            f"qualified host name: the Kerberos service principal is DNS/<server name>", "server")
+            f"qualified host name: the Kerberos service principal is DNS/<server name>",
+            "server",
+        )
     if "." not in server.rstrip("."):
         raise InvalidInput(
             f"{server!r} is not a fully qualified host name; with key_algorithm=gss-tsig the "
-            f"Kerberos service principal is DNS/<fully qualified server name>", "server")
+            f"Kerberos service principal is DNS/<fully qualified server name>",
+            "server",
+        )
     for option in ("key_name", "key_secret", "key_file"):
         if params.get(option):
-            raise InvalidInput("is a TSIG (HMAC) key option and cannot be used with "
-                               "key_algorithm=gss-tsig, which takes Kerberos credentials", option)
+            raise InvalidInput(
+                "is a TSIG (HMAC) key option and cannot be used with "
+                "key_algorithm=gss-tsig, which takes Kerberos credentials",
+                option,
+            )
     if params.get("allow_unsigned"):
-        raise InvalidInput("cannot be used with key_algorithm=gss-tsig, which signs every message",
-                           "allow_unsigned")
+        raise InvalidInput("cannot be used with key_algorithm=gss-tsig, which signs every message", "allow_unsigned")
     if params.get("protocol", "tcp") != "tcp":
-        raise InvalidInput("must be tcp with key_algorithm=gss-tsig (the TKEY negotiation needs TCP)",
-                           "protocol")
+        raise InvalidInput("must be tcp with key_algorithm=gss-tsig (the TKEY negotiation needs TCP)", "protocol")
     keytab = params.get("kerberos_keytab")
     if keytab:
         if not params.get("kerberos_principal"):
@@ -201,8 +214,10 @@ def check_gss_options(params):
             raise InvalidInput(f"cannot read the keytab {keytab}", "kerberos_keytab")
     ccache = params.get("kerberos_ccache")
     if ccache and ":" not in ccache and not os.path.exists(ccache):
-        raise InvalidInput(f"there is no ticket cache at {ccache}: run kinit, or point "
-                           "kerberos_ccache at an existing cache", "kerberos_ccache")
+        raise InvalidInput(
+            f"there is no ticket cache at {ccache}: run kinit, or point kerberos_ccache at an existing cache",
+            "kerberos_ccache",
+        )
 
 
 def claimed_rcode(data):
@@ -212,7 +227,7 @@ def claimed_rcode(data):
     if len(data) < 2:
         return 0
     (mac_length,) = struct.unpack("!H", data[:2])
-    header = data[2 + mac_length:]  # original id (2 bytes), then the flags with the rcode
+    header = data[2 + mac_length :]  # original id (2 bytes), then the flags with the rcode
     return header[3] & 0x0F if len(header) >= 4 else 0
 
 
@@ -280,11 +295,13 @@ class GSSTSIGSigner:
     @property
     def denied_hint(self):
         """What SERVFAIL or REFUSED to a signed update most likely means on an AD-integrated zone."""
-        return ("an AD-integrated zone answers SERVFAIL or REFUSED when the account may not change or "
-                "create a name (Samba 4.17: SERVFAIL; Samba 4.22: REFUSED for a name that exists, SERVFAIL "
-                "for a new one), so this is most likely the zone's ACL: give "
-                f"{self.acting_as} (or a group it is in) rights on these names (see the "
-                "kmsops.kms.ad_dns_rights module)")
+        return (
+            "an AD-integrated zone answers SERVFAIL or REFUSED when the account may not change or "
+            "create a name (Samba 4.17: SERVFAIL; Samba 4.22: REFUSED for a name that exists, SERVFAIL "
+            "for a new one), so this is most likely the zone's ACL: give "
+            f"{self.acting_as} (or a group it is in) rights on these names (see the "
+            "kmsops.kms.ad_dns_rights module)"
+        )
 
     def describe(self):
         return f"signed with GSS-TSIG as {self.acting_as}"
@@ -313,23 +330,34 @@ class GSSTSIGSigner:
             raise TSIGError(
                 f"the Kerberos ticket of {creds.name} has expired: renew it (kinit) on the host that "
                 "runs the module, or give kerberos_keytab and kerberos_principal",
-                "kerberos_ccache")
+                "kerberos_ccache",
+            )
         return creds
 
     def _new_context(self):
         gssapi = _gssapi()
         target = gssapi.Name(f"DNS@{self.server}", gssapi.NameType.hostbased_service)
-        flags = (gssapi.RequirementFlag.mutual_authentication | gssapi.RequirementFlag.integrity
-                 | gssapi.RequirementFlag.replay_detection)
+        flags = (
+            gssapi.RequirementFlag.mutual_authentication
+            | gssapi.RequirementFlag.integrity
+            | gssapi.RequirementFlag.replay_detection
+        )
         return gssapi.SecurityContext(name=target, creds=self._credentials(), usage="initiate", flags=flags)
 
     def _tkey_query(self, keyname, token):
         now = int(time.time())
         query = dns.message.make_query(keyname, dns.rdatatype.TKEY, dns.rdataclass.ANY)
-        tkey = dns.rdtypes.ANY.TKEY.TKEY(dns.rdataclass.ANY, dns.rdatatype.TKEY, dns.tsig.GSS_TSIG,
-                                         now, now + TKEY_LIFETIME, TKEY_MODE_GSSAPI, 0, token)
-        query.find_rrset(query.additional, keyname, dns.rdataclass.ANY, dns.rdatatype.TKEY,
-                         create=True).add(tkey)
+        tkey = dns.rdtypes.ANY.TKEY.TKEY(
+            dns.rdataclass.ANY,
+            dns.rdatatype.TKEY,
+            dns.tsig.GSS_TSIG,
+            now,
+            now + TKEY_LIFETIME,
+            TKEY_MODE_GSSAPI,
+            0,
+            token,
+        )
+        query.find_rrset(query.additional, keyname, dns.rdataclass.ANY, dns.rdatatype.TKEY, create=True).add(tkey)
         return query
 
     def prepare(self, transport):
@@ -356,8 +384,10 @@ class GSSTSIGSigner:
                 if context.complete:
                     break
             else:
-                raise TSIGError(f"the GSS-TSIG negotiation with {self.server} did not complete in "
-                                f"{MAX_NEGOTIATION_ROUNDS} rounds", "server")
+                raise TSIGError(
+                    f"the GSS-TSIG negotiation with {self.server} did not complete in {MAX_NEGOTIATION_ROUNDS} rounds",
+                    "server",
+                )
         except _gssapi().exceptions.GSSError as exc:
             raise self._fail(exc) from None
         verifier.requests_signed = True
@@ -367,18 +397,26 @@ class GSSTSIGSigner:
     def _tkey_answer(self, response, keyname):
         rcode = response.rcode()
         if rcode != dns.rcode.NOERROR:
-            raise TSIGError(f"the server answered the GSS-TSIG key negotiation (TKEY) with "
-                            f"{dns.rcode.to_text(rcode)}: does {self.server} accept secure (GSS-TSIG) "
-                            "updates?", "key_algorithm")
+            raise TSIGError(
+                f"the server answered the GSS-TSIG key negotiation (TKEY) with "
+                f"{dns.rcode.to_text(rcode)}: does {self.server} accept secure (GSS-TSIG) "
+                "updates?",
+                "key_algorithm",
+            )
         try:
             rrset = response.find_rrset(response.answer, keyname, dns.rdataclass.ANY, dns.rdatatype.TKEY)
         except KeyError:
-            raise TSIGError(f"the server's answer to the GSS-TSIG key negotiation holds no TKEY record: "
-                            f"does {self.server} accept secure (GSS-TSIG) updates?", "key_algorithm") from None
+            raise TSIGError(
+                f"the server's answer to the GSS-TSIG key negotiation holds no TKEY record: "
+                f"does {self.server} accept secure (GSS-TSIG) updates?",
+                "key_algorithm",
+            ) from None
         answer = rrset[0]
         if answer.error:
-            raise TSIGError(f"the server refused the GSS-TSIG key negotiation (TKEY error "
-                            f"{dns.rcode.to_text(answer.error)})", "kerberos_principal")
+            raise TSIGError(
+                f"the server refused the GSS-TSIG key negotiation (TKEY error {dns.rcode.to_text(answer.error)})",
+                "kerberos_principal",
+            )
         return answer
 
     # -- the signer seam ---------------------------------------------------------------------
@@ -392,14 +430,18 @@ class GSSTSIGSigner:
             return self._fail(exc)
         if isinstance(exc, dns.tsig.BadSignature):
             if self._key is None:
-                return TSIGError(f"the signature of {where}'s answer to the GSS-TSIG key negotiation "
-                                 "does not verify", "server")
+                return TSIGError(
+                    f"the signature of {where}'s answer to the GSS-TSIG key negotiation does not verify", "server"
+                )
             if self.strict:
                 rcode = self._verifier.unverified_rcode if self._verifier is not None else 0
                 # what an error reply claims cannot be trusted, but it tells the user where to look
-                claim = (f" (the reply claims {dns.rcode.to_text(rcode)}, which is not trusted without a valid "
-                         "signature: with Samba 4.22 that is most likely the zone's ACL denying the update)"
-                         if rcode else "")
+                claim = (
+                    f" (the reply claims {dns.rcode.to_text(rcode)}, which is not trusted without a valid "
+                    "signature: with Samba 4.22 that is most likely the zone's ACL denying the update)"
+                    if rcode
+                    else ""
+                )
                 return TSIGError(
                     f"the signature of the reply from {where} does not verify{claim}. Samba 4.17's internal "
                     "DNS (Debian 12) signs its replies without the request MAC's length prefix that "
@@ -407,15 +449,21 @@ class GSSTSIGSigner:
                     "does not verify either; if this server is such a Samba DC, set "
                     "verify_reply_signature=false. "
                     "When this happens after an update, the update may have been applied: read the "
-                    "records back", "verify_reply_signature")
+                    "records back",
+                    "verify_reply_signature",
+                )
             return TSIGError(
                 f"the signature of the reply from {where} does not verify, neither as RFC 8945 "
-                "requires nor in Samba 4.17's layout", "verify_reply_signature")
+                "requires nor in Samba 4.17's layout",
+                "verify_reply_signature",
+            )
         return None
 
     def reply_report(self):
         """How replies were accepted (returned to the user in relaxed mode)."""
         if self._verifier is None:
             return {}
-        return {"samba_layout_replies": self._verifier.samba_layout_replies,
-                "unverified_error_replies": self._verifier.unverified_error_replies}
+        return {
+            "samba_layout_replies": self._verifier.samba_layout_replies,
+            "unverified_error_replies": self._verifier.unverified_error_replies,
+        }

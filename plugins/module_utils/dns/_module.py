@@ -11,6 +11,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 try:
     import dns.version  # noqa: F401 pylint: disable=unused-import
+
     HAS_DNSPYTHON = True
     DNSPYTHON_IMPORT_ERROR = None
 except ImportError:
@@ -59,8 +60,13 @@ def make_transport(params):
 
 
 def _zone_result(plan):
-    return {"zone": plan.zone.to_text(), "changed": plan.changed, "update_sent": plan.update_sent,
-            "attempts": plan.attempts, "state": plan.state}
+    return {
+        "zone": plan.zone.to_text(),
+        "changed": plan.changed,
+        "update_sent": plan.update_sent,
+        "attempts": plan.attempts,
+        "state": plan.state,
+    }
 
 
 def _scrub(text, secrets):
@@ -90,10 +96,14 @@ def run_dns_module(module, build, shape, verify=False):
             gssapi_import_error,
             load_gssapi,
         )
+
         if load_gssapi() is None:
-            module.fail_json(msg="key_algorithm: gss-tsig needs the Python gssapi library. "
-                             + missing_required_lib("gssapi (Debian: python3-gssapi)"), option="key_algorithm",
-                             exception=gssapi_import_error())
+            module.fail_json(
+                msg="key_algorithm: gss-tsig needs the Python gssapi library. "
+                + missing_required_lib("gssapi (Debian: python3-gssapi)"),
+                option="key_algorithm",
+                exception=gssapi_import_error(),
+            )
     transport = None
     secrets = [module.params.get("key_secret")]
     try:
@@ -106,11 +116,17 @@ def run_dns_module(module, build, shape, verify=False):
     except KmsOpsError as exc:
         # zones updated before the failure keep their change: say so, and report changed
         updated = [plan for plan in exc.applied if plan.state == "updated"]
-        module.fail_json(msg=_scrub(str(exc), secrets), option=exc.option, changed=bool(updated),
-                         zones=[_zone_result(plan) for plan in exc.applied])
+        module.fail_json(
+            msg=_scrub(str(exc), secrets),
+            option=exc.option,
+            changed=bool(updated),
+            zones=[_zone_result(plan) for plan in exc.applied],
+        )
     except Exception as exc:  # pylint: disable=broad-except
-        module.fail_json(msg=_scrub(f"unexpected error ({type(exc).__name__}): {exc}", secrets),
-                         exception=_scrub(traceback.format_exc(), secrets))
+        module.fail_json(
+            msg=_scrub(f"unexpected error ({type(exc).__name__}): {exc}", secrets),
+            exception=_scrub(traceback.format_exc(), secrets),
+        )
     finally:
         if transport is not None:
             transport.close()

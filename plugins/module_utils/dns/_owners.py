@@ -45,8 +45,11 @@ def check_owner_id(owner, option="owner"):
     if owner is None:
         return None
     if not isinstance(owner, str) or not _OWNER.match(owner):
-        raise InvalidInput(f"{owner!r} is not an owner id: use 1 to 63 letters, digits, '.', '_' or '-', "
-                           "starting with a letter or digit (e.g. central, branch-team)", option)
+        raise InvalidInput(
+            f"{owner!r} is not an owner id: use 1 to 63 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (e.g. central, branch-team)",
+            option,
+        )
     return owner
 
 
@@ -64,7 +67,7 @@ def claim_text(owner, srv):
 
 def claim_rdata(owner, srv):
     text = claim_text(owner, srv)
-    chunks = [text[i:i + 255] for i in range(0, len(text), 255)]
+    chunks = [text[i : i + 255] for i in range(0, len(text), 255)]
     return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.TXT, " ".join(f'"{chunk}"' for chunk in chunks))
 
 
@@ -112,8 +115,9 @@ class Claims:
             return None
         if text not in self._parsed:
             claim = _claim_of_text(text)
-            self._parsed[text] = None if claim is None else (
-                claim[0], value_key(claim[1]), text == claim_text(claim[0], claim[1]))
+            self._parsed[text] = (
+                None if claim is None else (claim[0], value_key(claim[1]), text == claim_text(claim[0], claim[1]))
+            )
         return self._parsed[text]
 
     def make(self, owner, srv, key):

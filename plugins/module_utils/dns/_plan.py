@@ -52,6 +52,7 @@ def merge(values, ttl):
 
     def transform(before):
         return before.replace(ttl=ttl, values=before.values | values)
+
     return transform
 
 
@@ -61,6 +62,7 @@ def exclusive(values, ttl):
 
     def transform(before):
         return before.replace(ttl=ttl, values=values)
+
     return transform
 
 
@@ -70,6 +72,7 @@ def remove(values=None):
 
     def transform(before):
         return before.replace(values=frozenset() if values is None else before.values - values)
+
     return transform
 
 
@@ -101,8 +104,10 @@ class RRsetChange:
 
 def keep():
     """The identity transform: an RRset only looked at (a peer of another change)."""
+
     def transform(before):
         return before
+
     return transform
 
 
@@ -205,20 +210,28 @@ def cname_conflict(zone, item, owner_types=()):
     name, rdtype = before.name, before.rdtype
     if rdtype != "CNAME":
         if before.cname is not None and after.values - before.values:
-            return CNAMEConflict(f"{name} holds a CNAME (to {before.cname}); a name with a CNAME can hold no "
-                                 f"{rdtype} record (BIND would ignore it and answer NOERROR). Remove the CNAME "
-                                 f"first, or write the record at {before.cname}", item.change.option)
+            return CNAMEConflict(
+                f"{name} holds a CNAME (to {before.cname}); a name with a CNAME can hold no "
+                f"{rdtype} record (BIND would ignore it and answer NOERROR). Remove the CNAME "
+                f"first, or write the record at {before.cname}",
+                item.change.option,
+            )
         return None
     if not after.exists or before.exists:
         return None  # removing a CNAME, or replacing its target: allowed
     if name == zone:
-        return CNAMEConflict(f"{name} is the apex of zone {zone}, which holds SOA and NS records: a CNAME "
-                             "cannot be there", item.change.option)
+        return CNAMEConflict(
+            f"{name} is the apex of zone {zone}, which holds SOA and NS records: a CNAME cannot be there",
+            item.change.option,
+        )
     others = sorted(set(owner_types) - _ALLOWED_BESIDE_CNAME)
     if others:
-        return CNAMEConflict(f"{name} already holds {', '.join(others)} record(s); a CNAME cannot share its name "
-                             "with other data (BIND would ignore it and answer NOERROR). Remove those records "
-                             "first", item.change.option)
+        return CNAMEConflict(
+            f"{name} already holds {', '.join(others)} record(s); a CNAME cannot share its name "
+            "with other data (BIND would ignore it and answer NOERROR). Remove those records "
+            "first",
+            item.change.option,
+        )
     return None
 
 
@@ -252,8 +265,13 @@ def plan_zone(transport, zone, changes, known=None, states=None):
                 item.before = item.after
             continue
         owner_types = ()
-        if (item.before.rdtype == "CNAME" and item.after.exists and not item.before.exists
-                and item.before.owner_exists and item.before.name != zone):
+        if (
+            item.before.rdtype == "CNAME"
+            and item.after.exists
+            and not item.before.exists
+            and item.before.owner_exists
+            and item.before.name != zone
+        ):
             # only a new CNAME at a name that exists needs to know what else is there
             owner_types = transport.read_owner_types(item.before.name)
         conflict = cname_conflict(zone, item, owner_types)
@@ -330,13 +348,19 @@ def servfail_message(plan, message):
     largest = max(plan.changed_items, key=lambda item: len(item.after.values))
     count = len(largest.after.values)
     where = f"{largest.after.name} {largest.after.rdtype}"
-    limit = (f"BIND 9.18.28 and later (and 9.20) answer SERVFAIL when an RRset would hold more records than "
-             f"max-records-per-type (default {BIND_MAX_RECORDS_PER_TYPE})")
+    limit = (
+        f"BIND 9.18.28 and later (and 9.20) answer SERVFAIL when an RRset would hold more records than "
+        f"max-records-per-type (default {BIND_MAX_RECORDS_PER_TYPE})"
+    )
     if count > BIND_MAX_RECORDS_PER_TYPE:
-        return (f"{message}. {where} would hold {count} records: {limit}, the likely cause. Raise "
-                "max-records-per-type in the server's options or zone, or publish fewer values")
-    return (f"{message}. The largest RRset of this update, {where}, would hold {count} records: {limit}; "
-            f"if the server sets it to {count - 1} or less, that is the cause. Otherwise see the server's log")
+        return (
+            f"{message}. {where} would hold {count} records: {limit}, the likely cause. Raise "
+            "max-records-per-type in the server's options or zone, or publish fewer values"
+        )
+    return (
+        f"{message}. The largest RRset of this update, {where}, would hold {count} records: {limit}; "
+        f"if the server sets it to {count - 1} or less, that is the cause. Otherwise see the server's log"
+    )
 
 
 def verify_update(transport, plan):
@@ -351,14 +375,26 @@ def verify_update(transport, plan):
         left = (item.before.values - item.after.values) & now.values
         if missing or left:
             plan.outcome = "ignored"
-            raise UpdateIgnored(f"the server answered NOERROR to the update of zone {plan.zone}, but "
-                                f"{item.before.name} {item.before.rdtype} holds {now.sorted_texts() or 'nothing'}: "
-                                "it ignored the update (its log says why) or another writer changed it at once",
-                                item.change.option)
+            raise UpdateIgnored(
+                f"the server answered NOERROR to the update of zone {plan.zone}, but "
+                f"{item.before.name} {item.before.rdtype} holds {now.sorted_texts() or 'nothing'}: "
+                "it ignored the update (its log says why) or another writer changed it at once",
+                item.change.option,
+            )
 
 
-def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, sleep=time.sleep, known=None,
-               verify=False, cache=None, states=None):
+def apply_zone(
+    transport,
+    zone,
+    changes,
+    check_mode,
+    max_attempts=MAX_ATTEMPTS,
+    sleep=time.sleep,
+    known=None,
+    verify=False,
+    cache=None,
+    states=None,
+):
     """Plan and (unless CHECK_MODE) apply the changes of one zone. Returns the final ZonePlan.
 
     KNOWN: RRsets read already (by group_by_zone); the first plan uses them, a retry reads again.
@@ -385,12 +421,16 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
             if not getattr(transport, "message_written", True):
                 # e.g. the reconnect was refused before the message went out: nothing reached the server
                 plan.outcome = "failed"
-                raise type(exc)(f"{exc.message}; the UPDATE of zone {zone} was not sent", exc.option,
-                                applied=[plan]) from None
+                raise type(exc)(
+                    f"{exc.message}; the UPDATE of zone {zone} was not sent", exc.option, applied=[plan]
+                ) from None
             plan.update_sent, plan.outcome = True, "unknown"
-            raise type(exc)(f"{exc.message}; the UPDATE of zone {zone} was sent and may or may not have been "
-                            "applied (its state is unknown in zones): run again to converge",
-                            exc.option, applied=[plan]) from None
+            raise type(exc)(
+                f"{exc.message}; the UPDATE of zone {zone} was sent and may or may not have been "
+                "applied (its state is unknown in zones): run again to converge",
+                exc.option,
+                applied=[plan],
+            ) from None
         except DNSError as exc:
             # an answer (REFUSED, NOTAUTH, a bad signature) means the UPDATE was sent
             plan.update_sent, plan.outcome = getattr(transport, "message_written", True), "failed"
@@ -404,8 +444,11 @@ def apply_zone(transport, zone, changes, check_mode, max_attempts=MAX_ATTEMPTS, 
                 exc.applied = [plan]
                 raise
         return plan
-    raise ConcurrentChange(f"zone {zone} changed under us {max_attempts} times in a row; nothing was "
-                           "overwritten, run again when the other writer is done", changes[0].option)
+    raise ConcurrentChange(
+        f"zone {zone} changed under us {max_attempts} times in a row; nothing was "
+        "overwritten, run again when the other writer is done",
+        changes[0].option,
+    )
 
 
 def group_by_zone(transport, changes, zone=None, zone_option="zone"):
@@ -471,8 +514,11 @@ def order_batches(groups):
                 inside = {}
                 for change in ready:
                     inside[change.name] = inside.get(change.name, 0) + 1
-                kept = [change for change in ready
-                        if all(left[need] == inside.get(need, 0) for need in change.needs & unsent)]
+                kept = [
+                    change
+                    for change in ready
+                    if all(left[need] == inside.get(need, 0) for need in change.needs & unsent)
+                ]
                 if len(kept) == len(ready):
                     break
                 ready = kept
@@ -512,8 +558,9 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     groups, known = group_by_zone(transport, changes, zone, zone_option)
     for holder, zone_changes in order_batches(groups):
         try:
-            plan = apply_zone(transport, holder, zone_changes, check_mode, known=known, verify=verify,
-                              cache=cache, states=states)
+            plan = apply_zone(
+                transport, holder, zone_changes, check_mode, known=known, verify=verify, cache=cache, states=states
+            )
         except DNSError as exc:
             exc.applied = list(plans) + list(exc.applied)
             raise

@@ -79,8 +79,9 @@ def check_owner(name, rdtype, option):
 
 def _rdata(rdtype, text, option):
     try:
-        return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), text,
-                                   origin=dns.name.root, relativize=False)
+        return dns.rdata.from_text(
+            dns.rdataclass.IN, dns.rdatatype.from_text(rdtype), text, origin=dns.name.root, relativize=False
+        )
     except (dns.exception.DNSException, ValueError) as exc:
         raise InvalidInput(f"{text!r} is not a valid {rdtype} value: {exc}", option) from None
 
@@ -88,14 +89,20 @@ def _rdata(rdtype, text, option):
 def _txt_text(value):
     if value.startswith('"'):
         return value
-    chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+    chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
     return " ".join('"' + chunk.replace("\\", "\\\\").replace('"', '\\"') + '"' for chunk in chunks)
 
 
 def srv_rdata(record):
     """SRV rdata from a value parsed by ``parse_srv`` (no second parse)."""
-    return dns.rdtypes.IN.SRV.SRV(dns.rdataclass.IN, dns.rdatatype.SRV, record["priority"], record["weight"],
-                                  record["port"], dns.name.from_text(record["target"]))
+    return dns.rdtypes.IN.SRV.SRV(
+        dns.rdataclass.IN,
+        dns.rdatatype.SRV,
+        record["priority"],
+        record["weight"],
+        record["port"],
+        dns.name.from_text(record["target"]),
+    )
 
 
 def parse_value(rdtype, value, option, removing=False):
@@ -195,16 +202,28 @@ class RRset:
         return bool(self.values)
 
     def replace(self, ttl=None, values=None):
-        return RRset(self.name, self.rdtype, self.ttl if ttl is None else ttl,
-                     self.values if values is None else values, self.cname, self.owner_exists)
+        return RRset(
+            self.name,
+            self.rdtype,
+            self.ttl if ttl is None else ttl,
+            self.values if values is None else values,
+            self.cname,
+            self.owner_exists,
+        )
 
     def __eq__(self, other):
-        if not (isinstance(other, RRset) and self.rdtype == other.rdtype and self.ttl == other.ttl
-                and len(self.values) == len(other.values) and (self.name is other.name or self.name == other.name)):
+        if not (
+            isinstance(other, RRset)
+            and self.rdtype == other.rdtype
+            and self.ttl == other.ttl
+            and len(self.values) == len(other.values)
+            and (self.name is other.name or self.name == other.name)
+        ):
             return False
         # the keys are made for this comparison only: kept, they would double the memory of the values
         return self.values is other.values or frozenset(map(value_key, self.values)) == frozenset(
-            map(value_key, other.values))
+            map(value_key, other.values)
+        )
 
     def __hash__(self):
         return hash((self.name, self.rdtype, self.ttl, self.values))

@@ -82,8 +82,9 @@ def _check_algorithm(algorithm, option):
     if algorithm == "hmac-md5.sig-alg.reg.int":
         algorithm = "hmac-md5"
     if algorithm not in TSIG_ALGORITHMS:
-        raise InvalidInput(f"{algorithm!r} is not a supported TSIG algorithm; use one of {', '.join(TSIG_ALGORITHMS)}",
-                           option)
+        raise InvalidInput(
+            f"{algorithm!r} is not a supported TSIG algorithm; use one of {', '.join(TSIG_ALGORITHMS)}", option
+        )
     return algorithm
 
 
@@ -98,8 +99,9 @@ def read_key_file(path, key_name=None):
     text = _COMMENT_OR_STRING.sub(lambda match: match.group(0) if match.group(0).startswith('"') else "", text)
     blocks = _KEY_BLOCK.findall(text)
     if not blocks:
-        raise InvalidInput(f"{path} holds no key statement of the form "
-                           'key "name" { algorithm ...; secret "..."; };', "key_file")
+        raise InvalidInput(
+            f'{path} holds no key statement of the form key "name" {{ algorithm ...; secret "..."; }};', "key_file"
+        )
     if key_name:
         wanted = name_key(key_name)
         blocks = [block for block in blocks if name_key(block[0]) == wanted]
@@ -174,9 +176,15 @@ def make_signer(params):
             GSSTSIGSigner,
             check_gss_options,
         )
+
         check_gss_options(params)
-        return GSSTSIGSigner(params["server"], params.get("kerberos_principal"), params.get("kerberos_keytab"),
-                             params.get("kerberos_ccache"), params.get("verify_reply_signature", True))
+        return GSSTSIGSigner(
+            params["server"],
+            params.get("kerberos_principal"),
+            params.get("kerberos_keytab"),
+            params.get("kerberos_ccache"),
+            params.get("verify_reply_signature", True),
+        )
     key_name = params.get("key_name")
     if params.get("key_file"):
         name, algorithm, secret = read_key_file(params["key_file"], key_name)
@@ -190,9 +198,11 @@ def make_signer(params):
     if key_name:
         raise InvalidInput("needs key_secret or key_file", "key_name")
     if not params.get("allow_unsigned"):
-        raise InvalidInput("no TSIG key given: set key_name and key_secret, or key_file; "
-                           "set allow_unsigned=true only if the server really accepts unsigned updates",
-                           "key_name")
+        raise InvalidInput(
+            "no TSIG key given: set key_name and key_secret, or key_file; "
+            "set allow_unsigned=true only if the server really accepts unsigned updates",
+            "key_name",
+        )
     return UnsignedSigner()
 
 
@@ -221,14 +231,17 @@ def translate_exchange_error(exc, where, timeout, key_name):
     if isinstance(exc, dns.exception.Timeout):
         return DNSTimeout(f"no answer from {where} within {timeout:g} s", "timeout")
     if isinstance(exc, (dns.tsig.PeerBadKey, dns.message.UnknownTSIGKey)):
-        return TSIGError(f"the server does not know the key {key_name!r} (BADKEY): check key_name and "
-                         "key_algorithm", "key_name")
+        return TSIGError(
+            f"the server does not know the key {key_name!r} (BADKEY): check key_name and key_algorithm", "key_name"
+        )
     if isinstance(exc, (dns.tsig.PeerBadSignature, dns.tsig.BadSignature)):
-        return TSIGError(f"the server rejected the signature of key {key_name!r} (BADSIG): check key_secret",
-                         "key_secret")
+        return TSIGError(
+            f"the server rejected the signature of key {key_name!r} (BADSIG): check key_secret", "key_secret"
+        )
     if isinstance(exc, dns.tsig.PeerBadTime):
-        return TSIGError("the server rejected the signature time (BADTIME): check the clocks of this host "
-                         "and the server", "key_name")
+        return TSIGError(
+            "the server rejected the signature time (BADTIME): check the clocks of this host and the server", "key_name"
+        )
     if isinstance(exc, dns.tsig.PeerError):
         return TSIGError(f"the server rejected the TSIG signature: {exc}", "key_name")
     if isinstance(exc, EOFError):
@@ -254,15 +267,21 @@ def check_update_response(response, zone, signer_description, denied_hint=None):
     if text in _PREREQ_RCODES:
         raise PrerequisiteFailed(f"zone {zone} changed since it was read ({text})")
     if rcode in (dns.rcode.REFUSED, dns.rcode.SERVFAIL) and denied_hint:
-        raise UpdateRefused(f"the server answered {text} to the update of zone {zone} {signer_description}: "
-                            f"{denied_hint}; the server said no more than {text}", "kerberos_principal")
+        raise UpdateRefused(
+            f"the server answered {text} to the update of zone {zone} {signer_description}: "
+            f"{denied_hint}; the server said no more than {text}",
+            "kerberos_principal",
+        )
     if rcode == dns.rcode.REFUSED:
         # BIND refuses for several reasons and does not say which in the answer; name them all
-        raise UpdateRefused(f"the server REFUSED the update to zone {zone} {signer_description}. "
-                            "Possible causes (the server's log says which): its update-policy does not "
-                            "let this key change these records; a name or SRV/MX target breaks its "
-                            "check-names rules (e.g. '*' or '_' in a host name); or the zone does not "
-                            "accept dynamic updates", "key_name")
+        raise UpdateRefused(
+            f"the server REFUSED the update to zone {zone} {signer_description}. "
+            "Possible causes (the server's log says which): its update-policy does not "
+            "let this key change these records; a name or SRV/MX target breaks its "
+            "check-names rules (e.g. '*' or '_' in a host name); or the zone does not "
+            "accept dynamic updates",
+            "key_name",
+        )
     if rcode == dns.rcode.SERVFAIL:
         raise ServerFailure(f"the update to zone {zone} failed: SERVFAIL", "server")
     if rcode == dns.rcode.NOTZONE:
@@ -405,8 +424,11 @@ class DNSTransport:
         if response.rcode() == dns.rcode.NOTAUTH:
             if isinstance(self.signer, UnsignedSigner):
                 raise UpdateRefused(f"the server refused the unsigned {what} (NOTAUTH): give a TSIG key", "key_name")
-            raise TSIGError(f"the server refused the {what} signed with key {self.signer.key_name!r} (NOTAUTH): "
-                            "check key_name, key_secret and key_algorithm", "key_name")
+            raise TSIGError(
+                f"the server refused the {what} signed with key {self.signer.key_name!r} (NOTAUTH): "
+                "check key_name, key_secret and key_algorithm",
+                "key_name",
+            )
 
     # -- reading -----------------------------------------------------------------------------
     def _query(self, name, rdtype):
@@ -419,8 +441,7 @@ class DNSTransport:
     def _rrset_of(self, response, name, rdtype):
         rcode = response.rcode()
         if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-            raise DNSError(f"reading {name} {rdtype} from {self._where()} failed: {dns.rcode.to_text(rcode)}",
-                           "server")
+            raise DNSError(f"reading {name} {rdtype} from {self._where()} failed: {dns.rcode.to_text(rcode)}", "server")
         # a CNAME at the owner comes back in the answer of the same read (no extra query); the
         # rcode is then that of the end of the chain (NXDOMAIN when the CNAME's target does not exist)
         alias = None
@@ -470,9 +491,11 @@ class DNSTransport:
             for rrset in response.answer + response.authority:
                 if rrset.rdtype == dns.rdatatype.SOA and name.is_subdomain(rrset.name):
                     return rrset.name
-        raise ZoneNotFound(f"no zone on {self._where()} holds {name} (SOA lookup: "
-                           f"{dns.rcode.to_text(rcode)}{', not authoritative' if not response.flags & dns.flags.AA else ''})",
-                           option)
+        raise ZoneNotFound(
+            f"no zone on {self._where()} holds {name} (SOA lookup: "
+            f"{dns.rcode.to_text(rcode)}{', not authoritative' if not response.flags & dns.flags.AA else ''})",
+            option,
+        )
 
     def check_zone(self, zone, option="zone"):
         """Fail unless ZONE is the apex of a zone on this server."""
@@ -487,5 +510,4 @@ class DNSTransport:
         response = self.exchange(update)
         self._check_notauth(response, "update")
         zone = update.zone[0].name if update.zone else "?"
-        return check_update_response(response, zone, self.signer.describe(),
-                                     getattr(self.signer, "denied_hint", None))
+        return check_update_response(response, zone, self.signer.describe(), getattr(self.signer, "denied_hint", None))

@@ -14,7 +14,8 @@ KMS_HOST_SPEC = dict(
         port=dict(type="int"),
         dns_publishing=dict(type="bool"),
         publish_domains=dict(
-            type="list", elements="dict",
+            type="list",
+            elements="dict",
             options=dict(
                 domain=dict(type="str", required=True),
                 priority=dict(type="int", default=0),
@@ -27,8 +28,9 @@ KMS_HOST_SPEC = dict(
         renewal_interval=dict(type="int"),
         allow_client_edition=dict(type="bool", default=False),
         manage_firewall=dict(type="bool", default=True),
-        firewall_profiles=dict(type="list", elements="str", choices=["Domain", "Private", "Public"],
-                               default=["Domain", "Private"]),
+        firewall_profiles=dict(
+            type="list", elements="str", choices=["Domain", "Private", "Public"], default=["Domain", "Private"]
+        ),
         ledger_path=dict(type="path"),
         extra_hosts_granted=dict(type="int", default=0),
         extra_activations_granted=dict(type="int", default=0),

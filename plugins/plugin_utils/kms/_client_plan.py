@@ -52,8 +52,9 @@ def parse_kms_host(text):
             raise InvalidSetting("kms_host %r: %r is not an IPv6 address" % (text, machine)) from None
     else:
         if value.count(":") > 1:
-            raise InvalidSetting("kms_host %r: write an IPv6 address in brackets, e.g. [%s] or [%s]:1688"
-                                 % (text, value, value))
+            raise InvalidSetting(
+                "kms_host %r: write an IPv6 address in brackets, e.g. [%s] or [%s]:1688" % (text, value, value)
+            )
         machine, _sep, port_text = value.partition(":")
         if _sep and not port_text:
             raise InvalidSetting("kms_host %r: empty port" % text)
@@ -63,8 +64,10 @@ def parse_kms_host(text):
     return machine, port
 
 
-OVERRIDE_SOURCE = ("slmgr.vbs /skms <name[:port]> <Activation ID> and /skms-domain <FQDN> <Activation ID> set "
-                   "them on the product; slmgr.vbs /dlv reads them from there")
+OVERRIDE_SOURCE = (
+    "slmgr.vbs /skms <name[:port]> <Activation ID> and /skms-domain <FQDN> <Activation ID> set "
+    "them on the product; slmgr.vbs /dlv reads them from there"
+)
 
 
 def _machine_text(machine):
@@ -89,30 +92,51 @@ def _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wante
         name = product.get("Name") or "Windows"
         if wanted_host is not False:
             if host and host != wanted_host:
-                clears.append((partial, "ClearKeyManagementServiceMachine",
-                               "Clear the KMS host %s set on the product %s (slmgr.vbs /ckms %s)"
-                               % (_machine_text(host), name, act_id)))
-                clears.append((partial, "ClearKeyManagementServicePort",
-                               "Clear the KMS port set on the product %s" % name))
-                commands.append("slmgr.vbs /ckms %s (the product %s pins the KMS host %s)"
-                                % (act_id, name, _machine_text(host)))
+                clears.append(
+                    (
+                        partial,
+                        "ClearKeyManagementServiceMachine",
+                        "Clear the KMS host %s set on the product %s (slmgr.vbs /ckms %s)"
+                        % (_machine_text(host), name, act_id),
+                    )
+                )
+                clears.append(
+                    (partial, "ClearKeyManagementServicePort", "Clear the KMS port set on the product %s" % name)
+                )
+                commands.append(
+                    "slmgr.vbs /ckms %s (the product %s pins the KMS host %s)" % (act_id, name, _machine_text(host))
+                )
             elif port and wanted_host and port != wanted_port:
-                clears.append((partial, "ClearKeyManagementServicePort",
-                               "Clear the KMS port %d set on the product %s" % (port, name)))
-                commands.append("slmgr.vbs /skms %s:%d %s (the product %s sets the KMS port %d)"
-                                % (_machine_text(wanted_host), wanted_port, act_id, name, port))
+                clears.append(
+                    (
+                        partial,
+                        "ClearKeyManagementServicePort",
+                        "Clear the KMS port %d set on the product %s" % (port, name),
+                    )
+                )
+                commands.append(
+                    "slmgr.vbs /skms %s:%d %s (the product %s sets the KMS port %d)"
+                    % (_machine_text(wanted_host), wanted_port, act_id, name, port)
+                )
         if wanted_domain is not False and domain and domain != wanted_domain:
-            clears.append((partial, "ClearKeyManagementServiceLookupDomain",
-                           "Clear the KMS lookup domain %s set on the product %s (slmgr.vbs /ckms-domain %s)"
-                           % (domain, name, act_id)))
-            commands.append("slmgr.vbs /ckms-domain %s (the product %s sets the lookup domain %s)"
-                            % (act_id, name, domain))
+            clears.append(
+                (
+                    partial,
+                    "ClearKeyManagementServiceLookupDomain",
+                    "Clear the KMS lookup domain %s set on the product %s (slmgr.vbs /ckms-domain %s)"
+                    % (domain, name, act_id),
+                )
+            )
+            commands.append(
+                "slmgr.vbs /ckms-domain %s (the product %s sets the lookup domain %s)" % (act_id, name, domain)
+            )
     if not clears:
         return []
     if not params.get("clear_product_overrides", True):
         raise GuardRefused(
             "per-product KMS settings contradict the task (%s): run %s on %s, or set clear_product_overrides=true"
-            % (OVERRIDE_SOURCE, "; ".join(commands), state.get("computer_name") or "the machine"))
+            % (OVERRIDE_SOURCE, "; ".join(commands), state.get("computer_name") or "the machine")
+        )
     for partial, method, title in clears:
         plan.add(title, "product", partial_key=partial, method=method, args={})
     return clears
@@ -151,14 +175,18 @@ def plan_client(params, state):
         wanted_host = None
     if params.get("kms_domain") is not None:
         check_supported(state, LOOKUP_DOMAIN_MIN_BUILD, "kms_domain (the KMS lookup-domain methods)")
-        wanted_domain = (normalize_domain(params["kms_domain"], "kms_domain", service=True)
-                         if params["kms_domain"].strip() else None)
+        wanted_domain = (
+            normalize_domain(params["kms_domain"], "kms_domain", service=True) if params["kms_domain"].strip() else None
+        )
     # before any key change: the overrides are set on the product the installed key belongs to
     cleared = _plan_product_overrides(plan, params, state, wanted_host, wanted_port, wanted_domain)
-    facts_of = {"ClearKeyManagementServiceMachine": "product_kms_host", "ClearKeyManagementServicePort": "product_kms_port",
-                "ClearKeyManagementServiceLookupDomain": "product_kms_domain"}
+    facts_of = {
+        "ClearKeyManagementServiceMachine": "product_kms_host",
+        "ClearKeyManagementServicePort": "product_kms_port",
+        "ClearKeyManagementServiceLookupDomain": "product_kms_domain",
+    }
     for partial, method, _title in cleared:
-        if partial == installed_partial:     # the view shows the OS product
+        if partial == installed_partial:  # the view shows the OS product
             after[facts_of[method]] = None
     plan.product_wanted = (wanted_host, wanted_domain)
 
@@ -174,13 +202,19 @@ def plan_client(params, state):
                 raise GuardRefused(
                     "the product_key %s is not a published KMS client setup key (GVLK). A KMS host key must "
                     "never be installed on a KMS client. Set allow_unlisted_key=true only for a client key "
-                    "missing from the collection's table" % mask_key(key))
+                    "missing from the collection's table" % mask_key(key)
+                )
     active_partial = installed_partial
     if key is not None and installed_partial != key[-5:]:
         title = "Install the KMS client setup key %s" % mask_key(key)
         if installed_partial:
-            title = "Replace the installed key %s with the KMS client setup key %s" % (mask_key(installed_partial), mask_key(key))
-        plan.add_then_refresh(title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
+            title = "Replace the installed key %s with the KMS client setup key %s" % (
+                mask_key(installed_partial),
+                mask_key(key),
+            )
+        plan.add_then_refresh(
+            title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"}
+        )
         plan.install_key = key
         active_partial = key[-5:]
         licensed = False
@@ -195,25 +229,37 @@ def plan_client(params, state):
         if machine != facts["kms_host"]:
             # an IPv6 address goes in brackets, as slmgr.vbs /skms passes it ([hostname]:port)
             machine_name = "[%s]" % machine if ":" in machine else machine
-            plan.add("Set the KMS host to %s" % machine_name, "service",
-                     method="SetKeyManagementServiceMachine", args={"MachineName": machine_name})
+            plan.add(
+                "Set the KMS host to %s" % machine_name,
+                "service",
+                method="SetKeyManagementServiceMachine",
+                args={"MachineName": machine_name},
+            )
             after["kms_host"] = machine
         if port != facts["kms_port"]:
             if port == KMS_PORT:
-                plan.add("Reset the KMS port to %d" % KMS_PORT, "service",
-                         method="ClearKeyManagementServicePort", args={})
+                plan.add(
+                    "Reset the KMS port to %d" % KMS_PORT, "service", method="ClearKeyManagementServicePort", args={}
+                )
             else:
-                plan.add("Set the KMS port to %d" % port, "service",
-                         method="SetKeyManagementServicePort", args={"PortNumber": port})
+                plan.add(
+                    "Set the KMS port to %d" % port,
+                    "service",
+                    method="SetKeyManagementServicePort",
+                    args={"PortNumber": port},
+                )
             after["kms_port"] = port
     elif params.get("dns_discovery"):
         if facts["kms_host"]:
-            plan.add("Clear the fixed KMS host (use DNS discovery)", "service",
-                     method="ClearKeyManagementServiceMachine", args={})
+            plan.add(
+                "Clear the fixed KMS host (use DNS discovery)",
+                "service",
+                method="ClearKeyManagementServiceMachine",
+                args={},
+            )
             after["kms_host"] = None
         if facts["kms_port"] != KMS_PORT:
-            plan.add("Reset the KMS port to %d" % KMS_PORT, "service",
-                     method="ClearKeyManagementServicePort", args={})
+            plan.add("Reset the KMS port to %d" % KMS_PORT, "service", method="ClearKeyManagementServicePort", args={})
             after["kms_port"] = KMS_PORT
 
     kms_domain = params.get("kms_domain")
@@ -221,8 +267,12 @@ def plan_client(params, state):
         if kms_domain.strip():
             domain = wanted_domain
             if domain != facts["kms_domain"]:
-                plan.add("Set the KMS lookup domain to %s" % domain, "service",
-                         method="SetKeyManagementServiceLookupDomain", args={"LookupDomain": domain})
+                plan.add(
+                    "Set the KMS lookup domain to %s" % domain,
+                    "service",
+                    method="SetKeyManagementServiceLookupDomain",
+                    args={"LookupDomain": domain},
+                )
                 after["kms_domain"] = domain
         elif facts["kms_domain"]:
             plan.add("Clear the KMS lookup domain", "service", method="ClearKeyManagementServiceLookupDomain", args={})
@@ -230,22 +280,29 @@ def plan_client(params, state):
 
     host_caching = params.get("host_caching")
     if host_caching is not None and bool(host_caching) != facts["host_caching"]:
-        plan.add("%s KMS host caching" % ("Enable" if host_caching else "Disable"), "service",
-                 method="DisableKeyManagementServiceHostCaching", args={"DisableCaching": not host_caching})
+        plan.add(
+            "%s KMS host caching" % ("Enable" if host_caching else "Disable"),
+            "service",
+            method="DisableKeyManagementServiceHostCaching",
+            args={"DisableCaching": not host_caching},
+        )
         after["host_caching"] = bool(host_caching)
 
     if params.get("activate") and not licensed:
         if not active_partial:
             raise InvalidSetting("activate=true but no product key is installed; give product_key (e.g. auto)")
-        plan.add_then_refresh("Activate against the KMS host", "product", partial_key=active_partial, method="Activate", args={})
+        plan.add_then_refresh(
+            "Activate against the KMS host", "product", partial_key=active_partial, method="Activate", args={}
+        )
         plan.expect_licensed = True
         after["license_status"] = "Licensed"
     if after["kms_host"] and after["kms_domain"]:
         plan.warnings.append(
             "kms_host %s and kms_domain %s are both set: the fixed KMS host is used and the lookup domain has no "
             "effect (slmgr.vbs: /skms overrides /skms-domain; Microsoft's slmgr.vbs options page, /skms-domain: "
-            "\"This setting has no effect if the specific single KMS host is set by using the /skms option\")"
-            % (_machine_text(after["kms_host"]), after["kms_domain"]))
+            '"This setting has no effect if the specific single KMS host is set by using the /skms option")'
+            % (_machine_text(after["kms_host"]), after["kms_domain"])
+        )
     plan.after = after
     return plan
 
@@ -253,19 +310,24 @@ def plan_client(params, state):
 def finish_client(plan, after_state):
     facts = summarize(after_state)
     if plan.expect_licensed and facts["license_status_code"] != LICENSED:
-        raise ExecutorError("activation was requested but Windows reports licence status %s"
-                            % facts["license_status"])
+        raise ExecutorError("activation was requested but Windows reports licence status %s" % facts["license_status"])
     wanted_host, wanted_domain = plan.product_wanted
     wrong = []
     for product in after_state.get("products") or []:
         host, _port, domain = product_kms(product)
         if wanted_host is not False and host and host != wanted_host:
-            wrong.append("the product %s pins the KMS host %s (slmgr.vbs /ckms %s clears it)"
-                         % (product.get("Name") or "Windows", _machine_text(host), product.get("ID")))
+            wrong.append(
+                "the product %s pins the KMS host %s (slmgr.vbs /ckms %s clears it)"
+                % (product.get("Name") or "Windows", _machine_text(host), product.get("ID"))
+            )
         if wanted_domain is not False and domain and domain != wanted_domain:
-            wrong.append("the product %s sets the lookup domain %s (slmgr.vbs /ckms-domain %s clears it)"
-                         % (product.get("Name") or "Windows", domain, product.get("ID")))
+            wrong.append(
+                "the product %s sets the lookup domain %s (slmgr.vbs /ckms-domain %s clears it)"
+                % (product.get("Name") or "Windows", domain, product.get("ID"))
+            )
     if wrong:
-        raise ExecutorError("the changes were applied but Windows still reads back per-product KMS settings that "
-                            "contradict the task: %s" % "; ".join(wrong))
+        raise ExecutorError(
+            "the changes were applied but Windows still reads back per-product KMS settings that "
+            "contradict the task: %s" % "; ".join(wrong)
+        )
     return facts

@@ -65,7 +65,7 @@ LICENSE_STATUS = {
     6: "ExtendedGrace",
 }
 LICENSED = 1
-UINT32_MINUS_ONE = 4294967295      # -1 as a CIM uint32 (KeyManagementServiceCurrentCount on a non-host)
+UINT32_MINUS_ONE = 4294967295  # -1 as a CIM uint32 (KeyManagementServiceCurrentCount on a non-host)
 
 # Oldest builds the methods used exist on (Microsoft's SoftwareLicensingService class page):
 # Windows 7 / Server 2008 R2 (6.1, build 7600); the lookup-domain methods Windows 8 / Server 2012
@@ -77,8 +77,8 @@ LOOKUP_DOMAIN_MIN_BUILD = 9200
 # and Windows" / "Managing Windows hosts"): Windows Server 2016 / Windows 10 and later, with
 # PowerShell 5.1 and .NET Framework 4. Older builds from MIN_BUILD on may work when WMF 5.1 and
 # .NET 4 are installed, but neither ansible-core nor this collection supports them.
-SUPPORTED_SERVER_BUILD = 14393     # Windows Server 2016
-SUPPORTED_CLIENT_BUILD = 10240     # Windows 10
+SUPPORTED_SERVER_BUILD = 14393  # Windows Server 2016
+SUPPORTED_CLIENT_BUILD = 10240  # Windows 10
 MIN_POWERSHELL = (5, 1)
 
 
@@ -93,28 +93,31 @@ class Plan:
         self.operations = []
         self.before = {}
         self.after = {}
-        self.install_key = None        # the key the executor receives as its no_log product_key
-        self.confirmation_id = None    # the Confirmation ID the executor receives (no_log)
-        self.activation = None         # 'online' or 'phone' when this run activates a KMS host
-        self.activation_key = None     # the KMS host key that activation counts against
+        self.install_key = None  # the key the executor receives as its no_log product_key
+        self.confirmation_id = None  # the Confirmation ID the executor receives (no_log)
+        self.activation = None  # 'online' or 'phone' when this run activates a KMS host
+        self.activation_key = None  # the KMS host key that activation counts against
         self.activation_pending = False
         self.installation_id = None
         self.messages = []
         self.warnings = []
         self.expect_licensed = False
-        self.pending = []              # titles of host settings held back until the host is an activated KMS host
-        self.settings_follow = False   # this run activates; the held settings are planned again right after
-        self.restart_owed = False      # a change needing the sppsvc restart was made and the restart is not planned yet
-        self.verify = {}               # facts the read-back must show after this plan (setting -> value)
-        self.product_wanted = (False, False)   # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
+        self.pending = []  # titles of host settings held back until the host is an activated KMS host
+        self.settings_follow = False  # this run activates; the held settings are planned again right after
+        self.restart_owed = False  # a change needing the sppsvc restart was made and the restart is not planned yet
+        self.verify = {}  # facts the read-back must show after this plan (setting -> value)
+        self.product_wanted = (
+            False,
+            False,
+        )  # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
         # a KMS host key is installed by this plan: after its first KEY_CHECK_AFTER operations (the
         # install and its refresh) the action plugin reads the product back and refuses to go on
         # unless Windows reports a KMS host key (VOLUME_KMS channel); see _host_plan.check_installed_host_key
         self.key_check_after = None
         self.key_check_partial = None
-        self.check_mode_notes = []     # what check mode cannot know and says instead
-        self.firewall_rule = None      # the firewall rule this plan makes let KMS clients in (checked on read-back)
-        self.late_warnings = []        # warnings from the read-back (finish_host)
+        self.check_mode_notes = []  # what check mode cannot know and says instead
+        self.firewall_rule = None  # the firewall rule this plan makes let KMS clients in (checked on read-back)
+        self.late_warnings = []  # warnings from the read-back (finish_host)
 
     @property
     def changed(self):
@@ -136,8 +139,11 @@ class Plan:
     def restart(self):
         """The one restart of the Software Protection service, after the last change that needs
         it (port, publishing, publish list, intervals, priority, a new key)."""
-        self.add("Restart the Software Protection service (sppsvc) so the changes take effect",
-                 "restart_service", name="sppsvc")
+        self.add(
+            "Restart the Software Protection service (sppsvc) so the changes take effect",
+            "restart_service",
+            name="sppsvc",
+        )
         self.restart_owed = False
 
     def public_operations(self):
@@ -176,8 +182,9 @@ def product_channel(product):
 
 def os_product(state):
     """The Windows SoftwareLicensingProduct that has a key installed (not an add-on)."""
-    products = [p for p in (state.get("products") or [])
-                if p.get("PartialProductKey") and not _bool(p.get("LicenseIsAddon"))]
+    products = [
+        p for p in (state.get("products") or []) if p.get("PartialProductKey") and not _bool(p.get("LicenseIsAddon"))
+    ]
     kms = [p for p in products if is_kms_host_product(p)]
     if kms:
         return kms[0]
@@ -251,19 +258,29 @@ def check_supported(state, min_build=MIN_BUILD, what="kmsops.kms"):
         if "powershell_version" in os_info and (powershell is None or powershell < MIN_POWERSHELL):
             raise UnsupportedWindows(
                 "%s needs PowerShell 5.1 or later (Windows Management Framework 5.1), as ansible-core does; %s "
-                "has PowerShell %s" % (what, who, os_info.get("powershell_version") or "of an unknown version"))
+                "has PowerShell %s" % (what, who, os_info.get("powershell_version") or "of an unknown version")
+            )
         if "dotnet4_version" in os_info and not os_info.get("dotnet4_version"):
             raise UnsupportedWindows(
                 "%s needs the .NET Framework 4 (as ansible-core does); %s has no .NET Framework 4 "
-                "(HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full)" % (what, who))
+                "(HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full)" % (what, who)
+            )
     build = _int(os_info.get("build"))
     if build is not None and build < min_build:
-        names = {MIN_BUILD: "Windows 7 / Windows Server 2008 R2 (build 7600)",
-                 LOOKUP_DOMAIN_MIN_BUILD: "Windows 8 / Windows Server 2012 (build 9200)"}
+        names = {
+            MIN_BUILD: "Windows 7 / Windows Server 2008 R2 (build 7600)",
+            LOOKUP_DOMAIN_MIN_BUILD: "Windows 8 / Windows Server 2012 (build 9200)",
+        }
         raise UnsupportedWindows(
             "%s needs %s or later; %s is %s (build %d)"
-            % (what, names.get(min_build, "build %d" % min_build), state.get("computer_name") or "this machine",
-               os_info.get("caption") or "Windows", build))
+            % (
+                what,
+                names.get(min_build, "build %d" % min_build),
+                state.get("computer_name") or "this machine",
+                os_info.get("caption") or "Windows",
+                build,
+            )
+        )
 
 
 def support_warnings(state, what="kmsops.kms"):
@@ -275,10 +292,12 @@ def support_warnings(state, what="kmsops.kms"):
     floor = SUPPORTED_CLIENT_BUILD if is_client_edition(state) else SUPPORTED_SERVER_BUILD
     if build >= floor:
         return []
-    return ["%s runs %s (build %d): %s supports Windows Server 2016 / Windows 10 and later (what ansible-core "
-            "supports); older Windows from Windows 7 / Server 2008 R2 on may work with PowerShell 5.1 and "
-            ".NET Framework 4 but is not tested" % (state.get("computer_name") or "this machine",
-                                                    os_info.get("caption") or "Windows", build, what)]
+    return [
+        "%s runs %s (build %d): %s supports Windows Server 2016 / Windows 10 and later (what ansible-core "
+        "supports); older Windows from Windows 7 / Server 2008 R2 on may work with PowerShell 5.1 and "
+        ".NET Framework 4 but is not tested"
+        % (state.get("computer_name") or "this machine", os_info.get("caption") or "Windows", build, what)
+    ]
 
 
 def _count(value):
@@ -318,13 +337,16 @@ def product_kms(product):
     if not product:
         return None, None, None
     domain = name_key(product.get("KeyManagementServiceLookupDomain")) or None
-    return (_machine(product.get("KeyManagementServiceMachine")),
-            _int(product.get("KeyManagementServicePort"), 0) or None, domain)
+    return (
+        _machine(product.get("KeyManagementServiceMachine")),
+        _int(product.get("KeyManagementServicePort"), 0) or None,
+        domain,
+    )
 
 
 FIREWALL_PROFILES = ("Domain", "Private", "Public")
-BUILTIN_FIREWALL_RULE = "SPPSVC-In-TCP"        # Windows' own rule for the KMS host on TCP 1688
-FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"        # the one rule name the executor may create or remove
+BUILTIN_FIREWALL_RULE = "SPPSVC-In-TCP"  # Windows' own rule for the KMS host on TCP 1688
+FIREWALL_RULE = "kmsops-kms-KMS-In-TCP"  # the one rule name the executor may create or remove
 
 
 def parse_profiles(value):
@@ -380,8 +402,7 @@ def summarize(state):
         "license_status_code": status,
         "license_status": LICENSE_STATUS.get(status, "Unknown") if product else "NoKeyInstalled",
         "grace_period_remaining": _int(product.get("GracePeriodRemaining")) if product else None,
-        "installation_id": (product.get("OfflineInstallationId") or None)
-        if product and status != LICENSED else None,
+        "installation_id": (product.get("OfflineInstallationId") or None) if product and status != LICENSED else None,
         "current_count": _count(service.get("KeyManagementServiceCurrentCount")),
         "required_count": _count(service.get("RequiredClientCount")),
         "port": _port(service.get("KeyManagementServiceListeningPort")),
@@ -402,7 +423,8 @@ def summarize(state):
         "last_kms_host": last_host,
         "last_kms_port": last_port,
         "last_kms_ip": str(product.get("DiscoveredKeyManagementServiceMachineIpAddress") or "").strip() or None
-        if product else None,
+        if product
+        else None,
     }
     facts.update(_firewall_facts(firewall, facts["port"]))
     return facts

@@ -56,20 +56,23 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list impor
 
 INTERVAL_MIN = 15
 INTERVAL_MAX = 43200
-DEFAULT_FIREWALL_PROFILES = ("Domain", "Private")   # Microsoft's example in "Create a KMS activation host"
+DEFAULT_FIREWALL_PROFILES = ("Domain", "Private")  # Microsoft's example in "Create a KMS activation host"
 
 SRV_STAYS = (
     "%s is a KMS client again, but the SRV value that names it in _vlmcs._tcp stays in DNS: remove it "
     "with kmsops.kms.kms_publish (state=absent for this host, or prune=true without it), or delete it in "
-    "DNS if the host published it itself.")
+    "DNS if the host published it itself."
+)
 
 
 def check_interval(name, value):
     if value is None:
         return None
     if not INTERVAL_MIN <= int(value) <= INTERVAL_MAX:
-        raise InvalidSetting("%s must be between %d and %d minutes (15 minutes to 30 days), got %s"
-                             % (name, INTERVAL_MIN, INTERVAL_MAX, value))
+        raise InvalidSetting(
+            "%s must be between %d and %d minutes (15 minutes to 30 days), got %s"
+            % (name, INTERVAL_MIN, INTERVAL_MAX, value)
+        )
     return int(value)
 
 
@@ -93,9 +96,9 @@ class _Settings:
     """The host-setting changes of one plan: operations not yet added, the facts they lead to."""
 
     def __init__(self):
-        self.operations = []   # (title, action, fields)
+        self.operations = []  # (title, action, fields)
         self.after = {}
-        self.verify = {}       # facts the read-back must show (settings that take effect at the restart)
+        self.verify = {}  # facts the read-back must show (settings that take effect at the restart)
         self.restart = False
         self.warnings = []
         self.firewall_rule = None  # the rule that must let clients in after the run
@@ -115,8 +118,9 @@ def check_profiles(value):
     names = [str(v).strip().lower() for v in value]
     unknown = [v for v in names if v not in [p.lower() for p in FIREWALL_PROFILES]]
     if unknown or not names:
-        raise InvalidSetting("firewall_profiles must be a non-empty list of %s, got %r"
-                             % (", ".join(FIREWALL_PROFILES), value))
+        raise InvalidSetting(
+            "firewall_profiles must be a non-empty list of %s, got %r" % (", ".join(FIREWALL_PROFILES), value)
+        )
     return [p for p in FIREWALL_PROFILES if p.lower() in names]
 
 
@@ -130,42 +134,65 @@ def _firewall(settings, params, state, facts, port):
         if port != KMS_PORT and port != facts["port"]:
             settings.warnings.append(
                 "manage_firewall=false: open inbound TCP %d on %s for KMS clients yourself (the built-in "
-                "rule SPPSVC-In-TCP covers port 1688 only)" % (port, host))
+                "rule SPPSVC-In-TCP covers port 1688 only)" % (port, host)
+            )
         return
     profiles = check_profiles(params.get("firewall_profiles"))
     error = (state.get("firewall") or {}).get("error")
     if error:
-        settings.warnings.append("the Windows Firewall rules of %s could not be read (%s): open inbound "
-                                 "TCP %d for KMS clients yourself" % (host, error, port))
+        settings.warnings.append(
+            "the Windows Firewall rules of %s could not be read (%s): open inbound "
+            "TCP %d for KMS clients yourself" % (host, error, port)
+        )
         return
     shown = ", ".join(profiles)
     if port == KMS_PORT:
         enabled = facts["firewall_builtin_enabled"]
         current = facts["firewall_builtin_profiles"] or []
         if enabled is None:
-            settings.warnings.append("%s has no built-in Windows Firewall rule %s: open inbound TCP %d for KMS "
-                                     "clients yourself" % (host, BUILTIN_FIREWALL_RULE, KMS_PORT))
+            settings.warnings.append(
+                "%s has no built-in Windows Firewall rule %s: open inbound TCP %d for KMS "
+                "clients yourself" % (host, BUILTIN_FIREWALL_RULE, KMS_PORT)
+            )
         elif not enabled or not set(profiles) <= set(current):
             # an enabled rule keeps the profiles it has; a disabled one gets exactly the asked ones
             wanted = [p for p in FIREWALL_PROFILES if p in profiles or (enabled and p in current)]
-            settings.change("firewall_builtin_enabled", True,
-                            "Enable the built-in Windows Firewall rule %s (inbound TCP %d; profiles %s)"
-                            % (BUILTIN_FIREWALL_RULE, KMS_PORT, ", ".join(wanted)),
-                            "firewall_enable_builtin", profiles=wanted, on_error="warn",
-                            hint="enable it on %s yourself: Set-NetFirewallRule -Name %s -Profile %s -Enabled True"
-                            % (host, BUILTIN_FIREWALL_RULE, ",".join(wanted)))
+            settings.change(
+                "firewall_builtin_enabled",
+                True,
+                "Enable the built-in Windows Firewall rule %s (inbound TCP %d; profiles %s)"
+                % (BUILTIN_FIREWALL_RULE, KMS_PORT, ", ".join(wanted)),
+                "firewall_enable_builtin",
+                profiles=wanted,
+                on_error="warn",
+                hint="enable it on %s yourself: Set-NetFirewallRule -Name %s -Profile %s -Enabled True"
+                % (host, BUILTIN_FIREWALL_RULE, ",".join(wanted)),
+            )
         if facts["firewall_rule_port"] is not None:
-            settings.change("firewall_rule_port", None, "Remove the Windows Firewall rule %s (port 1688 is let in "
-                            "by %s)" % (FIREWALL_RULE, BUILTIN_FIREWALL_RULE), "firewall_remove", on_error="warn",
-                            hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host))
+            settings.change(
+                "firewall_rule_port",
+                None,
+                "Remove the Windows Firewall rule %s (port 1688 is let in "
+                "by %s)" % (FIREWALL_RULE, BUILTIN_FIREWALL_RULE),
+                "firewall_remove",
+                on_error="warn",
+                hint="remove the firewall rule %s on %s yourself" % (FIREWALL_RULE, host),
+            )
         if enabled is not None:
             settings.after["firewall_rule"] = BUILTIN_FIREWALL_RULE
             settings.firewall_rule = BUILTIN_FIREWALL_RULE
         return
     if facts["firewall_rule_port"] != port or facts["firewall_rule_profiles"] != profiles:
-        settings.change("firewall_rule_port", port, "Allow inbound TCP %d in the Windows Firewall (rule %s, "
-                        "profiles %s)" % (port, FIREWALL_RULE, shown), "firewall_open", port=port,
-                        profiles=profiles, on_error="warn", hint="open inbound TCP %d on %s yourself" % (port, host))
+        settings.change(
+            "firewall_rule_port",
+            port,
+            "Allow inbound TCP %d in the Windows Firewall (rule %s, profiles %s)" % (port, FIREWALL_RULE, shown),
+            "firewall_open",
+            port=port,
+            profiles=profiles,
+            on_error="warn",
+            hint="open inbound TCP %d on %s yourself" % (port, host),
+        )
     settings.after["firewall_rule"] = FIREWALL_RULE
     settings.firewall_rule = FIREWALL_RULE
 
@@ -191,7 +218,8 @@ def _add_own_domain(settings, publish, state):
     if own is None:
         settings.warnings.append(
             "publish_own_domain: %s reports no primary DNS suffix, so no own domain was added to "
-            "DnsDomainPublishList" % (state.get("computer_name") or "the host"))
+            "DnsDomainPublishList" % (state.get("computer_name") or "the host")
+        )
         return
     if own not in [entry["domain"] for entry in publish]:
         publish.append({"domain": own, "priority": 0, "weight": 0})
@@ -208,38 +236,68 @@ def _settings(params, state, facts):
     if publish and params.get("publish_own_domain", True):
         _add_own_domain(settings, publish, state)
     if port is not None and port != facts["port"]:
-        settings.change("port", port, "Set the KMS listening port to %d" % port, "service",
-                        method="SetKeyManagementServiceListeningPort", args={"PortNumber": port})
+        settings.change(
+            "port",
+            port,
+            "Set the KMS listening port to %d" % port,
+            "service",
+            method="SetKeyManagementServiceListeningPort",
+            args={"PortNumber": port},
+        )
     _firewall(settings, params, state, facts, facts["port"] if port is None else port)
     dns_publishing = params.get("dns_publishing")
     if dns_publishing is not None and bool(dns_publishing) != facts["dns_publishing"]:
-        settings.change("dns_publishing", bool(dns_publishing),
-                        "%s DNS auto-publishing of the SRV record" % ("Enable" if dns_publishing else "Disable"),
-                        "service", method="DisableKeyManagementServiceDnsPublishing",
-                        args={"DisablePublishing": not dns_publishing})
+        settings.change(
+            "dns_publishing",
+            bool(dns_publishing),
+            "%s DNS auto-publishing of the SRV record" % ("Enable" if dns_publishing else "Disable"),
+            "service",
+            method="DisableKeyManagementServiceDnsPublishing",
+            args={"DisablePublishing": not dns_publishing},
+        )
     if publish is not None and publish != facts["publish_domains"]:
         if publish:
-            settings.change("publish_domains", publish,
-                            "Write DnsDomainPublishList (%s)" % ", ".join(e["domain"] for e in publish),
-                            "registry_set", name="DnsDomainPublishList", type="MultiString",
-                            value=format_publish_list(publish))
+            settings.change(
+                "publish_domains",
+                publish,
+                "Write DnsDomainPublishList (%s)" % ", ".join(e["domain"] for e in publish),
+                "registry_set",
+                name="DnsDomainPublishList",
+                type="MultiString",
+                value=format_publish_list(publish),
+            )
         else:
-            settings.change("publish_domains", [], "Remove DnsDomainPublishList", "registry_remove",
-                            name="DnsDomainPublishList")
+            settings.change(
+                "publish_domains", [], "Remove DnsDomainPublishList", "registry_remove", name="DnsDomainPublishList"
+            )
     low_priority = params.get("low_priority")
     if low_priority is not None and bool(low_priority) != facts["low_priority"]:
-        settings.change("low_priority", bool(low_priority),
-                        "%s KMS low priority (slmgr.vbs %s)" % (("Enable", "/cpri") if low_priority else ("Disable", "/spri")),
-                        "service", method="EnableKeyManagementServiceLowPriority",
-                        args={"EnableLowPriority": bool(low_priority)})
+        settings.change(
+            "low_priority",
+            bool(low_priority),
+            "%s KMS low priority (slmgr.vbs %s)" % (("Enable", "/cpri") if low_priority else ("Disable", "/spri")),
+            "service",
+            method="EnableKeyManagementServiceLowPriority",
+            args={"EnableLowPriority": bool(low_priority)},
+        )
     if activation_interval is not None and activation_interval != facts["activation_interval"]:
-        settings.change("activation_interval", activation_interval,
-                        "Set the activation interval to %d minutes" % activation_interval, "service",
-                        method="SetVLActivationInterval", args={"ActivationInterval": activation_interval})
+        settings.change(
+            "activation_interval",
+            activation_interval,
+            "Set the activation interval to %d minutes" % activation_interval,
+            "service",
+            method="SetVLActivationInterval",
+            args={"ActivationInterval": activation_interval},
+        )
     if renewal_interval is not None and renewal_interval != facts["renewal_interval"]:
-        settings.change("renewal_interval", renewal_interval,
-                        "Set the renewal interval to %d minutes" % renewal_interval, "service",
-                        method="SetVLRenewalInterval", args={"RenewalInterval": renewal_interval})
+        settings.change(
+            "renewal_interval",
+            renewal_interval,
+            "Set the renewal interval to %d minutes" % renewal_interval,
+            "service",
+            method="SetVLRenewalInterval",
+            args={"RenewalInterval": renewal_interval},
+        )
     return settings
 
 
@@ -248,16 +306,25 @@ def _plan_absent(plan, params, state, facts, product, installed_partial):
     if not is_kms_host_product(product):
         return
     entry = find_gvlk(facts["os"].get("edition_id"), facts["os"].get("build"), facts["os"].get("caption"))
-    plan.add_then_refresh("Replace the KMS host key %s with the KMS client setup key for %s"
-                          % (mask_key(installed_partial), entry.editions[0]), "service",
-                          method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"})
+    plan.add_then_refresh(
+        "Replace the KMS host key %s with the KMS client setup key for %s"
+        % (mask_key(installed_partial), entry.editions[0]),
+        "service",
+        method="InstallProductKey",
+        args={},
+        secret_args={"ProductKey": "product_key"},
+    )
     plan.install_key = entry.key
     remove_kms_version(plan, state)
     plan.after.update(kms_host_key=None, license_status="Unknown")
     plan.verify["partial_product_key"] = entry.key[-5:]
     if params.get("manage_firewall", True) and facts["firewall_rule_port"] is not None:
-        plan.add("Remove the Windows Firewall rule %s" % FIREWALL_RULE, "firewall_remove", on_error="warn",
-                 hint="remove the firewall rule %s yourself" % FIREWALL_RULE)
+        plan.add(
+            "Remove the Windows Firewall rule %s" % FIREWALL_RULE,
+            "firewall_remove",
+            on_error="warn",
+            hint="remove the firewall rule %s yourself" % FIREWALL_RULE,
+        )
         plan.after["firewall_rule_port"] = None
     plan.restart()
     plan.messages.append(SRV_STAYS % (facts["computer_name"] or "The host"))
@@ -272,7 +339,7 @@ def plan_host(params, state, restart_owed=False):
     check_supported(state, what="kms_host")
     facts = summarize(state)
     plan = Plan()
-    if not restart_owed:    # the follow-up plan of the same run does not repeat the warning
+    if not restart_owed:  # the follow-up plan of the same run does not repeat the warning
         plan.warnings.extend(support_warnings(state, "kms_host"))
     plan.before = _host_view(facts)
     plan.after = dict(plan.before)
@@ -292,8 +359,7 @@ def plan_host(params, state, restart_owed=False):
     settings = _settings(params, state, facts)
 
     if is_gvlk(key):
-        raise GuardRefused("the product_key %s is a KMS client setup key (GVLK), not a KMS host key"
-                           % mask_key(key))
+        raise GuardRefused("the product_key %s is a KMS client setup key (GVLK), not a KMS host key" % mask_key(key))
 
     wanted_partial = key[-5:]
     key_installed = installed_partial == wanted_partial
@@ -302,21 +368,28 @@ def plan_host(params, state, restart_owed=False):
         if is_azure_edition(state):
             raise GuardRefused(
                 "%s runs %s: Microsoft does not support an Azure Edition as a KMS host; use another edition "
-                "for the KMS host" % (who, facts["os"].get("caption") or "Windows Server Datacenter: Azure Edition"))
+                "for the KMS host" % (who, facts["os"].get("caption") or "Windows Server Datacenter: Azure Edition")
+            )
         if is_client_edition(state) and not params.get("allow_client_edition"):
             raise GuardRefused(
                 "%s is a client edition of Windows (%s): KMS host keys belong on KMS hosts. "
                 "Set allow_client_edition=true only if this client is meant to be a KMS host"
-                % (who, facts["os"].get("caption") or "ProductType 1"))
+                % (who, facts["os"].get("caption") or "ProductType 1")
+            )
         if confirmation_id:
             raise InvalidSetting(
                 "confirmation_id was given but the KMS host key %s is not installed yet; run without "
-                "confirmation_id first to install it and get the Installation ID" % mask_key(key))
+                "confirmation_id first to install it and get the Installation ID" % mask_key(key)
+            )
         title = "Install the KMS host key %s" % mask_key(key)
         if installed_partial:
-            title = "Replace the installed key %s with the KMS host key %s" % (mask_key(installed_partial), mask_key(key))
-        plan.add_then_refresh(title, "service", method="InstallProductKey", args={},
-                              secret_args={"ProductKey": "product_key"})
+            title = "Replace the installed key %s with the KMS host key %s" % (
+                mask_key(installed_partial),
+                mask_key(key),
+            )
+        plan.add_then_refresh(
+            title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"}
+        )
         plan.install_key = key
         # Microsoft's slmgr.vbs options page, /ipk: "To prevent instability in the license service,
         # the system should be restarted or the Software Protection Service should be restarted."
@@ -330,7 +403,8 @@ def plan_host(params, state, restart_owed=False):
         plan.check_mode_notes.append(
             "Check mode cannot install the key to learn its channel: after installing it, the task reads the "
             "product's Description and refuses to go on (no activation, no ledger record) unless Windows "
-            "reports a KMS host key (VOLUME_KMS channel); a MAK (VOLUME_MAK) or retail key (RETAIL) is refused.")
+            "reports a KMS host key (VOLUME_KMS channel); a MAK (VOLUME_MAK) or retail key (RETAIL) is refused."
+        )
         # sent after that check only, like everything after the install
         plan_kms_version(plan, state, force=True)
     elif is_kms_host_product(product):
@@ -354,11 +428,14 @@ def plan_host(params, state, restart_owed=False):
         plan.settings_follow = plan.expect_licensed
         if plan.settings_follow:
             plan.after.update(settings.after)
-            plan.messages.append("The host settings are applied right after the activation, once Windows reports "
-                                 "an activated KMS host.")
+            plan.messages.append(
+                "The host settings are applied right after the activation, once Windows reports an activated KMS host."
+            )
         else:
-            plan.messages.append("Host settings pending until the host is an activated KMS host (Windows refuses "
-                                 "them before): %s." % "; ".join(plan.pending))
+            plan.messages.append(
+                "Host settings pending until the host is an activated KMS host (Windows refuses "
+                "them before): %s." % "; ".join(plan.pending)
+            )
         plan.after["pending_settings"] = list(plan.pending)
 
     plan.restart_owed = plan.restart_owed or restart_owed
@@ -370,18 +447,25 @@ def plan_host(params, state, restart_owed=False):
 def _plan_activation(plan, key, activation, confirmation_id, product):
     wanted_partial = key[-5:]
     if activation == "online":
-        plan.add_then_refresh("Activate the KMS host online", "product", partial_key=wanted_partial,
-                              method="Activate", args={})
+        plan.add_then_refresh(
+            "Activate the KMS host online", "product", partial_key=wanted_partial, method="Activate", args={}
+        )
         plan.activation, plan.activation_key, plan.expect_licensed = "online", key, True
         plan.after["license_status"] = "Licensed"
     elif activation == "phone" and confirmation_id:
         iid = product.get("OfflineInstallationId") if product else None
         if not iid:
-            raise ExecutorError("Windows reports no Installation ID for the key %s; cannot deposit the "
-                                "Confirmation ID" % mask_key(key))
-        plan.add_then_refresh("Deposit the telephone Confirmation ID", "product", partial_key=wanted_partial,
-                              method="DepositOfflineConfirmationId", args={"InstallationId": iid},
-                              secret_args={"ConfirmationId": "confirmation_id"})
+            raise ExecutorError(
+                "Windows reports no Installation ID for the key %s; cannot deposit the Confirmation ID" % mask_key(key)
+            )
+        plan.add_then_refresh(
+            "Deposit the telephone Confirmation ID",
+            "product",
+            partial_key=wanted_partial,
+            method="DepositOfflineConfirmationId",
+            args={"InstallationId": iid},
+            secret_args={"ConfirmationId": "confirmation_id"},
+        )
         plan.confirmation_id = confirmation_id
         plan.activation, plan.activation_key, plan.expect_licensed = "phone", key, True
         plan.after["license_status"] = "Licensed"
@@ -390,14 +474,18 @@ def _plan_activation(plan, key, activation, confirmation_id, product):
         plan.installation_id = None if plan.install_key else (product.get("OfflineInstallationId") or None)
         plan.messages.append(
             "Telephone activation pending: call the Microsoft Activation Call Center with the Installation ID "
-            "(returned as installation_id), then run again with confirmation_id set to the Confirmation ID.")
+            "(returned as installation_id), then run again with confirmation_id set to the Confirmation ID."
+        )
 
 
 def refuse_not_a_host_key(product, partial, installed):
     """Issue 17 point 2: never activate (and spend) a key that is not a KMS host key."""
     channel = product_channel(product) or "unknown"
-    kind = {"VOLUME_MAK": "a Multiple Activation Key (MAK)", "RETAIL": "a retail key",
-            "VOLUME_KMSCLIENT": "a KMS client setup key (GVLK)"}.get(channel, "not a KMS host key")
+    kind = {
+        "VOLUME_MAK": "a Multiple Activation Key (MAK)",
+        "RETAIL": "a retail key",
+        "VOLUME_KMSCLIENT": "a KMS client setup key (GVLK)",
+    }.get(channel, "not a KMS host key")
     if channel.startswith("OEM"):
         kind = "an OEM key"
     what = "was installed by this task but" if installed else "is installed but"
@@ -405,18 +493,20 @@ def refuse_not_a_host_key(product, partial, installed):
         "Windows reports the key %s as %r (channel %s): %s, not a KMS host key (VOLUME_KMS channel). The key %s "
         "was not activated and the activation ledger is unchanged. kms_host only activates KMS host keys; to "
         "return this machine to a KMS client, install its client setup key (kmsops.kms.kms_client "
-        "product_key=auto)" % (mask_key(partial), (product or {}).get("Description"), channel, kind, what))
+        "product_key=auto)" % (mask_key(partial), (product or {}).get("Description"), channel, kind, what)
+    )
 
 
 def check_installed_host_key(plan, state):
     """After the install operations of PLAN: the product Windows reports for the new key must be a
     KMS host key, or GuardRefused (nothing after the install is sent)."""
     partial = plan.key_check_partial
-    products = [p for p in (state.get("products") or [])
-                if (p.get("PartialProductKey") or "").upper() == partial]
+    products = [p for p in (state.get("products") or []) if (p.get("PartialProductKey") or "").upper() == partial]
     if not products:
-        raise ExecutorError("the key %s was installed but Windows reports no Windows product with it; nothing "
-                            "more was sent" % mask_key(partial))
+        raise ExecutorError(
+            "the key %s was installed but Windows reports no Windows product with it; nothing "
+            "more was sent" % mask_key(partial)
+        )
     if not any(is_kms_host_product(p) for p in products):
         refuse_not_a_host_key(products[0], partial, installed=True)
 
@@ -426,10 +516,15 @@ def finish_host(plan, after_state):
     fill in the pending telephone activation facts."""
     facts = summarize(after_state)
     if plan.expect_licensed and facts["license_status_code"] != LICENSED:
-        raise ExecutorError("the KMS host was activated (%s) but Windows reports licence status %s"
-                            % (plan.activation, facts["license_status"]))
-    wrong = ["%s=%r (expected %r)" % (name, facts.get(name), value)
-             for name, value in sorted(plan.verify.items()) if facts.get(name) != value]
+        raise ExecutorError(
+            "the KMS host was activated (%s) but Windows reports licence status %s"
+            % (plan.activation, facts["license_status"])
+        )
+    wrong = [
+        "%s=%r (expected %r)" % (name, facts.get(name), value)
+        for name, value in sorted(plan.verify.items())
+        if facts.get(name) != value
+    ]
     if wrong:
         raise ExecutorError("the changes were applied but Windows reads back %s" % ", ".join(wrong))
     if plan.activation_pending:
@@ -438,7 +533,14 @@ def finish_host(plan, after_state):
         # the firewall never fails the task (on_error=warn), but the read-back is reported
         plan.late_warnings.append(
             "after the run Windows reads back no firewall rule letting KMS clients in on TCP %d of %s (%s "
-            "Enabled=%s): open it yourself" % (facts["port"], facts["computer_name"] or "the host", plan.firewall_rule,
-                                               facts["firewall_builtin_enabled"] if plan.firewall_rule ==
-                                               BUILTIN_FIREWALL_RULE else facts["firewall_rule_port"] is not None))
+            "Enabled=%s): open it yourself"
+            % (
+                facts["port"],
+                facts["computer_name"] or "the host",
+                plan.firewall_rule,
+                facts["firewall_builtin_enabled"]
+                if plan.firewall_rule == BUILTIN_FIREWALL_RULE
+                else facts["firewall_rule_port"] is not None,
+            )
+        )
     return facts

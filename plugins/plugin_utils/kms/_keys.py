@@ -62,11 +62,13 @@ def normalize_product_key(key, option="product_key"):
         raise InvalidProductKey("the product key must be a string", option)
     text = key.strip().upper().replace(" ", "")
     if "-" not in text and len(text) == 25:
-        text = "-".join(text[i:i + 5] for i in range(0, 25, 5))
+        text = "-".join(text[i : i + 5] for i in range(0, 25, 5))
     if not _KEY_RE.match(text):
         raise InvalidProductKey(
             "the product key does not have the product key format: five groups of five characters "
-            "from %s (plus at most one N), separated by '-'" % KEY_ALPHABET, option)
+            "from %s (plus at most one N), separated by '-'" % KEY_ALPHABET,
+            option,
+        )
     if text.count("N") > 1:
         raise InvalidProductKey("the product key contains more than one 'N'; product keys contain at most one", option)
     return text
@@ -108,10 +110,12 @@ def normalize_confirmation_id(value, option="confirmation_id"):
         raise InvalidConfirmationId("no Confirmation ID given", option)
     text = re.sub(r"[\s-]", "", str(value))
     if not text.isdigit() or not text.isascii():
-        raise InvalidConfirmationId("the Confirmation ID must contain only digits (groups may be separated by '-' or "
-                                    "spaces)", option)
+        raise InvalidConfirmationId(
+            "the Confirmation ID must contain only digits (groups may be separated by '-' or spaces)", option
+        )
     if len(text) != CONFIRMATION_ID_DIGITS:
         raise InvalidConfirmationId(
             "the Confirmation ID must have %d digits (8 groups of 6); got %d" % (CONFIRMATION_ID_DIGITS, len(text)),
-            option)
+            option,
+        )
     return text

@@ -36,16 +36,21 @@ def plan_kms_version(plan, state, force):
     where it is missing on a KMS host (never to follow a newer service Version)."""
     version = str((state.get("service") or {}).get("Version") or "").strip()
     if not version:
-        plan.warnings.append("Windows reported no SoftwareLicensingService Version: %s (which slmgr.vbs /ipk "
-                             "writes for a KMS host key) was not written" % VALUE)
+        plan.warnings.append(
+            "Windows reported no SoftwareLicensingService Version: %s (which slmgr.vbs /ipk "
+            "writes for a KMS host key) was not written" % VALUE
+        )
         return
     for view, current, where in _targets(state):
         if force or current in (None, ""):
             op = dict(name=VALUE, type="String", value=version)
             if view != "native":
                 op["view"] = view
-            plan.add("Write %s %s%s (as slmgr.vbs /ipk does for a KMS host key)" % (VALUE, version, where),
-                     "registry_set", **op)
+            plan.add(
+                "Write %s %s%s (as slmgr.vbs /ipk does for a KMS host key)" % (VALUE, version, where),
+                "registry_set",
+                **op,
+            )
 
 
 def remove_kms_version(plan, state):
@@ -58,5 +63,8 @@ def remove_kms_version(plan, state):
             op = dict(name=VALUE)
             if view != "native":
                 op["view"] = view
-            plan.add("Delete %s%s (as slmgr.vbs /ipk does for a key that is not a KMS host key)" % (VALUE, where),
-                     "registry_remove", **op)
+            plan.add(
+                "Delete %s%s (as slmgr.vbs /ipk does for a key that is not a KMS host key)" % (VALUE, where),
+                "registry_remove",
+                **op,
+            )

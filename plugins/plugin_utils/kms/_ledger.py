@@ -47,8 +47,10 @@ def _validate(data, path):
     if not isinstance(data, dict) or not isinstance(data.get("keys"), dict):
         raise LedgerError("the activation ledger %s is not a kmsops.kms ledger (no 'keys' mapping)" % path)
     if data.get("version") != LEDGER_VERSION:
-        raise LedgerError("the activation ledger %s has version %r; this collection reads version %d"
-                          % (path, data.get("version"), LEDGER_VERSION))
+        raise LedgerError(
+            "the activation ledger %s has version %r; this collection reads version %d"
+            % (path, data.get("version"), LEDGER_VERSION)
+        )
     return data
 
 
@@ -122,14 +124,20 @@ def check_activation(data, key, host, extra_hosts_granted=0, extra_activations_g
         raise GuardRefused(
             "the KMS host key %s already activated %d hosts (%s); Microsoft allows %d per key. "
             "If Microsoft granted more activations, set extra_hosts_granted"
-            % (mask_key(key), len(used), ", ".join(sorted(used)), host_limit))
+            % (mask_key(key), len(used), ", ".join(sorted(used)), host_limit)
+        )
     if used.get(host, 0) >= activation_limit:
         raise GuardRefused(
             "host %s was already activated %d times with the KMS host key %s; Microsoft allows %d "
             "activations per host. If Microsoft granted more, set extra_activations_granted"
-            % (host, used[host], mask_key(key), activation_limit))
-    return {"hosts": len(used) + (0 if host in used else 1), "host_activations": used.get(host, 0) + 1,
-            "host_limit": host_limit, "activation_limit": activation_limit}
+            % (host, used[host], mask_key(key), activation_limit)
+        )
+    return {
+        "hosts": len(used) + (0 if host in used else 1),
+        "host_activations": used.get(host, 0) + 1,
+        "host_limit": host_limit,
+        "activation_limit": activation_limit,
+    }
 
 
 def _now():
@@ -142,7 +150,8 @@ def reserve_activation(data, key, host, method, now=None):
     entry = data["keys"].setdefault(fp, {"partial_key": partial_key(key), "hosts": {}})
     record_id = str(uuid.uuid4())
     entry["hosts"].setdefault(host, []).append(
-        {"id": record_id, "time": now or _now(), "method": method, "result": "attempted"})
+        {"id": record_id, "time": now or _now(), "method": method, "result": "attempted"}
+    )
     return record_id
 
 
@@ -166,18 +175,21 @@ def granted_extra_hosts(extra_hosts_granted, partial):
     task both read the setting through this function, so they agree.
     """
     if isinstance(extra_hosts_granted, dict):
-        value = {str(k).strip().upper(): v for k, v in extra_hosts_granted.items()}.get(
-            str(partial or "").upper(), 0)
+        value = {str(k).strip().upper(): v for k, v in extra_hosts_granted.items()}.get(str(partial or "").upper(), 0)
     else:
         value = extra_hosts_granted
     if isinstance(value, bool):
-        raise InvalidSetting("extra_hosts_granted must be a number or a mapping of a key's last five "
-                             "characters to a number, got %r" % (value,))
+        raise InvalidSetting(
+            "extra_hosts_granted must be a number or a mapping of a key's last five "
+            "characters to a number, got %r" % (value,)
+        )
     try:
         number = int(value or 0)
     except (TypeError, ValueError):
-        raise InvalidSetting("extra_hosts_granted must be a number or a mapping of a key's last five "
-                             "characters to a number, got %r" % (value,)) from None
+        raise InvalidSetting(
+            "extra_hosts_granted must be a number or a mapping of a key's last five "
+            "characters to a number, got %r" % (value,)
+        ) from None
     if number < 0:
         raise InvalidSetting("extra_hosts_granted must not be negative, got %d" % number)
     return number
@@ -218,9 +230,13 @@ def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
         hosts = sorted(group["hosts"])
         report.append({"key": mask_key(group["partial"]), "hosts": hosts, "limit": limit})
         if len(hosts) > limit:
-            problems.append("KMS host key %s is assigned to %d hosts (%s); the limit is %d"
-                            % (mask_key(group["partial"]), len(hosts), ", ".join(hosts), limit))
+            problems.append(
+                "KMS host key %s is assigned to %d hosts (%s); the limit is %d"
+                % (mask_key(group["partial"]), len(hosts), ", ".join(hosts), limit)
+            )
     if problems:
-        raise GuardRefused("; ".join(problems) + ". Declare extra activations granted by Microsoft "
-                           "with extra_hosts_granted, or assign different keys")
+        raise GuardRefused(
+            "; ".join(problems) + ". Declare extra activations granted by Microsoft "
+            "with extra_hosts_granted, or assign different keys"
+        )
     return report

@@ -67,8 +67,9 @@ def _dedupe(entries):
     seen = {}
     for option, entry in entries:
         if entry["domain"] in seen:
-            raise PublishListError(f"domain {entry['domain']} is already listed at {seen[entry['domain']]} "
-                                   "(one value per domain)", option)
+            raise PublishListError(
+                f"domain {entry['domain']} is already listed at {seen[entry['domain']]} (one value per domain)", option
+            )
         seen[entry["domain"]] = option
     return [entry for _option, entry in entries]
 
@@ -96,8 +97,9 @@ def normalize_publish_list(entries, option="publish_domains"):
     """Canonical list of dicts from user input (dicts or 'domain,prio,weight' strings)."""
     if entries is None:
         return []
-    return _dedupe([(f"{option}[{index}]", normalize_entry(entry, f"{option}[{index}]"))
-                    for index, entry in enumerate(entries)])
+    return _dedupe(
+        [(f"{option}[{index}]", normalize_entry(entry, f"{option}[{index}]")) for index, entry in enumerate(entries)]
+    )
 
 
 def format_publish_list(entries, option="publish_domains"):

@@ -29,15 +29,30 @@ GROUPS = {
 
 _LINUX = {"ansible_facts": {"os_family": "Debian"}}
 _WINDOWS = {"ansible_facts": {"os_family": "Windows"}}
-_HQ = {"kms_site_group": "hq", "kms_site_domains": ["hq.test"], "kms_dns_server": "10.1.0.53",
-       "kms_dns_key_file": "/etc/kmsops/hq.key"}
-_BR = {"kms_site_group": "br", "kms_site_domains": ["br.test"], "kms_dns_server": "10.2.0.53",
-       "kms_dns_port": 5353, "kms_fallback_site": "hq",
-       "kms_discovery_nameservers": ["10.2.0.53", "10.1.0.53"],
-       "kms_dns_key_name": "br-publisher", "kms_dns_key_secret": SECRET}
-_ISO = {"kms_site_group": "iso", "kms_site_domains": ["iso.test"],
-        "kms_dns_server": "10.3.0.53", "kms_dns_update_host": "ns.iso.test",
-        "kms_dns_key_name": "iso-publisher", "kms_dns_key_secret": SECRET}
+_HQ = {
+    "kms_site_group": "hq",
+    "kms_site_domains": ["hq.test"],
+    "kms_dns_server": "10.1.0.53",
+    "kms_dns_key_file": "/etc/kmsops/hq.key",
+}
+_BR = {
+    "kms_site_group": "br",
+    "kms_site_domains": ["br.test"],
+    "kms_dns_server": "10.2.0.53",
+    "kms_dns_port": 5353,
+    "kms_fallback_site": "hq",
+    "kms_discovery_nameservers": ["10.2.0.53", "10.1.0.53"],
+    "kms_dns_key_name": "br-publisher",
+    "kms_dns_key_secret": SECRET,
+}
+_ISO = {
+    "kms_site_group": "iso",
+    "kms_site_domains": ["iso.test"],
+    "kms_dns_server": "10.3.0.53",
+    "kms_dns_update_host": "ns.iso.test",
+    "kms_dns_key_name": "iso-publisher",
+    "kms_dns_key_secret": SECRET,
+}
 
 HOSTVARS = {
     "kms1.hq.test": dict(_HQ, kms_host_weight=60, **_LINUX),
@@ -52,27 +67,56 @@ HOSTVARS = {
 # what kms_info returned on the Windows hosts
 INFO = {
     "ws2.hq.test": {
-        "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 20160,
+        "license_status": "OOBGrace",
+        "license_status_code": 2,
+        "grace_period_remaining": 20160,
         "product_description": "Windows(R) Operating System, VOLUME_KMSCLIENT channel",
-        "last_kms_host": "rogue.hq.test", "kms_host": None, "is_kms_host": False},
+        "last_kms_host": "rogue.hq.test",
+        "kms_host": None,
+        "is_kms_host": False,
+    },
     "kms2.hq.test": {
-        "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259200,
+        "license_status": "Licensed",
+        "license_status_code": 1,
+        "grace_period_remaining": 259200,
         "product_description": "Windows(R) Operating System, VOLUME_KMS_2022 channel",
-        "is_kms_host": True, "current_count": 3, "required_count": 5, "last_kms_host": None},
+        "is_kms_host": True,
+        "current_count": 3,
+        "required_count": 5,
+        "last_kms_host": None,
+    },
     "kms.iso.test": {
-        "license_status": "OOBGrace", "license_status_code": 2, "grace_period_remaining": 43200,
-        "is_kms_host": True, "installation_id": "123456", "current_count": -1, "required_count": 5},
+        "license_status": "OOBGrace",
+        "license_status_code": 2,
+        "grace_period_remaining": 43200,
+        "is_kms_host": True,
+        "installation_id": "123456",
+        "current_count": -1,
+        "required_count": 5,
+    },
     "win1.iso.test": {
-        "license_status": "Licensed", "license_status_code": 1, "grace_period_remaining": 259000,
-        "product_description": "VOLUME_KMSCLIENT channel", "last_kms_host": "kms.iso.test", "is_kms_host": False},
+        "license_status": "Licensed",
+        "license_status_code": 1,
+        "grace_period_remaining": 259000,
+        "product_description": "VOLUME_KMSCLIENT channel",
+        "last_kms_host": "kms.iso.test",
+        "is_kms_host": False,
+    },
 }
 
 
 def _cand(domain, target, priority, weight, address, reachable):
-    return {"domain": domain, "target": target, "port": 1688, "priority": priority, "weight": weight,
-            "addresses": [address] if address else [], "reachable": reachable,
-            "reached_address": address if reachable else None,
-            "error": None if reachable else "%s port 1688: [Errno 111] Connection refused" % address}
+    return {
+        "domain": domain,
+        "target": target,
+        "port": 1688,
+        "priority": priority,
+        "weight": weight,
+        "addresses": [address] if address else [],
+        "reachable": reachable,
+        "reached_address": address if reachable else None,
+        "error": None if reachable else "%s port 1688: [Errno 111] Connection refused" % address,
+    }
 
 
 _HQ_CANDIDATES = [
@@ -96,8 +140,16 @@ def discoveries(plan):
     for site in plan["sites"]:
         candidates = copy.deepcopy(by_site[site["name"]])
         selected = next((c for c in candidates if c["reachable"]), None)
-        results.append({"item": site, "changed": False, "candidates": candidates, "selected": selected,
-                        "errors": [], "domains": []})
+        results.append(
+            {
+                "item": site,
+                "changed": False,
+                "candidates": candidates,
+                "selected": selected,
+                "errors": [],
+                "domains": [],
+            }
+        )
     return results
 
 
@@ -115,8 +167,9 @@ def model():
 
     hv = hostvars()
     plan = kms_report_plan(GROUPS, hv)
-    return kms_report_model(plan, discoveries(plan), hv, kms_hosts=GROUPS["kms_hosts"],
-                            generated="2026-11-30 02:00 UTC", inventory="sample")
+    return kms_report_model(
+        plan, discoveries(plan), hv, kms_hosts=GROUPS["kms_hosts"], generated="2026-11-30 02:00 UTC", inventory="sample"
+    )
 
 
 def render(name, report):
@@ -124,6 +177,10 @@ def render(name, report):
     (the templates use standard Jinja2 filters only)."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True,
-                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
     return env.get_template(name + ".j2").render(_kms_report=report)

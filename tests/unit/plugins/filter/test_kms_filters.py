@@ -19,8 +19,11 @@ def test_both_filters_are_registered():
 
 
 def test_srv_order_puts_the_lower_priority_first_and_keeps_item_forms():
-    values = ["20 50 1688 core1.example.", "0 0 1688 branch.example.",
-              {"priority": 20, "weight": 50, "port": 1688, "target": "core2.example."}]
+    values = [
+        "20 50 1688 core1.example.",
+        "0 0 1688 branch.example.",
+        {"priority": 20, "weight": 50, "port": 1688, "target": "core2.example."},
+    ]
     ordered = srv_order(values, seed=3)
     assert ordered[0] == "0 0 1688 branch.example."
     assert values[0] in ordered[1:] and values[2] in ordered[1:]
@@ -50,20 +53,17 @@ def test_publish_list_text_becomes_entries_with_default_priority_and_weight():
 
 
 def test_publish_list_lines_become_entries():
-    assert publish_list(["corp.example,10,50"]) == [
-        {"domain": "corp.example", "priority": 10, "weight": 50}]
+    assert publish_list(["corp.example,10,50"]) == [{"domain": "corp.example", "priority": 10, "weight": 50}]
 
 
 def test_publish_list_entries_become_lines_or_text():
-    entries = [{"domain": "branch.corp.example"}, {"domain": "corp.example", "priority": 20,
-                                                   "weight": 50}]
+    entries = [{"domain": "branch.corp.example"}, {"domain": "corp.example", "priority": 20, "weight": 50}]
     assert publish_list(entries) == ["branch.corp.example,0,0", "corp.example,20,50"]
     assert publish_list(entries, as_text=True) == "branch.corp.example,0,0\ncorp.example,20,50"
 
 
 def test_publish_list_round_trips():
-    entries = [{"domain": "a.example", "priority": 1, "weight": 2},
-               {"domain": "b.example", "priority": 0, "weight": 0}]
+    entries = [{"domain": "a.example", "priority": 1, "weight": 2}, {"domain": "b.example", "priority": 0, "weight": 0}]
     assert publish_list(publish_list(entries)) == entries
 
 
@@ -72,9 +72,15 @@ def test_publish_list_empty_is_empty():
     assert publish_list("") == []
 
 
-@pytest.mark.parametrize("data", [
-    "corp.example,x", "corp.example,1,2,3", [{"domain": "a.example"}, {"domain": "A.example."}], 42,
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "corp.example,x",
+        "corp.example,1,2,3",
+        [{"domain": "a.example"}, {"domain": "A.example."}],
+        42,
+    ],
+)
 def test_publish_list_bad_input_is_a_filter_error(data):
     with pytest.raises(AnsibleFilterError, match="publish_list"):
         publish_list(data)

@@ -28,6 +28,7 @@ def test_filter_fails_for_seven_hosts_without_showing_the_key():
 
 def test_filter_counts_hosts_from_the_ledger(tmp_path):
     from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._ledger import locked_ledger, reserve_activation
+
     path = str(tmp_path / "ledger.json")
     with locked_ledger(path) as data:
         for i in range(6):

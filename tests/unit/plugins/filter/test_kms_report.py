@@ -29,8 +29,10 @@ from ansible_collections.kmsops.kms.plugins.filter.kms_report import (
 try:
     from ansible.template import trust_as_template
 except ImportError:  # ansible-core < 2.19: every string is a template unless marked unsafe
+
     def trust_as_template(text):
         return text
+
 
 from ansible_collections.kmsops.kms.plugins.module_utils.discovery._discovery import discover
 from ansible_collections.kmsops.kms.plugins.module_utils.dns._changes import record_changes
@@ -49,8 +51,12 @@ def _plan(hostvars=None, groups=None):
 def _model(plan=None, discoveries=None, hostvars=None):
     hostvars = hostvars or sample.hostvars()
     plan = plan or kms_report_plan(sample.GROUPS, hostvars)
-    return kms_report_model(plan, sample.discoveries(plan) if discoveries is None else discoveries, hostvars,
-                            kms_hosts=sample.GROUPS["kms_hosts"])
+    return kms_report_model(
+        plan,
+        sample.discoveries(plan) if discoveries is None else discoveries,
+        hostvars,
+        kms_hosts=sample.GROUPS["kms_hosts"],
+    )
 
 
 def _site(model, name):
@@ -63,6 +69,7 @@ def test_filters_are_registered():
 
 
 # -- plan -------------------------------------------------------------------------------------
+
 
 def test_plan_has_one_entry_per_site_in_topology_order():
     assert [s["name"] for s in _plan()["sites"]] == ["hq", "br", "iso"]
@@ -201,8 +208,9 @@ def test_a_site_in_two_topologies_is_an_error():
     groups["kms_isolated_sites"].append("ws1.br.test")
     hostvars = sample.hostvars()
     hostvars["ws1.br.test"]["kms_site_group"] = "br"
-    with pytest.raises(AnsibleFilterError, match="site br is under two topology groups, kms_branch_sites and "
-                                                 "kms_isolated_sites"):
+    with pytest.raises(
+        AnsibleFilterError, match="site br is under two topology groups, kms_branch_sites and kms_isolated_sites"
+    ):
         _plan(hostvars, groups)
 
 
@@ -213,12 +221,16 @@ def test_model_refuses_an_input_that_is_not_a_plan():
 
 # -- sites: order, reachability, verdicts -----------------------------------------------------
 
+
 def test_candidates_keep_the_discovery_order_with_each_ones_first_chance():
     # weights 60, 0, 40 in one priority: the draw is one of 0..100; 0 picks the weight-0 head
     hq = _site(_model(), "hq")
     assert [(c["order"], c["target"], c["share"]) for c in hq["candidates"]] == [
-        (1, "kms1.hq.test", 59.4), (2, "rogue.hq.test", 1.0), (3, "kms2.hq.test", 39.6),
-        (4, "old-kms.hq.test", 100.0)]
+        (1, "kms1.hq.test", 59.4),
+        (2, "rogue.hq.test", 1.0),
+        (3, "kms2.hq.test", 39.6),
+        (4, "old-kms.hq.test", 100.0),
+    ]
 
 
 def test_weights_all_zero_share_first_place_equally():
@@ -233,8 +245,10 @@ def test_weights_all_zero_share_first_place_equally():
 def test_weights_one_and_zero_are_tried_first_half_and_half_as_kms_discover_does():
     plan = _plan()
     results = sample.discoveries(plan)
-    results[2]["candidates"] = [dict(results[2]["candidates"][0], weight=1),
-                                dict(results[2]["candidates"][0], target="kms9.iso.test", weight=0)]
+    results[2]["candidates"] = [
+        dict(results[2]["candidates"][0], weight=1),
+        dict(results[2]["candidates"][0], target="kms9.iso.test", weight=0),
+    ]
     iso = _site(_model(plan, results), "iso")
     assert [c["share"] for c in iso["candidates"]] == [50.0, 50.0]
 
@@ -265,12 +279,15 @@ _SHARE_CASES = [
 
 @pytest.mark.parametrize("weights", _SHARE_CASES, ids=[str(case) for case in _SHARE_CASES])
 def test_first_try_shares_match_a_large_seeded_sample_of_kms_discover(weights):
-    records = [{"priority": p, "weight": w, "port": 1688, "target": "h%d.hq.test" % i}
-               for i, (p, w) in enumerate(weights)]
+    records = [
+        {"priority": p, "weight": w, "port": 1688, "target": "h%d.hq.test" % i} for i, (p, w) in enumerate(weights)
+    ]
     plan = _plan()
     results = sample.discoveries(plan)
-    results[0]["candidates"] = [dict(results[0]["candidates"][0], target=r["target"], priority=r["priority"],
-                                     weight=r["weight"]) for r in records]
+    results[0]["candidates"] = [
+        dict(results[0]["candidates"][0], target=r["target"], priority=r["priority"], weight=r["weight"])
+        for r in records
+    ]
     shares = {c["target"]: c["share"] for c in _site(_model(plan, results), "hq")["candidates"]}
     # kms_discover's own logic, seeded run by run, as many clients would draw
     runs = 20000
@@ -329,10 +346,13 @@ def test_domain_errors_are_listed():
     plan = _plan()
     results = sample.discoveries(plan)
     results[2]["errors"] = [{"domain": "iso.test", "msg": "_vlmcs._tcp.iso.test. does not exist (NXDOMAIN)"}]
-    assert _site(_model(plan, results), "iso")["errors"] == ["iso.test: _vlmcs._tcp.iso.test. does not exist (NXDOMAIN)"]
+    assert _site(_model(plan, results), "iso")["errors"] == [
+        "iso.test: _vlmcs._tcp.iso.test. does not exist (NXDOMAIN)"
+    ]
 
 
 # -- flags and the task that removes them ----------------------------------------------------
+
 
 def test_values_of_hosts_not_in_the_inventory_are_flagged_rogue_or_decommissioned():
     hq = _site(_model(), "hq")
@@ -342,7 +362,8 @@ def test_values_of_hosts_not_in_the_inventory_are_flagged_rogue_or_decommissione
     assert set(notes) == {"rogue.hq.test", "old-kms.hq.test"}
     assert "rogue KMS host" in notes["rogue.hq.test"]
     assert notes["old-kms.hq.test"] == (
-        "not a KMS host of this inventory, and its name has no address: probably a decommissioned KMS host")
+        "not a KMS host of this inventory, and its name has no address: probably a decommissioned KMS host"
+    )
     assert [t["srv_values"] for t in flag["targets"]] == [["0 0 1688 rogue.hq.test."], ["5 0 1688 old-kms.hq.test."]]
 
 
@@ -360,7 +381,11 @@ def test_each_value_shows_its_owner_and_a_value_another_writer_owns_is_not_flagg
     model = _model(plan, results)
     hq = _site(model, "hq")
     assert {c["target"]: c["owners"] for c in hq["candidates"]} == {
-        "kms1.hq.test": ["central"], "rogue.hq.test": ["branch"], "kms2.hq.test": [], "old-kms.hq.test": []}
+        "kms1.hq.test": ["central"],
+        "rogue.hq.test": ["branch"],
+        "kms2.hq.test": [],
+        "old-kms.hq.test": [],
+    }
     # only the value no owner claims is offered for clean-up
     assert [t["target"] for f in hq["flags"] for t in f["targets"]] == ["old-kms.hq.test"]
     assert "owner (recorded in DNS): branch" in sample.render("kms-report.txt", model)
@@ -395,14 +420,25 @@ def test_task_removes_exactly_the_flagged_values_and_touches_nothing_else():
     args = task["kmsops.kms.dns_record"]
     assert task["name"] == "Remove SRV values of hosts that are not KMS hosts of the inventory from _vlmcs._tcp.hq.test"
     assert "delegate_to" not in task
-    assert args == {"server": "10.1.0.53", "key_file": "/etc/kmsops/hq.key", "name": "_vlmcs._tcp.hq.test.",
-                    "type": "SRV", "state": "absent",
-                    "values": [{"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."},
-                               {"priority": 5, "weight": 0, "port": 1688, "target": "old-kms.hq.test."}]}
-    before = ["0 60 1688 kms1.hq.test.", "0 0 1688 rogue.hq.test.", "0 40 1688 kms2.hq.test.",
-              "5 0 1688 old-kms.hq.test.", "7 0 1688 rogue.hq.test."]
-    assert _removed(args, before) == ["0 40 1688 kms2.hq.test.", "0 60 1688 kms1.hq.test.",
-                                      "7 0 1688 rogue.hq.test."]
+    assert args == {
+        "server": "10.1.0.53",
+        "key_file": "/etc/kmsops/hq.key",
+        "name": "_vlmcs._tcp.hq.test.",
+        "type": "SRV",
+        "state": "absent",
+        "values": [
+            {"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."},
+            {"priority": 5, "weight": 0, "port": 1688, "target": "old-kms.hq.test."},
+        ],
+    }
+    before = [
+        "0 60 1688 kms1.hq.test.",
+        "0 0 1688 rogue.hq.test.",
+        "0 40 1688 kms2.hq.test.",
+        "5 0 1688 old-kms.hq.test.",
+        "7 0 1688 rogue.hq.test.",
+    ]
+    assert _removed(args, before) == ["0 40 1688 kms2.hq.test.", "0 60 1688 kms1.hq.test.", "7 0 1688 rogue.hq.test."]
 
 
 def test_host_with_two_values_is_listed_once_with_each_value_as_it_is():
@@ -411,16 +447,24 @@ def test_host_with_two_values_is_listed_once_with_each_value_as_it_is():
     results[0]["candidates"] += [
         dict(results[0]["candidates"][1], priority=10, weight=5, port=1689),
         dict(results[0]["candidates"][1], target="old_kms.hq.test", port=1700, weight=3),
-        dict(results[0]["candidates"][1], target="old_kms.hq.test", port=1701, priority=9)]
+        dict(results[0]["candidates"][1], target="old_kms.hq.test", port=1701, priority=9),
+    ]
     flag = _site(_model(plan, results), "hq")["flags"][0]
     assert [(t["target"], t["srv_values"]) for t in flag["targets"]] == [
         ("rogue.hq.test", ["0 0 1688 rogue.hq.test.", "10 5 1689 rogue.hq.test."]),
         ("old-kms.hq.test", ["5 0 1688 old-kms.hq.test."]),
-        ("old_kms.hq.test", ["0 3 1700 old_kms.hq.test.", "9 0 1701 old_kms.hq.test."])]
+        ("old_kms.hq.test", ["0 3 1700 old_kms.hq.test.", "9 0 1701 old_kms.hq.test."]),
+    ]
     assert _model(plan, results)["summary"]["flagged_values"] == 5
-    before = ["0 60 1688 kms1.hq.test.", "0 0 1688 rogue.hq.test.", "10 5 1689 rogue.hq.test.",
-              "5 0 1688 old-kms.hq.test.", "0 3 1700 old_kms.hq.test.", "9 0 1701 old_kms.hq.test.",
-              "0 0 1700 old_kms.hq.test."]
+    before = [
+        "0 60 1688 kms1.hq.test.",
+        "0 0 1688 rogue.hq.test.",
+        "10 5 1689 rogue.hq.test.",
+        "5 0 1688 old-kms.hq.test.",
+        "0 3 1700 old_kms.hq.test.",
+        "9 0 1701 old_kms.hq.test.",
+        "0 0 1700 old_kms.hq.test.",
+    ]
     assert _removed(_args(flag["task"]), before) == ["0 0 1700 old_kms.hq.test.", "0 60 1688 kms1.hq.test."]
 
 
@@ -433,8 +477,11 @@ def test_task_sends_to_the_site_port_from_its_update_host_with_the_key_variable(
     assert args["key_name"] == "iso-publisher" and args["key_secret"] == "{{ kms_dns_key_secret }}"
     # the key variable is the one deliberate template: it is not tagged !unsafe
     assert "key_secret: '{{ kms_dns_key_secret }}'" in text and "!unsafe '{{" not in text
-    args = _args(cleanup_task(_plan()["sites"][1], "br.test",
-                              [{"target": "x.br.test", "port": 1688, "priority": 0, "weight": 0}]))
+    args = _args(
+        cleanup_task(
+            _plan()["sites"][1], "br.test", [{"target": "x.br.test", "port": 1688, "priority": 0, "weight": 0}]
+        )
+    )
     assert args["server_port"] == 5353
 
 
@@ -447,10 +494,18 @@ class _TaggedInt(int):
 
 
 def test_task_is_dumped_from_the_values_ansible_hands_the_filter():
-    site = dict(_plan()["sites"][1], dns_server=_TaggedText("10.2.0.53"), dns_port=_TaggedInt(5353),
-                key_name=_TaggedText("br-publisher"))
-    value = {"target": _TaggedText("x.br.test"), "port": _TaggedInt(1688), "priority": _TaggedInt(0),
-             "weight": _TaggedInt(0)}
+    site = dict(
+        _plan()["sites"][1],
+        dns_server=_TaggedText("10.2.0.53"),
+        dns_port=_TaggedInt(5353),
+        key_name=_TaggedText("br-publisher"),
+    )
+    value = {
+        "target": _TaggedText("x.br.test"),
+        "port": _TaggedInt(1688),
+        "priority": _TaggedInt(0),
+        "weight": _TaggedInt(0),
+    }
     # a module's result as ansible-core < 2.19 hands it on: marked unsafe
     unsafe = {"target": wrap_var("y.br.test"), "port": 1688, "priority": 0, "weight": 0}
     args = _args(cleanup_task(site, "br.test", [value, unsafe]))
@@ -460,9 +515,16 @@ def test_task_is_dumped_from_the_values_ansible_hands_the_filter():
 
 # names DNS can hold that are not host names, as kms_discover reads them (dnspython's
 # presentation form): an underscore, an escaped space, an escaped dot, text Ansible would template
-_ODD_TARGETS = ["old_kms.hq.test", "a\\032b.hq.test", "a\\.b.hq.test", "{{7*7}}x.hq.test",
-                "{{\\032lookup\\('env',\\032'HOME'\\)\\032}}x.hq.test", "{%raw%}k.hq.test", "{#c#}k.hq.test",
-                "\\195\\169t\\195\\169.hq.test"]
+_ODD_TARGETS = [
+    "old_kms.hq.test",
+    "a\\032b.hq.test",
+    "a\\.b.hq.test",
+    "{{7*7}}x.hq.test",
+    "{{\\032lookup\\('env',\\032'HOME'\\)\\032}}x.hq.test",
+    "{%raw%}k.hq.test",
+    "{#c#}k.hq.test",
+    "\\195\\169t\\195\\169.hq.test",
+]
 
 
 @pytest.mark.parametrize("target", _ODD_TARGETS)
@@ -508,8 +570,9 @@ def test_the_printed_key_variable_is_not_filled_in_when_the_report_is_written():
     results = sample.discoveries(plan)
     results[2]["candidates"].append(dict(results[2]["candidates"][0], target="rogue.iso.test"))
     model = _model(plan, results)
-    (flag,) = _template(trust_as_template("{{ _kms_report.sites[2].flags }}"), _kms_report=model,
-                        kms_dns_key_secret=sample.SECRET)
+    (flag,) = _template(
+        trust_as_template("{{ _kms_report.sites[2].flags }}"), _kms_report=model, kms_dns_key_secret=sample.SECRET
+    )
     assert "key_secret: '{{ kms_dns_key_secret }}'" in flag["task"] and sample.SECRET not in flag["task"]
 
 
@@ -526,24 +589,35 @@ def _ad_site(**settings):
 
 
 def test_task_for_an_ad_zone_signs_with_kerberos_as_the_site_does():
-    site = _ad_site(kms_dns_server="dc1.lab.example", kms_dns_key_algorithm="GSS-TSIG",
-                    kms_dns_kerberos_principal="kmspub@LAB.EXAMPLE",
-                    kms_dns_kerberos_keytab="/etc/kmsops/kmspub.keytab",
-                    kms_dns_verify_reply_signature="false", kms_dns_update_host="lab-ad-client")
+    site = _ad_site(
+        kms_dns_server="dc1.lab.example",
+        kms_dns_key_algorithm="GSS-TSIG",
+        kms_dns_kerberos_principal="kmspub@LAB.EXAMPLE",
+        kms_dns_kerberos_keytab="/etc/kmsops/kmspub.keytab",
+        kms_dns_verify_reply_signature="false",
+        kms_dns_update_host="lab-ad-client",
+    )
     foreign = [{"target": "rogue.hq.test", "port": 1688, "priority": 0, "weight": 0}]
     (task,) = _load(cleanup_task(site, "hq.test", foreign))
     args = task["kmsops.kms.dns_record"]
     assert args == {
-        "server": "dc1.lab.example", "key_algorithm": "gss-tsig", "kerberos_principal": "kmspub@LAB.EXAMPLE",
-        "kerberos_keytab": "/etc/kmsops/kmspub.keytab", "verify_reply_signature": False,
-        "name": "_vlmcs._tcp.hq.test.", "type": "SRV", "state": "absent",
-        "values": [{"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."}]}
+        "server": "dc1.lab.example",
+        "key_algorithm": "gss-tsig",
+        "kerberos_principal": "kmspub@LAB.EXAMPLE",
+        "kerberos_keytab": "/etc/kmsops/kmspub.keytab",
+        "verify_reply_signature": False,
+        "name": "_vlmcs._tcp.hq.test.",
+        "type": "SRV",
+        "state": "absent",
+        "values": [{"priority": 0, "weight": 0, "port": 1688, "target": "rogue.hq.test."}],
+    }
     assert task["delegate_to"] == "lab-ad-client"
 
 
 def test_task_for_an_ad_zone_with_a_ticket_cache_and_verified_replies():
-    site = _ad_site(kms_dns_key_algorithm="gss-tsig", kms_dns_kerberos_ccache="/tmp/krb5cc_kms",
-                    kms_dns_verify_reply_signature=True)
+    site = _ad_site(
+        kms_dns_key_algorithm="gss-tsig", kms_dns_kerberos_ccache="/tmp/krb5cc_kms", kms_dns_verify_reply_signature=True
+    )
     args = _load(cleanup_task(site, "hq.test", _X))[0]["kmsops.kms.dns_record"]
     assert args["kerberos_ccache"] == "/tmp/krb5cc_kms" and args["verify_reply_signature"] is True
     assert "kerberos_keytab" not in args and "kerberos_principal" not in args and "key_file" not in args
@@ -556,8 +630,7 @@ def test_task_keeps_a_tsig_algorithm_other_than_the_default():
     site = _plan(hostvars=hostvars)["sites"][0]
     args = _load(cleanup_task(site, "hq.test", _X))[0]["kmsops.kms.dns_record"]
     assert args["key_file"] == "/etc/kmsops/hq.key" and args["key_algorithm"] == "hmac-sha512"
-    assert "key_algorithm" not in _load(
-        cleanup_task(_plan()["sites"][0], "hq.test", _X))[0]["kmsops.kms.dns_record"]
+    assert "key_algorithm" not in _load(cleanup_task(_plan()["sites"][0], "hq.test", _X))[0]["kmsops.kms.dns_record"]
 
 
 def test_verify_reply_signature_that_is_not_a_boolean_is_an_error_naming_the_variable():
@@ -577,6 +650,7 @@ def test_secret_is_in_no_model_no_text_and_no_html():
 
 # -- Windows ---------------------------------------------------------------------------------
 
+
 def _windows(model, host):
     return next(row for row in model["windows"] if row["host"] == host)
 
@@ -584,14 +658,19 @@ def _windows(model, host):
 def test_client_that_last_used_a_rogue_host_says_why_it_is_not_activated():
     row = _windows(sample.model(), "ws2.hq.test")
     assert (row["status"], row["grace"], row["last_kms_host"], row["activated"]) == (
-        "OOBGrace", "14 d 0 h", "rogue.hq.test", False)
+        "OOBGrace",
+        "14 d 0 h",
+        "rogue.hq.test",
+        False,
+    )
     assert "rogue.hq.test, is not a KMS host of this inventory" in row["why"]
 
 
 def test_kms_host_below_its_threshold_is_a_finding():
     row = _windows(sample.model(), "kms2.hq.test")
     assert row["activated"] and row["why"] == (
-        "activated, but counts 3 of the 5 clients needed before it activates clients")
+        "activated, but counts 3 of the 5 clients needed before it activates clients"
+    )
 
 
 def test_kms_host_waiting_for_telephone_activation():
@@ -614,19 +693,29 @@ def test_windows_host_whose_licensing_could_not_be_read():
 def test_client_with_a_retail_key_is_told_kms_does_not_activate_it():
     hostvars = sample.hostvars()
     hostvars["ws2.hq.test"]["_kms_report_info"].update(
-        product_description="Windows(R) Operating System, RETAIL channel", last_kms_host=None)
+        product_description="Windows(R) Operating System, RETAIL channel", last_kms_host=None
+    )
     row = _windows(_model(hostvars=hostvars), "ws2.hq.test")
-    assert row["why"] == "its key is not a KMS client key (Windows(R) Operating System, RETAIL channel): " \
-                         "KMS does not activate it"
+    assert (
+        row["why"] == "its key is not a KMS client key (Windows(R) Operating System, RETAIL channel): "
+        "KMS does not activate it"
+    )
 
 
 def test_summary_counts():
     assert sample.model()["summary"] == {
-        "sites": 3, "sites_ok": 1, "sites_without_host": 0, "clients": 4, "flagged_values": 2,
-        "windows": 4, "not_activated": 2}
+        "sites": 3,
+        "sites_ok": 1,
+        "sites_without_host": 0,
+        "clients": 4,
+        "flagged_values": 2,
+        "windows": 4,
+        "not_activated": 2,
+    }
 
 
 # -- picture ---------------------------------------------------------------------------------
+
 
 def test_each_site_has_a_picture_with_every_client_and_every_candidate():
     for site in sample.model()["sites"]:
@@ -667,10 +756,14 @@ def test_site_without_candidates_draws_a_no_host_box():
 
 # -- templates -------------------------------------------------------------------------------
 
+
 def test_text_report_lists_every_site_the_selection_and_the_removal_task():
     text = sample.render("kms-report.txt", sample.model())
-    for heading in ("== Site hq (core) [WARNING]", "== Site br (branch office, fallback hq) [WARNING]",
-                    "== Site iso (isolated network) [OK]"):
+    for heading in (
+        "== Site hq (core) [WARNING]",
+        "== Site br (branch office, fallback hq) [WARNING]",
+        "== Site iso (isolated network) [OK]",
+    ):
         assert heading in text
     assert "clients select kms1.hq.test after 1 host(s) that do not answer" in text
     assert "kmsops.kms.dns_record:" in text and "state: absent" in text

@@ -35,14 +35,23 @@ def lookup():
 def test_lookup_returns_one_result_and_passes_options(lookup, monkeypatch):
     seen = []
     module = kms_discover
-    monkeypatch.setattr(module, "discover",
-                        lambda domains, **kw: seen.append((domains, kw)) or {"selected": None})
-    result = lookup.run(["branch.site.example", ["site.example"]], variables={},
-                        nameservers=["127.0.0.1"], dns_port=5353, probe=True, timeout=2, seed="x")
+    monkeypatch.setattr(module, "discover", lambda domains, **kw: seen.append((domains, kw)) or {"selected": None})
+    result = lookup.run(
+        ["branch.site.example", ["site.example"]],
+        variables={},
+        nameservers=["127.0.0.1"],
+        dns_port=5353,
+        probe=True,
+        timeout=2,
+        seed="x",
+    )
     assert result == [{"selected": None}]
-    assert seen == [(["branch.site.example", "site.example"], {
-        "nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 2.0,
-        "seed": "x"})]
+    assert seen == [
+        (
+            ["branch.site.example", "site.example"],
+            {"nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 2.0, "seed": "x"},
+        )
+    ]
 
 
 def test_lookup_without_terms_uses_the_controllers_search_list(lookup, monkeypatch):
@@ -88,18 +97,24 @@ def test_lookup_refuses_domains_as_terms_and_keyword_together(lookup, monkeypatc
 def test_lookup_rejects_a_keyword_it_does_not_know(lookup, monkeypatch, keyword):
     module = kms_discover
     monkeypatch.setattr(module, "discover", lambda domains, **kw: pytest.fail("must not search"))
-    with pytest.raises(AnsibleLookupError, match=f"unknown keyword\\(s\\) {keyword}; the lookup takes "
-                                                 "dns_port, domains, nameservers, probe, seed, timeout"):
+    with pytest.raises(
+        AnsibleLookupError,
+        match=f"unknown keyword\\(s\\) {keyword}; the lookup takes "
+        "dns_port, domains, nameservers, probe, seed, timeout",
+    ):
         lookup.run(["a.example"], variables={}, **{keyword: "x"})
 
 
-@pytest.mark.parametrize("terms, options, option", [
-    (["site.example", "a..b"], {}, "domains[1]"),
-    ([], {"domains": ["a" * 64 + ".example"]}, "domains[0]"),
-    (["_vlmcs._tcp.site.example"], {}, "domains[0]"),
-    (["site.example"], {"dns_port": 0}, "dns_port"),
-    (["site.example"], {"timeout": -1}, "timeout"),
-])
+@pytest.mark.parametrize(
+    "terms, options, option",
+    [
+        (["site.example", "a..b"], {}, "domains[1]"),
+        ([], {"domains": ["a" * 64 + ".example"]}, "domains[0]"),
+        (["_vlmcs._tcp.site.example"], {}, "domains[0]"),
+        (["site.example"], {"dns_port": 0}, "dns_port"),
+        (["site.example"], {"timeout": -1}, "timeout"),
+    ],
+)
 def test_lookup_refuses_bad_input_naming_the_option_before_any_query(lookup, monkeypatch, terms, options, option):
     def no_client(*_args, **_kwargs):
         raise AssertionError("a DNS client was made although the input is bad")

@@ -47,8 +47,10 @@ def run_module(monkeypatch, capsys, main, args):
 def leaky_exchange(monkeypatch):
     """Make the first message fail with an error whose text holds the key (as a dnspython
     error embedding the keyring would), before anything reaches a network."""
+
     def exchange(self, message):
         raise ValueError(f"cannot sign with keyring {{'k.': {self.signer._key!r}}}")  # pylint: disable=protected-access
+
     monkeypatch.setattr(_transport.DNSTransport, "exchange", exchange)
 
 
@@ -64,10 +66,13 @@ def connection(tmp_path, how):
 
 
 @pytest.mark.parametrize("how", ["key_file", "key_secret"])
-@pytest.mark.parametrize("main,extra", [
-    (dns_record.main, {"zone": "corp.example", "name": "kms1", "type": "A", "values": ["192.0.2.1"]}),
-    (kms_publish.main, {"hosts": [{"name": "kms1.corp.example", "addresses": ["192.0.2.1"]}]}),
-])
+@pytest.mark.parametrize(
+    "main,extra",
+    [
+        (dns_record.main, {"zone": "corp.example", "name": "kms1", "type": "A", "values": ["192.0.2.1"]}),
+        (kms_publish.main, {"hosts": [{"name": "kms1.corp.example", "addresses": ["192.0.2.1"]}]}),
+    ],
+)
 def test_an_unexpected_error_never_shows_the_secret(monkeypatch, capsys, tmp_path, leaky_exchange, how, main, extra):
     args = dict(connection(tmp_path, how), **extra)
     out = run_module(monkeypatch, capsys, main, args)

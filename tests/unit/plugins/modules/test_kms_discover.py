@@ -40,23 +40,41 @@ def calls(monkeypatch):
 
 
 def test_module_passes_every_option_to_discover_and_changes_nothing(monkeypatch, capsys, calls):
-    result = run_module(monkeypatch, capsys, {
-        "domains": ["branch.site.example", "site.example"], "nameservers": ["127.0.0.1"],
-        "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7, "owners": True,
-    })
+    result = run_module(
+        monkeypatch,
+        capsys,
+        {
+            "domains": ["branch.site.example", "site.example"],
+            "nameservers": ["127.0.0.1"],
+            "dns_port": 5353,
+            "probe": True,
+            "timeout": 1.5,
+            "seed": 7,
+            "owners": True,
+        },
+    )
     assert result["changed"] is False
     assert result["selected"] is None
-    assert calls == [(["branch.site.example", "site.example"], {
-        "nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7,
-        "owners": True})]
+    assert calls == [
+        (
+            ["branch.site.example", "site.example"],
+            {"nameservers": ["127.0.0.1"], "dns_port": 5353, "probe": True, "timeout": 1.5, "seed": 7, "owners": True},
+        )
+    ]
 
 
 def test_module_defaults_to_the_hosts_search_list(monkeypatch, capsys, calls):
     monkeypatch.setattr(kms_discover, "read_search_list", lambda: ["lab.example"])
     run_module(monkeypatch, capsys, {})
     assert calls[0][0] == ["lab.example"]
-    assert calls[0][1] == {"nameservers": None, "dns_port": 53, "probe": False, "timeout": 5.0,
-                           "seed": None, "owners": False}
+    assert calls[0][1] == {
+        "nameservers": None,
+        "dns_port": 53,
+        "probe": False,
+        "timeout": 5.0,
+        "seed": None,
+        "owners": False,
+    }
 
 
 def test_module_turns_a_discovery_error_into_a_failure(monkeypatch, capsys):
@@ -80,8 +98,14 @@ class OneZone:
         pass
 
     def srv(self, domain):
-        return ([{"priority": 0, "weight": 60, "port": 1688, "target": "kms1." + domain},
-                 {"priority": 0, "weight": 40, "port": 1688, "target": "kms2." + domain}], "ok", None)
+        return (
+            [
+                {"priority": 0, "weight": 60, "port": 1688, "target": "kms1." + domain},
+                {"priority": 0, "weight": 40, "port": 1688, "target": "kms2." + domain},
+            ],
+            "ok",
+            None,
+        )
 
     def addresses(self, target):
         return (["192.0.2.1"] if target.startswith("kms1") else ["192.0.2.2"]), None
@@ -97,16 +121,19 @@ def test_module_result_is_what_the_library_computes(monkeypatch, capsys):
         assert result["changed"] is False
 
 
-@pytest.mark.parametrize("args, option", [
-    ({"domains": ["a..b"]}, "domains[0]"),
-    ({"domains": ["site.example", "a" * 64 + ".example"]}, "domains[1]"),
-    ({"domains": [".".join(["a" * 63] * 4)]}, "domains[0]"),
-    ({"domains": ["site.example", "_VLMCS._TCP.site.example."]}, "domains[1]"),
-    ({"domains": ["site.example"], "dns_port": 0}, "dns_port"),
-    ({"domains": ["site.example"], "dns_port": 70000}, "dns_port"),
-    ({"domains": ["site.example"], "timeout": 0}, "timeout"),
-    ({"domains": ["site.example"], "timeout": -1}, "timeout"),
-])
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        ({"domains": ["a..b"]}, "domains[0]"),
+        ({"domains": ["site.example", "a" * 64 + ".example"]}, "domains[1]"),
+        ({"domains": [".".join(["a" * 63] * 4)]}, "domains[0]"),
+        ({"domains": ["site.example", "_VLMCS._TCP.site.example."]}, "domains[1]"),
+        ({"domains": ["site.example"], "dns_port": 0}, "dns_port"),
+        ({"domains": ["site.example"], "dns_port": 70000}, "dns_port"),
+        ({"domains": ["site.example"], "timeout": 0}, "timeout"),
+        ({"domains": ["site.example"], "timeout": -1}, "timeout"),
+    ],
+)
 def test_module_fails_on_bad_input_naming_the_option_without_a_query(monkeypatch, capsys, args, option):
     def no_client(*_args, **_kwargs):
         raise AssertionError("a DNS client was made although the input is bad")

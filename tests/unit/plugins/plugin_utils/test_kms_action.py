@@ -9,9 +9,15 @@ import pytest
 from ansible_collections.kmsops.kms.plugins.plugin_utils import _kms_action
 from ansible_collections.kmsops.kms.plugins.plugin_utils._kms_action import ExecutorFailed, KmsActionBase
 
-OPS = [{"action": "service", "method": "SetVLRenewalInterval", "args": {"RenewalInterval": 60},
-        "title": "Set the renewal interval to 60 minutes"},
-       {"action": "restart_service", "name": "sppsvc", "title": "Restart the Software Protection service"}]
+OPS = [
+    {
+        "action": "service",
+        "method": "SetVLRenewalInterval",
+        "args": {"RenewalInterval": 60},
+        "title": "Set the renewal interval to 60 minutes",
+    },
+    {"action": "restart_service", "name": "sppsvc", "title": "Restart the Software Protection service"},
+]
 
 
 class FakeAction(KmsActionBase):
@@ -41,24 +47,46 @@ def test_the_read_back_is_retried_by_the_executor_only_when_operations_are_sent(
 
 
 def test_a_read_back_that_throws_after_the_restart_keeps_what_was_applied_and_names_what_was_not_read():
-    action = FakeAction({"failed": True, "applied": [0, 1], "failure": None,
-                         "state_error": {"part": "SoftwareLicensingService", "attempts": 5, "code": None,
-                                         "message": "The service is starting"}})
+    action = FakeAction(
+        {
+            "failed": True,
+            "applied": [0, 1],
+            "failure": None,
+            "state_error": {
+                "part": "SoftwareLicensingService",
+                "attempts": 5,
+                "code": None,
+                "message": "The service is starting",
+            },
+        }
+    )
     with pytest.raises(ExecutorFailed) as failed:
         action.execute({}, OPS)
     assert failed.value.details == {"changed": True, "applied": [op["title"] for op in OPS]}
     assert failed.value.unverified is True
     msg = str(failed.value)
     assert msg.startswith("2 operation(s) were applied (Set the renewal interval to 60 minutes; Restart the Software")
-    assert "could not be read back after 5 attempt(s): could not read SoftwareLicensingService (The service is " \
-           "starting)" in msg
+    assert (
+        "could not be read back after 5 attempt(s): could not read SoftwareLicensingService (The service is "
+        "starting)" in msg
+    )
     assert "run the task again" in msg
 
 
 def test_a_failed_operation_returns_its_code_meaning_and_what_was_applied():
-    action = FakeAction({"failed": True, "applied": [], "state": {},
-                         "failure": {"index": 0, "title": OPS[0]["title"], "code": "0xC004F041",
-                                     "message": "Invoke-CimMethod : Generic failure"}})
+    action = FakeAction(
+        {
+            "failed": True,
+            "applied": [],
+            "state": {},
+            "failure": {
+                "index": 0,
+                "title": OPS[0]["title"],
+                "code": "0xC004F041",
+                "message": "Invoke-CimMethod : Generic failure",
+            },
+        }
+    )
     with pytest.raises(ExecutorFailed) as failed:
         action.execute({}, OPS)
     assert "failed with 0xC004F041: Invoke-CimMethod : Generic failure" in str(failed.value)
@@ -68,10 +96,18 @@ def test_a_failed_operation_returns_its_code_meaning_and_what_was_applied():
 
 
 def test_a_soft_failed_firewall_operation_warns_with_its_code():
-    ops = [{"action": "firewall_enable_builtin", "profiles": ["Domain"], "title": "Enable SPPSVC-In-TCP",
-            "on_error": "warn", "hint": "enable it yourself"}]
+    ops = [
+        {
+            "action": "firewall_enable_builtin",
+            "profiles": ["Domain"],
+            "title": "Enable SPPSVC-In-TCP",
+            "on_error": "warn",
+            "hint": "enable it yourself",
+        }
+    ]
     soft = [{"index": 0, "msg": "Access is denied", "code": "0x80070005"}]
     action = FakeAction({"applied": [], "state": {}, "soft_failed": soft})
     action.execute({}, ops)
-    assert action.warnings == ["Enable SPPSVC-In-TCP failed (0x80070005: Access is denied); the task went on: "
-                               "enable it yourself"]
+    assert action.warnings == [
+        "Enable SPPSVC-In-TCP failed (0x80070005: Access is denied); the task went on: enable it yourself"
+    ]

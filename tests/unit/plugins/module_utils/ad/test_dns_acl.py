@@ -31,23 +31,29 @@ def test_bad_zone_names_zone(zone):
     assert error.value.option == "zone"
 
 
-@pytest.mark.parametrize("node, relative", [
-    ("_vlmcs._tcp", "_vlmcs._tcp"),
-    ("KMS1", "kms1"),
-    ("kms1.lab.example.", "kms1"),
-    ("_VLMCS._TCP.branch.lab.example.", "_vlmcs._tcp.branch"),
-])
+@pytest.mark.parametrize(
+    "node, relative",
+    [
+        ("_vlmcs._tcp", "_vlmcs._tcp"),
+        ("KMS1", "kms1"),
+        ("kms1.lab.example.", "kms1"),
+        ("_VLMCS._TCP.branch.lab.example.", "_vlmcs._tcp.branch"),
+    ],
+)
 def test_nodes_relative_to_the_zone(node, relative):
     assert relative_node(node, "lab.example") == relative
 
 
-@pytest.mark.parametrize("node, message", [
-    ("lab.example.", "apex"),
-    ("kms1.other.example.", "not inside"),
-    ("", "must be a non-empty domain name"),
-    ("bad name", "not a valid domain name"),
-    ("a" * 64, "longer than 63 octets"),
-])
+@pytest.mark.parametrize(
+    "node, message",
+    [
+        ("lab.example.", "apex"),
+        ("kms1.other.example.", "not inside"),
+        ("", "must be a non-empty domain name"),
+        ("bad name", "not a valid domain name"),
+        ("a" * 64, "longer than 63 octets"),
+    ],
+)
 def test_bad_nodes_name_nodes(node, message):
     with pytest.raises(ADRightsError, match=message) as error:
         relative_node(node, "lab.example")
@@ -57,7 +63,8 @@ def test_bad_nodes_name_nodes(node, message):
 def test_directory_names():
     assert zone_dn("lab.example", DOMAIN_DN) == "DC=lab.example,CN=MicrosoftDNS,DC=DomainDnsZones,DC=lab,DC=example"
     assert node_dn("_vlmcs._tcp", "lab.example", DOMAIN_DN, "ForestDnsZones") == (
-        "DC=_vlmcs._tcp,DC=lab.example,CN=MicrosoftDNS,DC=ForestDnsZones,DC=lab,DC=example")
+        "DC=_vlmcs._tcp,DC=lab.example,CN=MicrosoftDNS,DC=ForestDnsZones,DC=lab,DC=example"
+    )
     with pytest.raises(ADRightsError) as error:
         zone_dn("lab.example", DOMAIN_DN, "Other")
     assert error.value.option == "partition"
@@ -68,9 +75,16 @@ def test_rights_and_ace():
     assert grant_ace("RPWPLCRCSDDT", "S-1-5-21-1-2-3-1103") == "(A;;RPWPLCRCSDDT;;;S-1-5-21-1-2-3-1103)"
 
 
-@pytest.mark.parametrize("rights, message", [
-    ("", "not a string"), ("RPW", "not a string"), ("RPXX", "not a string"), ("RPRPWP", "twice"), ("RPLC", "lacks WP"),
-])
+@pytest.mark.parametrize(
+    "rights, message",
+    [
+        ("", "not a string"),
+        ("RPW", "not a string"),
+        ("RPXX", "not a string"),
+        ("RPRPWP", "twice"),
+        ("RPLC", "lacks WP"),
+    ],
+)
 def test_bad_rights_name_rights(rights, message):
     with pytest.raises(ADRightsError, match=message) as error:
         check_rights(rights)

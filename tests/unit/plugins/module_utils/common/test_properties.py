@@ -46,20 +46,26 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list impor
     parse_publish_list,
 )
 
-FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(
+    max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 # -- strategies ---------------------------------------------------------------------------------
 LDH = string.ascii_letters + string.digits
 host_labels = st.builds(
     lambda first, middle, last: first + middle + last if middle or last else first,
-    st.sampled_from(LDH), st.text(LDH + "-", max_size=20), st.sampled_from(LDH) | st.just(""),
+    st.sampled_from(LDH),
+    st.text(LDH + "-", max_size=20),
+    st.sampled_from(LDH) | st.just(""),
 ).filter(lambda label: not label.endswith("-"))
 host_names = st.lists(host_labels, min_size=2, max_size=5).map(".".join)
 domain_labels = st.text(LDH + "_-", min_size=1, max_size=63).filter(lambda label: label[0] != "-" and label[-1] != "-")
 # where KMS SRV records go: the first label is no underscored service label (_vlmcs._tcp is put in front)
-domains = st.lists(domain_labels, min_size=1, max_size=4).map(".".join).filter(
-    lambda d: len(d) <= 200 and not d.startswith("_"))
+domains = (
+    st.lists(domain_labels, min_size=1, max_size=4)
+    .map(".".join)
+    .filter(lambda d: len(d) <= 200 and not d.startswith("_"))
+)
 uint16 = st.integers(min_value=0, max_value=65535)
 # any text, weighted towards what the checks are about: dots, '*', '_', digits, non-ASCII
 noisy_text = st.text(alphabet=st.sampled_from(list("ab-_*.. 0123\u0661\u00e9;@")) | st.characters(), max_size=80)
@@ -81,6 +87,7 @@ def accepted_or_named(function, value, option, *args, **kwargs):
 
 
 # -- names ----------------------------------------------------------------------------------------
+
 
 @FAST
 @given(noisy_text)
@@ -128,6 +135,7 @@ def test_uint16_is_an_ascii_integer_in_range_or_an_error(value):
 
 # -- SRV values and canonical comparison -----------------------------------------------------------
 
+
 @FAST
 @given(uint16, uint16, st.integers(min_value=1, max_value=65535), host_names)
 def test_srv_text_and_mapping_round_trip_and_match_dnspython(priority, weight, port, target):
@@ -166,7 +174,9 @@ def test_canonical_comparison_ignores_case_trailing_dot_and_form(priority, weigh
 
 publish_entries = st.lists(
     st.fixed_dictionaries({"domain": domains}, optional={"priority": uint16, "weight": uint16}),
-    max_size=6, unique_by=lambda entry: entry["domain"].lower())
+    max_size=6,
+    unique_by=lambda entry: entry["domain"].lower(),
+)
 
 
 @FAST
@@ -191,14 +201,18 @@ def test_any_publish_list_lines_parse_or_name_the_line(lines):
 # -- RFC 2782 order --------------------------------------------------------------------------------
 
 srv_records = st.lists(
-    st.builds(lambda p, w, t: {"priority": p, "weight": w, "port": 1688, "target": t},
-              st.integers(min_value=0, max_value=3), st.integers(min_value=0, max_value=5),
-              st.sampled_from(["a.example", "b.example", "c.example", "d.example", "."])),
-    max_size=8)
+    st.builds(
+        lambda p, w, t: {"priority": p, "weight": w, "port": 1688, "target": t},
+        st.integers(min_value=0, max_value=3),
+        st.integers(min_value=0, max_value=5),
+        st.sampled_from(["a.example", "b.example", "c.example", "d.example", "."]),
+    ),
+    max_size=8,
+)
 
 
 @FAST
-@given(srv_records, st.integers(min_value=0, max_value=2 ** 32))
+@given(srv_records, st.integers(min_value=0, max_value=2**32))
 def test_rfc2782_order_invariants(records, seed):
     ordered = rfc2782_order(records, seed=seed)
     served = [record for record in records if record["target"] != "."]
@@ -254,6 +268,7 @@ def test_rejected_confirmation_id_names_the_option(text):
 
 # -- through the module glue: a rejected input sends nothing -----------------------------------------
 
+
 class FailedModule:
     """The AnsibleModule surface run_dns_module uses; fail_json/exit_json end the run."""
 
@@ -272,22 +287,40 @@ class FailedModule:
         raise SystemExit(0)
 
 
-host_fields = st.fixed_dictionaries({
-    "name": st.one_of(host_names, noisy_text),
-    "addresses": st.lists(st.one_of(st.ip_addresses().map(str), noisy_text), max_size=3),
-    "port": st.one_of(st.integers(min_value=-1, max_value=70000), noisy_text),
-    "publish": st.lists(st.fixed_dictionaries({"domain": st.one_of(domains, noisy_text),
-                                               "priority": st.one_of(uint16, noisy_text)}), max_size=3),
-})
+host_fields = st.fixed_dictionaries(
+    {
+        "name": st.one_of(host_names, noisy_text),
+        "addresses": st.lists(st.one_of(st.ip_addresses().map(str), noisy_text), max_size=3),
+        "port": st.one_of(st.integers(min_value=-1, max_value=70000), noisy_text),
+        "publish": st.lists(
+            st.fixed_dictionaries(
+                {"domain": st.one_of(domains, noisy_text), "priority": st.one_of(uint16, noisy_text)}
+            ),
+            max_size=3,
+        ),
+    }
+)
 
 
 @FAST
 @given(st.lists(host_fields, min_size=1, max_size=3))
 def test_rejected_publish_input_names_the_option_and_nothing_is_sent(monkeypatch_hosts):
-    params = {"hosts": monkeypatch_hosts, "ttl": 3600, "address_records": True, "prune": False,
-              "state": "present", "server": "127.0.0.1", "server_port": 53, "protocol": "tcp", "timeout": 5.0,
-              "key_name": "k", "key_secret": "c2VjcmV0", "key_algorithm": "hmac-sha256", "key_file": None,
-              "allow_unsigned": False}
+    params = {
+        "hosts": monkeypatch_hosts,
+        "ttl": 3600,
+        "address_records": True,
+        "prune": False,
+        "state": "present",
+        "server": "127.0.0.1",
+        "server_port": 53,
+        "protocol": "tcp",
+        "timeout": 5.0,
+        "key_name": "k",
+        "key_secret": "c2VjcmV0",
+        "key_algorithm": "hmac-sha256",
+        "key_file": None,
+        "allow_unsigned": False,
+    }
     try:
         publish_changes(params)
     except InvalidValue as error:

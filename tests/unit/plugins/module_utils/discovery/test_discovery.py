@@ -34,13 +34,13 @@ def tolerance(probability, draws, sigmas=5):
 
 # -- parsing SRV values -------------------------------------------------------------------------
 
+
 def test_srv_text_is_parsed_into_fields_and_the_trailing_dot_dropped():
     assert disc.parse_srv_value("10 50 1688 kms1.example.", "v") == srv(10, 50, "kms1.example")
 
 
 def test_srv_mapping_keeps_extra_keys_and_coerces_numbers():
-    parsed = disc.parse_srv_value({"priority": "0", "weight": 5, "port": 1688, "target": "a.",
-                                   "note": "x"}, "v")
+    parsed = disc.parse_srv_value({"priority": "0", "weight": 5, "port": 1688, "target": "a.", "note": "x"}, "v")
     assert parsed == {"priority": 0, "weight": 5, "port": 1688, "target": "a", "note": "x"}
 
 
@@ -48,16 +48,19 @@ def test_root_target_stays_a_dot():
     assert disc.parse_srv_value("0 0 0 .", "v")["target"] == "."
 
 
-@pytest.mark.parametrize("value, fragment", [
-    ("0 0 1688", "^v: .*four fields"),
-    ("0 x 1688 kms.example.", "^v.weight: must be an integer from 0 to 65535, got 'x'"),
-    ("70000 0 1688 kms.example.", "^v.priority: must be an integer from 0 to 65535, got 70000"),
-    ("0 0 0 kms.example.", "^v.port: must be an integer from 1 to 65535, got 0"),
-    ("0 0 1688 *.corp.example.", "^v.target: .* not a valid host name"),
-    ({"priority": 0, "weight": 0, "target": "a"}, "^v: .*port missing"),
-    ({"priority": True, "weight": 0, "port": 1, "target": "a"}, "^v.priority: .* got True"),
-    (42, "^v: an SRV value is text"),
-])
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        ("0 0 1688", "^v: .*four fields"),
+        ("0 x 1688 kms.example.", "^v.weight: must be an integer from 0 to 65535, got 'x'"),
+        ("70000 0 1688 kms.example.", "^v.priority: must be an integer from 0 to 65535, got 70000"),
+        ("0 0 0 kms.example.", "^v.port: must be an integer from 1 to 65535, got 0"),
+        ("0 0 1688 *.corp.example.", "^v.target: .* not a valid host name"),
+        ({"priority": 0, "weight": 0, "target": "a"}, "^v: .*port missing"),
+        ({"priority": True, "weight": 0, "port": 1, "target": "a"}, "^v.priority: .* got True"),
+        (42, "^v: an SRV value is text"),
+    ],
+)
 def test_bad_srv_value_is_a_clear_error_naming_the_option(value, fragment):
     with pytest.raises(InvalidValue, match=fragment):
         disc.parse_srv_value(value, "v")
@@ -65,9 +68,15 @@ def test_bad_srv_value_is_a_clear_error_naming_the_option(value, fragment):
 
 # -- RFC 2782 ordering: priorities, ".", seeds --------------------------------------------------
 
+
 def test_lower_priority_group_always_comes_first():
-    records = [srv(20, 100, "core1"), srv(0, 1, "branch1"), srv(10, 0, "mid"),
-               srv(20, 100, "core2"), srv(0, 1, "branch2")]
+    records = [
+        srv(20, 100, "core1"),
+        srv(0, 1, "branch1"),
+        srv(10, 0, "mid"),
+        srv(20, 100, "core2"),
+        srv(0, 1, "branch2"),
+    ]
     for seed in range(200):
         order = [r["target"] for r in disc.rfc2782_order(records, seed=seed)]
         assert set(order[:2]) == {"branch1", "branch2"}
@@ -193,6 +202,7 @@ def test_second_place_follows_the_weights_of_what_is_left():
 
 # -- the exact first-try chance (the report's "tried first") ------------------------------------
 
+
 class _ScriptedRandom:
     """Plays one outcome of the random source: the shuffle gives PERMUTATION, the first draw DRAW
     (later draws: 0; only the first pick is looked at)."""
@@ -236,8 +246,13 @@ def test_first_try_chances_of_weights_one_and_zero_are_one_half_each():
 
 def test_first_try_chances_are_per_priority_group_and_dot_targets_get_none():
     records = [srv(0, 60, "a"), srv(10, 0, "b"), srv(0, 40, "c"), srv(10, 0, "d"), srv(20, 0, ".", 0)]
-    assert disc.first_try_chances(records) == [Fraction(121, 202), Fraction(1, 2), Fraction(81, 202),
-                                               Fraction(1, 2), Fraction(0)]
+    assert disc.first_try_chances(records) == [
+        Fraction(121, 202),
+        Fraction(1, 2),
+        Fraction(81, 202),
+        Fraction(1, 2),
+        Fraction(0),
+    ]
 
 
 @pytest.mark.parametrize("weights", [[1, 0], [0, 0, 3], [10, 0, 30, 0], [65535, 1, 0]])
@@ -247,14 +262,16 @@ def test_first_try_chances_match_a_large_seeded_sample_of_the_ordering(weights):
     for record, chance in zip(records, disc.first_try_chances(records)):
         expected = float(chance)
         assert abs(shares.get(record["target"], 0) - expected) <= max(tolerance(expected, DRAWS), 1e-9), (
-            record, shares)
+            record,
+            shares,
+        )
 
 
 # -- srv_order filter logic ---------------------------------------------------------------------
 
+
 def test_order_srv_values_returns_the_original_items():
-    values = ["20 0 1688 core.example.", {"priority": 0, "weight": 0, "port": 1688,
-                                          "target": "branch.example."}]
+    values = ["20 0 1688 core.example.", {"priority": 0, "weight": 0, "port": 1688, "target": "branch.example."}]
     ordered = disc.order_srv_values(values, seed=1)
     assert ordered == [values[1], values[0]]
 
@@ -266,10 +283,10 @@ def test_order_srv_values_rejects_a_non_list():
 
 # -- search list --------------------------------------------------------------------------------
 
+
 def test_search_line_gives_the_search_list():
     text = "# generated\nnameserver 10.0.0.1\nsearch Site07.Example. branch.site07.example\n"
-    assert disc.parse_resolv_conf(text) == (["site07.example", "branch.site07.example"],
-                                            ["10.0.0.1"])
+    assert disc.parse_resolv_conf(text) == (["site07.example", "branch.site07.example"], ["10.0.0.1"])
 
 
 def test_last_of_domain_and_search_wins():
@@ -294,6 +311,7 @@ def test_missing_resolv_conf_is_a_clear_error(tmp_path):
 
 # -- discover() over a fake DNS -----------------------------------------------------------------
 
+
 class FakeDns:
     def __init__(self, zones, addresses):
         self.zones = zones  # domain -> (records, status)
@@ -316,6 +334,7 @@ def fake_prober(up):
             if (address, port) in up:
                 return True, address, None
         return False, None, "connection refused"
+
     return probe
 
 
@@ -326,14 +345,19 @@ CORE = "site.example"
 def network():
     return FakeDns(
         zones={
-            BRANCH: ([srv(0, 0, "kms-branch." + BRANCH), srv(10, 50, "kms1." + CORE),
-                      srv(10, 50, "kms2." + CORE)], "ok"),
+            BRANCH: (
+                [srv(0, 0, "kms-branch." + BRANCH), srv(10, 50, "kms1." + CORE), srv(10, 50, "kms2." + CORE)],
+                "ok",
+            ),
             CORE: ([srv(0, 10, "kms1." + CORE), srv(0, 10, "kms2." + CORE)], "ok"),
             "gone.example": ([], disc.STATUS_NXDOMAIN),
             "off.example": ([srv(0, 0, ".", port=0)], "ok"),
         },
-        addresses={"kms-branch." + BRANCH: ["192.0.2.1"], "kms1." + CORE: ["192.0.2.11"],
-                   "kms2." + CORE: ["192.0.2.12", "2001:db8::12"]},
+        addresses={
+            "kms-branch." + BRANCH: ["192.0.2.1"],
+            "kms1." + CORE: ["192.0.2.11"],
+            "kms2." + CORE: ["192.0.2.12", "2001:db8::12"],
+        },
     )
 
 
@@ -348,8 +372,17 @@ def test_candidates_follow_domain_order_then_rfc2782_order():
 
 def test_candidate_carries_what_a_client_uses():
     candidate = disc.discover([CORE], seed=1, client=network())["candidates"][0]
-    assert set(candidate) == {"domain", "target", "port", "priority", "weight", "addresses",
-                              "reachable", "reached_address", "error"}
+    assert set(candidate) == {
+        "domain",
+        "target",
+        "port",
+        "priority",
+        "weight",
+        "addresses",
+        "reachable",
+        "reached_address",
+        "error",
+    }
 
 
 def test_without_probe_the_first_candidate_with_an_address_is_selected():
@@ -378,11 +411,16 @@ def test_nothing_reachable_selects_none():
 
 def test_domain_without_records_is_reported_and_the_rest_still_found():
     result = disc.discover(["gone.example", CORE], seed=1, client=network())
-    assert result["errors"] == [{"domain": "gone.example", "query": "_vlmcs._tcp.gone.example",
-                                 "error": "NXDOMAIN", "msg": "gone.example: NXDOMAIN"}]
+    assert result["errors"] == [
+        {
+            "domain": "gone.example",
+            "query": "_vlmcs._tcp.gone.example",
+            "error": "NXDOMAIN",
+            "msg": "gone.example: NXDOMAIN",
+        }
+    ]
     assert result["domains"][0]["status"] == "NXDOMAIN"
-    assert result["domains"][1] == {"domain": CORE, "query": "_vlmcs._tcp." + CORE,
-                                    "status": "ok", "records": 2}
+    assert result["domains"][1] == {"domain": CORE, "query": "_vlmcs._tcp." + CORE, "status": "ok", "records": 2}
     assert result["selected"]["domain"] == CORE
 
 
@@ -411,6 +449,7 @@ def test_no_domain_is_a_clear_error():
 
 
 # -- TCP probe against real sockets on loopback ------------------------------------------------
+
 
 def test_probe_reaches_a_listening_port_and_not_a_closed_one():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -451,6 +490,7 @@ def test_seeded_order_does_not_depend_on_the_answer_order():
 
 # -- issue 11: bad inputs are refused before any query, naming the option -----------------------
 
+
 class NoDns:
     """A client that fails the test if discover() queries anything."""
 
@@ -460,18 +500,21 @@ class NoDns:
     addresses = srv
 
 
-@pytest.mark.parametrize("domains, kwargs, option", [
-    (["site.example", "a..b"], {}, "domains[1]"),
-    (["a" * 64 + ".example"], {}, "domains[0]"),
-    ([".".join(["a" * 63] * 4)], {}, "domains[0]"),
-    ([".".join(["a" * 63] * 3 + ["b" * 50, "example"])], {}, "domains[0]"),  # over 255 with _vlmcs._tcp.
-    (["site.example", "_vlmcs._tcp.site.example"], {}, "domains[1]"),  # the service name, not the domain
-    (["site.example"], {"dns_port": 0}, "dns_port"),
-    (["site.example"], {"dns_port": 70000}, "dns_port"),
-    (["site.example"], {"timeout": 0}, "timeout"),
-    (["site.example"], {"timeout": -1}, "timeout"),
-    (["site.example"], {"timeout": float("inf")}, "timeout"),
-])
+@pytest.mark.parametrize(
+    "domains, kwargs, option",
+    [
+        (["site.example", "a..b"], {}, "domains[1]"),
+        (["a" * 64 + ".example"], {}, "domains[0]"),
+        ([".".join(["a" * 63] * 4)], {}, "domains[0]"),
+        ([".".join(["a" * 63] * 3 + ["b" * 50, "example"])], {}, "domains[0]"),  # over 255 with _vlmcs._tcp.
+        (["site.example", "_vlmcs._tcp.site.example"], {}, "domains[1]"),  # the service name, not the domain
+        (["site.example"], {"dns_port": 0}, "dns_port"),
+        (["site.example"], {"dns_port": 70000}, "dns_port"),
+        (["site.example"], {"timeout": 0}, "timeout"),
+        (["site.example"], {"timeout": -1}, "timeout"),
+        (["site.example"], {"timeout": float("inf")}, "timeout"),
+    ],
+)
 def test_bad_discovery_input_names_the_option_and_queries_nothing(domains, kwargs, option):
     with pytest.raises(InvalidValue) as error:
         disc.discover(domains, client=NoDns(), **kwargs)

@@ -12,9 +12,15 @@ class OwnedDns:
         self.owner_queries = []
 
     def srv(self, domain):
-        return [{"priority": 0, "weight": 0, "port": 1688, "target": "kms9.branch.example"},
+        return (
+            [
+                {"priority": 0, "weight": 0, "port": 1688, "target": "kms9.branch.example"},
                 {"priority": 10, "weight": 0, "port": 1688, "target": "KMS1.core.example"},
-                {"priority": 5, "weight": 0, "port": 1688, "target": "old.branch.example"}], disc.STATUS_OK, None
+                {"priority": 5, "weight": 0, "port": 1688, "target": "old.branch.example"},
+            ],
+            disc.STATUS_OK,
+            None,
+        )
 
     def owners(self, domain):
         self.owner_queries.append(domain)
@@ -28,7 +34,10 @@ def test_candidates_carry_their_owners_and_unowned_values_an_empty_list():
     client = OwnedDns()
     result = disc.discover(["branch.example"], client=client, owners=True, seed=1)
     assert {c["target"]: c["owners"] for c in result["candidates"]} == {
-        "kms9.branch.example": ["branch"], "KMS1.core.example": ["a", "central"], "old.branch.example": []}
+        "kms9.branch.example": ["branch"],
+        "KMS1.core.example": ["a", "central"],
+        "old.branch.example": [],
+    }
     assert client.owner_queries == ["branch.example"]
 
 

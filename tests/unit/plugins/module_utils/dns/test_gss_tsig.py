@@ -29,17 +29,22 @@ from ansible_collections.kmsops.kms.plugins.module_utils.dns._transport import c
 
 SERVER = "dc1.lab.example"
 # messages as MIT Kerberos / python-gssapi print them
-NO_TICKET = ("Major (458752): No credentials were supplied, or the credentials were unavailable or "
-             "inaccessible, Minor (2529639053): No Kerberos credentials available (default cache: "
-             "FILE:/tmp/krb5cc_0)")
+NO_TICKET = (
+    "Major (458752): No credentials were supplied, or the credentials were unavailable or "
+    "inaccessible, Minor (2529639053): No Kerberos credentials available (default cache: "
+    "FILE:/tmp/krb5cc_0)"
+)
 EXPIRED = "Major (720896): The referenced credential has expired, Minor (100001): Success"
 TICKET_EXPIRED = "Major (851968): Unspecified GSS failure. Minor (2529638944): Ticket expired"
-SERVER_UNKNOWN = ("Major (851968): Unspecified GSS failure. Minor code may provide more information, "
-                  "Minor (2529638919): Server not found in Kerberos database")
-WRONG_REALM = ("Major (458752): No credentials were supplied, or the credentials were unavailable or "
-               "inaccessible, Minor (2529639066): Cannot find KDC for realm \"WRONG.EXAMPLE\"")
-NO_KEYTAB_ENTRY = ("Major (458752): No credentials were supplied, Minor (2529639107): No credentials "
-                   "cache found")
+SERVER_UNKNOWN = (
+    "Major (851968): Unspecified GSS failure. Minor code may provide more information, "
+    "Minor (2529638919): Server not found in Kerberos database"
+)
+WRONG_REALM = (
+    "Major (458752): No credentials were supplied, or the credentials were unavailable or "
+    'inaccessible, Minor (2529639066): Cannot find KDC for realm "WRONG.EXAMPLE"'
+)
+NO_KEYTAB_ENTRY = "Major (458752): No credentials were supplied, Minor (2529639107): No credentials cache found"
 KEYTAB_MISMATCH = "Major (851968): Unspecified GSS failure. Minor (2529638936): Preauthentication failed"
 
 
@@ -50,18 +55,21 @@ def params(**extra):
     return values
 
 
-@pytest.mark.parametrize("text, kind", [
-    (NO_TICKET, "no_ticket"),
-    (EXPIRED, "expired"),
-    (TICKET_EXPIRED, "expired"),
-    (SERVER_UNKNOWN, "server_unknown"),
-    (WRONG_REALM, "realm"),
-    ("Minor (2529638918): Client 'x@LAB.EXAMPLE' not found in Kerberos database", "client_unknown"),
-    (KEYTAB_MISMATCH, "keytab_key"),
-    ("Minor: Key table file '/nope' not found", "keytab_file"),
-    ("Minor: Clock skew too great", "clock"),
-    ("something new", "other"),
-])
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        (NO_TICKET, "no_ticket"),
+        (EXPIRED, "expired"),
+        (TICKET_EXPIRED, "expired"),
+        (SERVER_UNKNOWN, "server_unknown"),
+        (WRONG_REALM, "realm"),
+        ("Minor (2529638918): Client 'x@LAB.EXAMPLE' not found in Kerberos database", "client_unknown"),
+        (KEYTAB_MISMATCH, "keytab_key"),
+        ("Minor: Key table file '/nope' not found", "keytab_file"),
+        ("Minor: Clock skew too great", "clock"),
+        ("something new", "other"),
+    ],
+)
 def test_classifies_kerberos_messages(text, kind):
     assert classify_gss_failure(text) == kind
 
@@ -114,10 +122,16 @@ def test_server_must_be_fully_qualified():
     assert error.value.option == "server"
 
 
-@pytest.mark.parametrize("option, value", [
-    ("key_name", "k"), ("key_secret", "c2VjcmV0"), ("key_file", "/etc/k.key"), ("allow_unsigned", True),
-    ("protocol", "udp"),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("key_name", "k"),
+        ("key_secret", "c2VjcmV0"),
+        ("key_file", "/etc/k.key"),
+        ("allow_unsigned", True),
+        ("protocol", "udp"),
+    ],
+)
 def test_tsig_options_do_not_mix_with_gss_tsig(option, value):
     with pytest.raises(InvalidInput) as error:
         check_gss_options(params(**{option: value}))
@@ -189,15 +203,23 @@ def test_gssapi_is_imported_only_when_gss_tsig_needs_it(tmp_path):
     package.mkdir()
     (package / "__init__.py").write_text("STAND_IN = True\n")
     (package / "exceptions.py").write_text("class GSSError(Exception):\n    pass\n")
-    code = ("import sys\n"
-            "from ansible_collections.kmsops.kms.plugins.modules import dns_record, kms_publish\n"
-            "print('gssapi' in sys.modules, kms_publish.__name__.replace('modules.kms_publish',\n"
-            "      'module_utils.dns._gss_tsig') in sys.modules)\n"
-            "from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig\n"
-            "print(_gss_tsig.load_gssapi().STAND_IN, 'gssapi.exceptions' in sys.modules)\n")
+    code = (
+        "import sys\n"
+        "from ansible_collections.kmsops.kms.plugins.modules import dns_record, kms_publish\n"
+        "print('gssapi' in sys.modules, kms_publish.__name__.replace('modules.kms_publish',\n"
+        "      'module_utils.dns._gss_tsig') in sys.modules)\n"
+        "from ansible_collections.kmsops.kms.plugins.module_utils.dns import _gss_tsig\n"
+        "print(_gss_tsig.load_gssapi().STAND_IN, 'gssapi.exceptions' in sys.modules)\n"
+    )
     path = os.pathsep.join([str(tmp_path)] + [entry for entry in sys.path if entry])
-    proc = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=path),
-                          capture_output=True, text=True, check=False, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, PYTHONPATH=path),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert proc.stdout.split() == ["False", "False", "True", "True"], proc.stderr
 
 
@@ -209,6 +231,7 @@ def test_load_gssapi_reports_why_it_is_missing(monkeypatch):
 
 
 # -- replies whose signature does not verify --------------------------------------------------
+
 
 class _FakeGSSError(Exception):
     pass

@@ -35,15 +35,29 @@ def txt(text):
     return parse_value("TXT", text, "v")
 
 
-CENTRAL_HOSTS = [{"name": "kms1.corp.example", "addresses": ["192.0.2.1"],
-                  "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example", "priority": 10}]}]
-BRANCH_HOSTS = [{"name": "kms9.branch.corp.example", "addresses": ["192.0.2.9"],
-                 "publish": [{"domain": "branch.corp.example"}]}]
+CENTRAL_HOSTS = [
+    {
+        "name": "kms1.corp.example",
+        "addresses": ["192.0.2.1"],
+        "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example", "priority": 10}],
+    }
+]
+BRANCH_HOSTS = [
+    {"name": "kms9.branch.corp.example", "addresses": ["192.0.2.9"], "publish": [{"domain": "branch.corp.example"}]}
+]
 
 
 def params(hosts, **extra):
-    result = {"hosts": hosts, "ttl": 3600, "address_records": True, "prune": False, "state": "present",
-              "owner": None, "prune_unowned": False, "remove_named_addresses": False}
+    result = {
+        "hosts": hosts,
+        "ttl": 3600,
+        "address_records": True,
+        "prune": False,
+        "state": "present",
+        "owner": None,
+        "prune_unowned": False,
+        "remove_named_addresses": False,
+    }
     result.update(extra)
     return result
 
@@ -77,10 +91,16 @@ def test_long_claim_is_split_into_strings_and_read_back():
     assert parse_claim(rdata) == ("o" * 63, value)
 
 
-@pytest.mark.parametrize("text", [
-    "v=spf1 -all", "heritage=external-dns,external-dns/owner=default", "heritage=kmsops.kms,owner=a",
-    "heritage=kmsops.kms,owner=a b,srv=0 0 1688 kms1.corp.example.", "heritage=kmsops.kms,owner=a,srv=nonsense",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "v=spf1 -all",
+        "heritage=external-dns,external-dns/owner=default",
+        "heritage=kmsops.kms,owner=a",
+        "heritage=kmsops.kms,owner=a b,srv=0 0 1688 kms1.corp.example.",
+        "heritage=kmsops.kms,owner=a,srv=nonsense",
+    ],
+)
 def test_txt_values_that_are_not_our_claims_are_not_parsed_as_claims(text):
     assert parse_claim(txt(text)) is None
     assert Registry(RRset(dns.name.from_text(BRANCH_SRV), "TXT", 60, [txt(text)])).others == [txt(text)]
@@ -113,7 +133,8 @@ def test_owner_records_its_values_in_the_same_update():
     update = dns_server.updates[0]
     assert {rrset.rdtype for rrset in update.update} >= {dns.rdatatype.SRV, dns.rdatatype.TXT}
     assert dns_server.texts(BRANCH_SRV, "TXT") == [
-        '"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.branch.corp.example."']
+        '"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.branch.corp.example."'
+    ]
 
 
 def test_two_owners_prune_in_one_domain_and_converge_alternately():
@@ -123,8 +144,7 @@ def test_two_owners_prune_in_one_domain_and_converge_alternately():
         runs.append(run(dns_server, hosts=CENTRAL_HOSTS, owner="central", prune=True)[:2])
         runs.append(run(dns_server, hosts=BRANCH_HOSTS, owner="branch", prune=True)[:2])
     assert runs == [(True, 2), (True, 1)] + [(False, 0)] * 4
-    assert dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms9.branch.corp.example.",
-                                                   "10 0 1688 kms1.corp.example."]
+    assert dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms9.branch.corp.example.", "10 0 1688 kms1.corp.example."]
 
 
 def test_prune_removes_only_its_own_values_and_unowned_only_when_asked():
@@ -136,14 +156,16 @@ def test_prune_removes_only_its_own_values_and_unowned_only_when_asked():
     hosts = [{"name": "kms8.branch.corp.example", "publish": [{"domain": "branch.corp.example"}]}]
     run(dns_server, hosts=hosts, owner="branch", prune=True, address_records=False)
     assert dns_server.texts(BRANCH_SRV, "SRV") == [
-        "0 0 1688 kms8.branch.corp.example.", "0 0 1688 old-windows.branch.corp.example.",
-        "10 0 1688 kms1.corp.example."]
+        "0 0 1688 kms8.branch.corp.example.",
+        "0 0 1688 old-windows.branch.corp.example.",
+        "10 0 1688 kms1.corp.example.",
+    ]
     # asked explicitly: the value nobody claims goes, central's stays
-    changed, updates, _reads, _warnings = run(dns_server, hosts=hosts, owner="branch", prune=True,
-                                              prune_unowned=True, address_records=False)
+    changed, updates, _reads, _warnings = run(
+        dns_server, hosts=hosts, owner="branch", prune=True, prune_unowned=True, address_records=False
+    )
     assert (changed, updates) == (True, 1)
-    assert dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms8.branch.corp.example.",
-                                                   "10 0 1688 kms1.corp.example."]
+    assert dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms8.branch.corp.example.", "10 0 1688 kms1.corp.example."]
     assert [text.split(",")[1] for text in dns_server.texts(BRANCH_SRV, "TXT")] == ["owner=branch", "owner=central"]
 
 
@@ -153,7 +175,8 @@ def test_publishing_an_existing_unowned_value_adopts_it():
     changed, updates, _reads, _warnings = run(dns_server, hosts=BRANCH_HOSTS, owner="branch", address_records=False)
     assert (changed, updates) == (True, 1)
     assert dns_server.texts(BRANCH_SRV, "TXT") == [
-        '"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.branch.corp.example."']
+        '"heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.branch.corp.example."'
+    ]
     assert run(dns_server, hosts=BRANCH_HOSTS, owner="branch", address_records=False)[:2] == (False, 0)
 
 
@@ -163,8 +186,7 @@ def test_shared_value_stays_until_its_last_owner_withdraws_it():
     run(dns_server, hosts=hosts, owner="a", address_records=False)
     run(dns_server, hosts=hosts, owner="b", address_records=False)
     assert len(dns_server.texts(BRANCH_SRV, "TXT")) == 2
-    changed, _updates, _reads, warnings = run(dns_server, hosts=hosts, owner="a", state="absent",
-                                              address_records=False)
+    changed, _updates, _reads, warnings = run(dns_server, hosts=hosts, owner="a", state="absent", address_records=False)
     assert changed and dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms1.corp.example."]
     assert dns_server.texts(BRANCH_SRV, "TXT") == ['"heritage=kmsops.kms,owner=b,srv=0 0 1688 kms1.corp.example."']
     assert any("also published by owner(s) b" in warning for warning in warnings)
@@ -181,7 +203,9 @@ def test_prune_of_a_shared_value_withdraws_only_the_own_claim():
     run(dns_server, hosts=other, owner="a", prune=True, address_records=False)
     assert dns_server.texts(BRANCH_SRV, "SRV") == ["0 0 1688 kms1.corp.example.", "0 0 1688 kms2.corp.example."]
     assert sorted(text.split(",")[1] + " " + text.split("srv=")[1] for text in dns_server.texts(BRANCH_SRV, "TXT")) == [
-        'owner=a 0 0 1688 kms2.corp.example."', 'owner=b 0 0 1688 kms1.corp.example."']
+        'owner=a 0 0 1688 kms2.corp.example."',
+        'owner=b 0 0 1688 kms1.corp.example."',
+    ]
 
 
 def test_foreign_txt_values_at_the_name_are_kept():
@@ -196,11 +220,13 @@ def test_foreign_txt_values_at_the_name_are_kept():
 def test_decision_rests_on_the_registry_so_it_is_a_prerequisite_even_when_unchanged():
     # prune_unowned removes a value nobody claims: the TXT does not change but is guarded
     dns_server = server()
-    dns_server.put(BRANCH_SRV, "SRV", 3600, [srv("0 0 1688 kms9.branch.corp.example."),
-                                             srv("0 0 1688 stale.branch.corp.example.")])
+    dns_server.put(
+        BRANCH_SRV, "SRV", 3600, [srv("0 0 1688 kms9.branch.corp.example."), srv("0 0 1688 stale.branch.corp.example.")]
+    )
     dns_server.put(BRANCH_SRV, "TXT", 3600, [claim_rdata("branch", srv("0 0 1688 kms9.branch.corp.example."))])
-    changes, _zone = publish_changes(params(BRANCH_HOSTS, owner="branch", prune=True, prune_unowned=True,
-                                            address_records=False))
+    changes, _zone = publish_changes(
+        params(BRANCH_HOSTS, owner="branch", prune=True, prune_unowned=True, address_records=False)
+    )
     plans = run_changes(dns_server, changes, check_mode=True)
     update = build_update(plans[0])
     guarded = {(rrset.name.to_text(), dns.rdatatype.to_text(rrset.rdtype)) for rrset in update.prerequisite}
@@ -238,7 +264,9 @@ def test_writers_with_different_ttl_converge_and_the_second_is_warned(owners):
     runs = [run(dns_server, **central), run(dns_server, **branch)]
     for _round in range(2):
         runs += [run(dns_server, **central), run(dns_server, **branch)]
-    assert [(changed, updates) for changed, updates, _reads, _warnings in runs] == [(True, 2), (True, 1)] + [(False, 0)] * 4
+    assert [(changed, updates) for changed, updates, _reads, _warnings in runs] == [(True, 2), (True, 1)] + [
+        (False, 0)
+    ] * 4
     assert dns_server.ttl(BRANCH_SRV, "SRV") == 600  # the creator's
     assert any("keeps its TTL 600 (not 3600)" in warning for warning in runs[-1][3])
 
@@ -254,8 +282,13 @@ def test_ttl_applies_when_the_writer_owns_every_value():
 # -- addresses still named ---------------------------------------------------------------------
 def test_absent_from_one_domain_keeps_addresses_still_named_elsewhere():
     dns_server = server()
-    hosts = [{"name": "kms2.corp.example", "addresses": ["192.0.2.2"],
-              "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example"}]}]
+    hosts = [
+        {
+            "name": "kms2.corp.example",
+            "addresses": ["192.0.2.2"],
+            "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example"}],
+        }
+    ]
     run(dns_server, hosts=hosts)
     gone = [{"name": "kms2.corp.example", "publish": [{"domain": "branch.corp.example"}]}]
     changed, _updates, _reads, warnings = run(dns_server, hosts=gone, state="absent")
@@ -263,15 +296,22 @@ def test_absent_from_one_domain_keeps_addresses_still_named_elsewhere():
     assert dns_server.texts(BRANCH_SRV, "SRV") == []
     assert dns_server.texts(CORP_SRV, "SRV") == ["0 0 1688 kms2.corp.example."]
     assert dns_server.texts("kms2.corp.example.", "A") == ["192.0.2.2"]
-    assert any("kms2.corp.example. keeps its A records: _vlmcs._tcp.corp.example. still names it" in warning
-               for warning in warnings)
+    assert any(
+        "kms2.corp.example. keeps its A records: _vlmcs._tcp.corp.example. still names it" in warning
+        for warning in warnings
+    )
     assert run(dns_server, hosts=gone, state="absent")[:2] == (False, 0)
 
 
 def test_absent_removes_addresses_when_nothing_names_the_host_or_when_asked():
     dns_server = server()
-    hosts = [{"name": "kms2.corp.example", "addresses": ["192.0.2.2"],
-              "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example"}]}]
+    hosts = [
+        {
+            "name": "kms2.corp.example",
+            "addresses": ["192.0.2.2"],
+            "publish": [{"domain": "corp.example"}, {"domain": "branch.corp.example"}],
+        }
+    ]
     run(dns_server, hosts=hosts)
     gone = [{"name": "kms2.corp.example", "publish": [{"domain": "branch.corp.example"}]}]
     run(dns_server, hosts=gone, state="absent", remove_named_addresses=True)

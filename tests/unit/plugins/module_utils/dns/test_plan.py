@@ -82,10 +82,14 @@ def test_update_states_exactly_what_was_read_and_touches_only_the_difference():
     plan = ZonePlan(ZONE, [planned(srv(3600, KMS1, KMS2), lambda b: b.replace(values=(b.values - {KMS2}) | {KMS3}))])
     update = build_update(plan)
     prereq, changes = sections(update)
-    assert sorted(prereq) == ["_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms1.corp.example.",
-                              "_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms2.corp.example."]
-    assert changes == ["_vlmcs._tcp.corp.example. 0 NONE SRV 0 0 1688 kms2.corp.example.",
-                       "_vlmcs._tcp.corp.example. 3600 IN SRV 10 0 1688 kms3.corp.example."]
+    assert sorted(prereq) == [
+        "_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms1.corp.example.",
+        "_vlmcs._tcp.corp.example. 0 IN SRV 0 0 1688 kms2.corp.example.",
+    ]
+    assert changes == [
+        "_vlmcs._tcp.corp.example. 0 NONE SRV 0 0 1688 kms2.corp.example.",
+        "_vlmcs._tcp.corp.example. 3600 IN SRV 10 0 1688 kms3.corp.example.",
+    ]
     assert update.zone[0].name == ZONE
 
 
@@ -94,8 +98,10 @@ def test_ttl_change_replaces_rrset_under_prerequisite():
     prereq, changes = sections(build_update(plan))
     assert len(prereq) == 2
     assert changes[0] == "_vlmcs._tcp.corp.example. ANY SRV"
-    assert sorted(changes[1:]) == ["_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms1.corp.example.",
-                                   "_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms2.corp.example."]
+    assert sorted(changes[1:]) == [
+        "_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms1.corp.example.",
+        "_vlmcs._tcp.corp.example. 600 IN SRV 0 0 1688 kms2.corp.example.",
+    ]
 
 
 def test_removing_last_value_deletes_rrset():
@@ -120,8 +126,16 @@ def test_plan_report_shows_an_unchanged_rrset_once_as_before_and_after():
     records, diff, changed = plan_report([plan])
     assert not changed and diff["before"] == diff["after"] == ""
     held = {"ttl": 3600, "values": ["0 0 1688 kms2.corp.example.", "10 0 1688 kms3.corp.example."]}
-    assert records == [{"name": "_vlmcs._tcp.corp.example.", "type": "SRV", "zone": "corp.example.", "changed": False,
-                        "before": held, "after": held}]
+    assert records == [
+        {
+            "name": "_vlmcs._tcp.corp.example.",
+            "type": "SRV",
+            "zone": "corp.example.",
+            "changed": False,
+            "before": held,
+            "after": held,
+        }
+    ]
 
 
 def test_plan_report_builds_no_diff_text_unless_asked():
@@ -131,14 +145,17 @@ def test_plan_report_builds_no_diff_text_unless_asked():
 
 
 def test_plan_report_gives_diff_of_changed_rrsets_only():
-    plan = ZonePlan(ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600)),
-                           planned(srv(3600, KMS3), merge([KMS3], 3600))])
+    plan = ZonePlan(
+        ZONE, [planned(srv(3600, KMS2), merge([KMS1], 3600)), planned(srv(3600, KMS3), merge([KMS3], 3600))]
+    )
     records, diff, changed = plan_report([plan])
     assert changed
     assert [record["changed"] for record in records] == [True, False]
     assert diff["before"] == "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example.\n"
-    assert diff["after"].splitlines() == ["_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example.",
-                                          "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example."]
+    assert diff["after"].splitlines() == [
+        "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms1.corp.example.",
+        "_vlmcs._tcp.corp.example. 3600 IN SRV 0 0 1688 kms2.corp.example.",
+    ]
     assert records[0]["zone"] == "corp.example."
 
 
@@ -146,11 +163,12 @@ def test_plan_frees_what_was_read_of_unchanged_rrsets_but_keeps_it_for_prerequis
     """An unchanged RRset keeps only the planned values (shared objects), unless a changed RRset of
     the zone rests on it: then what the server holds (its spelling) is the prerequisite."""
     upper = parse_value("SRV", "0 0 1688 KMS1.corp.example", "v")
-    read = {(OWNER, "SRV"): RRset(OWNER, "SRV", 3600, [upper]),
-            (OWNER, "TXT"): RRset(OWNER, "TXT", 3600, [])}
+    read = {(OWNER, "SRV"): RRset(OWNER, "SRV", 3600, [upper]), (OWNER, "TXT"): RRset(OWNER, "TXT", 3600, [])}
     registry = exclusive([parse_value("TXT", "x", "v")], 3600)
-    guarded = [RRsetChange(OWNER, "SRV", merge([KMS1], 3600)),
-               RRsetChange(OWNER, "TXT", lambda before, _view: registry(before), peers=((OWNER, "SRV"),))]
+    guarded = [
+        RRsetChange(OWNER, "SRV", merge([KMS1], 3600)),
+        RRsetChange(OWNER, "TXT", lambda before, _view: registry(before), peers=((OWNER, "SRV"),)),
+    ]
     plan = plan_zone(None, ZONE, guarded, known=dict(read))
     srv_item = plan.items[0]
     assert not srv_item.changed and srv_item.before is read[(OWNER, "SRV")]

@@ -25,8 +25,10 @@ def test_srv_text_and_mapping_forms_compare_equal():
 
 
 def test_srv_mapping_defaults_priority_and_weight_to_zero():
-    assert parse_value("SRV", {"port": 1688, "target": "kms1.corp.example"}, "v").to_text() == \
-        "0 0 1688 kms1.corp.example."
+    assert (
+        parse_value("SRV", {"port": 1688, "target": "kms1.corp.example"}, "v").to_text()
+        == "0 0 1688 kms1.corp.example."
+    )
 
 
 def test_names_in_values_are_absolute():
@@ -34,16 +36,27 @@ def test_names_in_values_are_absolute():
     assert parse_value("SRV", "0 0 1688 kms1.corp.example", "v").target == dns.name.from_text("kms1.corp.example.")
 
 
-@pytest.mark.parametrize("value,option,message", [
-    ({"priority": 65536, "port": 1688, "target": "a.example"}, "values[0].priority", "must be an integer from 0 to 65535, got 65536"),
-    ({"weight": -1, "port": 1688, "target": "a.example"}, "values[0].weight", "must be an integer from 0 to 65535, got -1"),
-    ({"port": "http", "target": "a.example"}, "values[0].port", "must be an integer from 1 to 65535"),
-    ({"port": True, "target": "a.example"}, "values[0].port", "must be an integer"),
-    ({"target": "a.example"}, "values[0]", "needs port, target; port missing"),
-    ({"port": 1, "target": "a.example", "prio": 1}, "values[0]", "unknown SRV field(s) prio"),
-    ("0 0 1688", "values[0]", "is not an SRV value"),
-    ("0 0 1688 bad..name", "values[0].target", "empty label"),
-])
+@pytest.mark.parametrize(
+    "value,option,message",
+    [
+        (
+            {"priority": 65536, "port": 1688, "target": "a.example"},
+            "values[0].priority",
+            "must be an integer from 0 to 65535, got 65536",
+        ),
+        (
+            {"weight": -1, "port": 1688, "target": "a.example"},
+            "values[0].weight",
+            "must be an integer from 0 to 65535, got -1",
+        ),
+        ({"port": "http", "target": "a.example"}, "values[0].port", "must be an integer from 1 to 65535"),
+        ({"port": True, "target": "a.example"}, "values[0].port", "must be an integer"),
+        ({"target": "a.example"}, "values[0]", "needs port, target; port missing"),
+        ({"port": 1, "target": "a.example", "prio": 1}, "values[0]", "unknown SRV field(s) prio"),
+        ("0 0 1688", "values[0]", "is not an SRV value"),
+        ("0 0 1688 bad..name", "values[0].target", "empty label"),
+    ],
+)
 def test_bad_srv_values_name_the_option(value, option, message):
     with pytest.raises(InvalidValue) as error:
         parse_value("SRV", value, "values[0]")
@@ -99,15 +112,21 @@ def test_rrset_equality_includes_ttl_and_ignores_value_order():
     assert RRset(name, "SRV", 60, [one]).zone_lines() == ["_vlmcs._tcp.corp.example. 60 IN SRV 0 0 1688 a.example."]
 
 
-@pytest.mark.parametrize("left, right, equal", [
-    (["0 0 1688 KMS1.Corp.Example.", "0 10 1688 kms2.corp.example."],
-     ["0 10 1688 kms2.corp.example.", "0 0 1688 kms1.corp.example."], True),
-    (["0 0 1688 kms1.corp.example."], ["0 0 1689 kms1.corp.example."], False),
-    (["0 0 1688 kms1.corp.example."], ["1 0 1688 kms1.corp.example."], False),
-    (["0 0 1688 kms1.corp.example."], ["0 1 1688 kms1.corp.example."], False),
-    (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.corp.example."], False),
-    (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.", "0 0 1688 kms2.corp.example."], False),
-])
+@pytest.mark.parametrize(
+    "left, right, equal",
+    [
+        (
+            ["0 0 1688 KMS1.Corp.Example.", "0 10 1688 kms2.corp.example."],
+            ["0 10 1688 kms2.corp.example.", "0 0 1688 kms1.corp.example."],
+            True,
+        ),
+        (["0 0 1688 kms1.corp.example."], ["0 0 1689 kms1.corp.example."], False),
+        (["0 0 1688 kms1.corp.example."], ["1 0 1688 kms1.corp.example."], False),
+        (["0 0 1688 kms1.corp.example."], ["0 1 1688 kms1.corp.example."], False),
+        (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.corp.example."], False),
+        (["0 0 1688 kms1.corp.example."], ["0 0 1688 kms1.corp.example.", "0 0 1688 kms2.corp.example."], False),
+    ],
+)
 def test_rrset_equality_of_srv_values_is_dnspythons(left, right, equal):
     """RRset compares SRV values by a key of their fields (cheaper than dnspython's wire form):
     it must agree with dnspython's own comparison of the values."""
@@ -120,9 +139,12 @@ def test_rrset_equality_of_srv_values_is_dnspythons(left, right, equal):
 
 def test_rrset_equality_of_other_types_is_dnspythons():
     name = dns.name.from_text("kms1.corp.example.")
-    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) == \
-        RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")])
-    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != \
-        RRset(name, "A", 60, [parse_value("A", "192.0.2.2", "v")])
-    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != \
-        RRset(dns.name.from_text("kms2.corp.example."), "A", 60, [parse_value("A", "192.0.2.1", "v")])
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) == RRset(
+        name, "A", 60, [parse_value("A", "192.0.2.1", "v")]
+    )
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != RRset(
+        name, "A", 60, [parse_value("A", "192.0.2.2", "v")]
+    )
+    assert RRset(name, "A", 60, [parse_value("A", "192.0.2.1", "v")]) != RRset(
+        dns.name.from_text("kms2.corp.example."), "A", 60, [parse_value("A", "192.0.2.1", "v")]
+    )

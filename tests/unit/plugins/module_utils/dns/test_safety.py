@@ -74,11 +74,14 @@ def test_a_cname_at_the_apex_is_a_conflict():
     assert "apex of zone corp.example." in str(error)
 
 
-@pytest.mark.parametrize("types,conflict", [
-    ({"A", "TXT"}, "holds A, TXT record(s)"),
-    ({"RRSIG", "NSEC"}, None),  # DNSSEC data may share a name with a CNAME
-    (set(), None),  # an empty non-terminal
-])
+@pytest.mark.parametrize(
+    "types,conflict",
+    [
+        ({"A", "TXT"}, "holds A, TXT record(s)"),
+        ({"RRSIG", "NSEC"}, None),  # DNSSEC data may share a name with a CNAME
+        (set(), None),  # an empty non-terminal
+    ],
+)
 def test_a_new_cname_beside_other_data_is_a_conflict(types, conflict):
     read = RRset(ALIAS, "CNAME", owner_exists=True)
     target = parse_values("CNAME", ["kms1.corp.example"], "values")
@@ -135,14 +138,19 @@ def zone_of(owner):
 
 
 def batch_view(batches):
-    return [(zone.to_text(), [f"{change.name.to_text()} {change.rdtype}" for change in changes])
-            for zone, changes in batches]
+    return [
+        (zone.to_text(), [f"{change.name.to_text()} {change.rdtype}" for change in changes])
+        for zone, changes in batches
+    ]
 
 
 def test_publish_writes_the_address_zone_before_the_srv_that_points_at_it():
     # the SRV lives in the branch zone, the target's address in the parent zone
-    changes, _zone = publish_changes(publish_params([
-        {"name": "kms9.corp.example", "addresses": ["192.0.2.9"], "publish": [{"domain": "branch.corp.example"}]}]))
+    changes, _zone = publish_changes(
+        publish_params(
+            [{"name": "kms9.corp.example", "addresses": ["192.0.2.9"], "publish": [{"domain": "branch.corp.example"}]}]
+        )
+    )
     assert batch_view(order_batches(fake_grouping(changes, zone_of))) == [
         ("corp.example.", ["kms9.corp.example. A"]),
         ("branch.corp.example.", ["_vlmcs._tcp.branch.corp.example. SRV"]),
@@ -150,8 +158,9 @@ def test_publish_writes_the_address_zone_before_the_srv_that_points_at_it():
 
 
 def test_withdraw_removes_the_srv_before_the_address_it_points_at():
-    changes, _zone = publish_changes(publish_params([
-        {"name": "kms9.corp.example", "publish": [{"domain": "branch.corp.example"}]}], state="absent"))
+    changes, _zone = publish_changes(
+        publish_params([{"name": "kms9.corp.example", "publish": [{"domain": "branch.corp.example"}]}], state="absent")
+    )
     assert batch_view(order_batches(fake_grouping(changes, zone_of))) == [
         ("branch.corp.example.", ["_vlmcs._tcp.branch.corp.example. SRV"]),
         # the host's own domain is read too: its addresses stay while an SRV value there names it
@@ -176,16 +185,27 @@ def test_a_zone_waits_for_the_address_zone_even_when_listed_first():
 
 
 def test_within_one_zone_addresses_and_srv_go_in_one_update():
-    changes, _zone = publish_changes(publish_params([
-        {"name": "kms1.corp.example", "addresses": ["192.0.2.1", "2001:db8::1"], "publish": [{"domain": "corp.example"}]}]))
+    changes, _zone = publish_changes(
+        publish_params(
+            [
+                {
+                    "name": "kms1.corp.example",
+                    "addresses": ["192.0.2.1", "2001:db8::1"],
+                    "publish": [{"domain": "corp.example"}],
+                }
+            ]
+        )
+    )
     assert batch_view(order_batches(fake_grouping(changes, zone_of))) == [
         ("corp.example.", ["kms1.corp.example. A", "kms1.corp.example. AAAA", "_vlmcs._tcp.corp.example. SRV"]),
     ]
 
 
 def test_without_needs_the_order_is_kept():
-    changes = [RRsetChange(name(f"n{index}.{zone}"), "TXT", remove()) for index, zone in
-               enumerate(["b.example.", "a.example.", "b.example."])]
+    changes = [
+        RRsetChange(name(f"n{index}.{zone}"), "TXT", remove())
+        for index, zone in enumerate(["b.example.", "a.example.", "b.example."])
+    ]
     groups = fake_grouping(changes, lambda owner: owner.parent())
     assert order_batches(groups) == list(groups.items())
 
@@ -232,16 +252,35 @@ class FailingUpdate:
         raise self.error
 
 
-@pytest.mark.parametrize("error, written, update_sent, state, said", [
-    (UpdateRefused("the server REFUSED the update", "key_name"), True, True, "failed", "REFUSED"),
-    (ServerFailure("the update to zone corp.example. failed: SERVFAIL", "server"), True, True, "failed", "SERVFAIL"),
-    (TSIGError("the server rejected the signature (BADSIG)", "key_secret"), True, True, "failed", "BADSIG"),
-    (DNSTimeout("no answer within 2 s", "timeout"), True, True, "unknown", "was sent and may or may not"),
-    (DNSConnectionError("no answer: the server closed the connection", "server"), True, True, "unknown",
-     "was sent and may or may not"),
-    (DNSConnectionError("cannot reach ns1: connection refused", "server"), False, False, "failed",
-     "the UPDATE of zone corp.example. was not sent"),
-])
+@pytest.mark.parametrize(
+    "error, written, update_sent, state, said",
+    [
+        (UpdateRefused("the server REFUSED the update", "key_name"), True, True, "failed", "REFUSED"),
+        (
+            ServerFailure("the update to zone corp.example. failed: SERVFAIL", "server"),
+            True,
+            True,
+            "failed",
+            "SERVFAIL",
+        ),
+        (TSIGError("the server rejected the signature (BADSIG)", "key_secret"), True, True, "failed", "BADSIG"),
+        (DNSTimeout("no answer within 2 s", "timeout"), True, True, "unknown", "was sent and may or may not"),
+        (
+            DNSConnectionError("no answer: the server closed the connection", "server"),
+            True,
+            True,
+            "unknown",
+            "was sent and may or may not",
+        ),
+        (
+            DNSConnectionError("cannot reach ns1: connection refused", "server"),
+            False,
+            False,
+            "failed",
+            "the UPDATE of zone corp.example. was not sent",
+        ),
+    ],
+)
 def test_update_sent_is_true_whenever_the_update_went_out_whatever_came_back(error, written, update_sent, state, said):
     # issue 16, point 5: a zone answered REFUSED or SERVFAIL, and an unknown one, used to say update_sent=false
     _before, values = srv_owner_rrset(1)
@@ -266,13 +305,25 @@ def test_servfail_names_the_per_rrset_record_limit(count, likely):
 # -- values sorted by value, not as text ---------------------------------------------------------
 def test_results_and_diff_sort_srv_values_by_priority_weight_port_target():
     owner = name("_vlmcs._tcp.corp.example.")
-    texts = ["10 0 1688 a.corp.example.", "3 0 1688 b.corp.example.", "3 20 1688 a.corp.example.",
-             "3 3 1688 c.corp.example.", "3 3 80 c.corp.example.", "3 3 80 B.corp.example."]
+    texts = [
+        "10 0 1688 a.corp.example.",
+        "3 0 1688 b.corp.example.",
+        "3 20 1688 a.corp.example.",
+        "3 3 1688 c.corp.example.",
+        "3 3 80 c.corp.example.",
+        "3 3 80 B.corp.example.",
+    ]
     values = [parse_value("SRV", text, "v") for text in texts]
     plan = ZonePlan(ZONE, [item(RRset(owner, "SRV"), merge(values, 3600))])
     records, diff, _changed = plan_report([plan])
-    expected = ["3 0 1688 b.corp.example.", "3 3 80 B.corp.example.", "3 3 80 c.corp.example.",
-                "3 3 1688 c.corp.example.", "3 20 1688 a.corp.example.", "10 0 1688 a.corp.example."]
+    expected = [
+        "3 0 1688 b.corp.example.",
+        "3 3 80 B.corp.example.",
+        "3 3 80 c.corp.example.",
+        "3 3 1688 c.corp.example.",
+        "3 20 1688 a.corp.example.",
+        "10 0 1688 a.corp.example.",
+    ]
     assert records[0]["after"]["values"] == expected
     assert [line.split(" IN SRV ")[1] for line in diff["after"].splitlines()] == expected
 

@@ -45,15 +45,20 @@ def test_reads_tsig_keygen_output(tmp_path):
 def test_secret_holding_comment_marks_is_read_whole(tmp_path, secret):
     # tsig-keygen's base64 secrets hold "//" now and then; only comments outside quotes go
     path = tmp_path / "kms.key"
-    path.write_text('# made by hand\n/* block\n comment */ key "k" { // the key\n'
-                    f'  algorithm hmac-sha256; # sha-256\n  secret "{secret}";\n}};\n')
+    path.write_text(
+        '# made by hand\n/* block\n comment */ key "k" { // the key\n'
+        f'  algorithm hmac-sha256; # sha-256\n  secret "{secret}";\n}};\n'
+    )
     assert read_key_file(str(path)) == ("k", "hmac-sha256", secret)
 
 
 def test_key_file_with_several_keys_needs_key_name(tmp_path):
     path = tmp_path / "keys.conf"
-    path.write_text(KEYGEN_OUTPUT + "# another\n" + KEYGEN_OUTPUT.replace("kms-publisher", "other")
-                    .replace("hmac-sha256", "hmac-md5.sig-alg.reg.int"))
+    path.write_text(
+        KEYGEN_OUTPUT
+        + "# another\n"
+        + KEYGEN_OUTPUT.replace("kms-publisher", "other").replace("hmac-sha256", "hmac-md5.sig-alg.reg.int")
+    )
     with pytest.raises(InvalidInput, match="holds several keys; choose one with key_name"):
         read_key_file(str(path))
     assert read_key_file(str(path), "other") == ("other", "hmac-md5", SECRET)
@@ -61,12 +66,15 @@ def test_key_file_with_several_keys_needs_key_name(tmp_path):
         read_key_file(str(path), "third")
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "holds no key statement"),
-    ('key "k" { algorithm hmac-sha256; };', "lacks an algorithm or a secret"),
-    ('key "k" { algorithm hmac-sha999; secret "c2VjcmV0"; };', "not a supported TSIG algorithm"),
-    ('key "k" { algorithm hmac-sha256; secret "not base64!"; };', "is not a base64-encoded TSIG secret"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "holds no key statement"),
+        ('key "k" { algorithm hmac-sha256; };', "lacks an algorithm or a secret"),
+        ('key "k" { algorithm hmac-sha999; secret "c2VjcmV0"; };', "not a supported TSIG algorithm"),
+        ('key "k" { algorithm hmac-sha256; secret "not base64!"; };', "is not a base64-encoded TSIG secret"),
+    ],
+)
 def test_malformed_key_file_names_key_file(tmp_path, text, message):
     path = tmp_path / "bad.key"
     path.write_text(text)
@@ -96,8 +104,9 @@ def test_key_name_and_secret_go_together():
         make_signer({"key_name": "kms-publisher"})
 
 
-@pytest.mark.parametrize("algorithm", ["hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384",
-                                       "hmac-sha512"])
+@pytest.mark.parametrize(
+    "algorithm", ["hmac-md5", "hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512"]
+)
 def test_signer_signs_with_every_algorithm(algorithm):
     signer = make_signer({"key_name": "k", "key_secret": SECRET, "key_algorithm": algorithm})
     assert isinstance(signer, TSIGSigner)
@@ -107,15 +116,18 @@ def test_signer_signs_with_every_algorithm(algorithm):
     assert parsed.had_tsig
 
 
-@pytest.mark.parametrize("exc,kind,option", [
-    (dns.exception.Timeout(), DNSTimeout, "timeout"),
-    (dns.tsig.PeerBadKey(), TSIGError, "key_name"),
-    (dns.tsig.PeerBadSignature(), TSIGError, "key_secret"),
-    (dns.tsig.PeerBadTime(), TSIGError, "key_name"),
-    (ConnectionRefusedError(111, "Connection refused"), DNSConnectionError, "server"),
-    (OSError(113, "No route to host"), DNSConnectionError, "server"),
-    (EOFError(), DNSConnectionError, "server"),
-])
+@pytest.mark.parametrize(
+    "exc,kind,option",
+    [
+        (dns.exception.Timeout(), DNSTimeout, "timeout"),
+        (dns.tsig.PeerBadKey(), TSIGError, "key_name"),
+        (dns.tsig.PeerBadSignature(), TSIGError, "key_secret"),
+        (dns.tsig.PeerBadTime(), TSIGError, "key_name"),
+        (ConnectionRefusedError(111, "Connection refused"), DNSConnectionError, "server"),
+        (OSError(113, "No route to host"), DNSConnectionError, "server"),
+        (EOFError(), DNSConnectionError, "server"),
+    ],
+)
 def test_exchange_errors_map_to_clear_errors(exc, kind, option):
     error = translate_exchange_error(exc, "ns1 port 53 over tcp", 2.0, "kms-publisher")
     assert isinstance(error, kind)
@@ -152,8 +164,9 @@ def test_notzone_and_servfail():
 
 
 def test_values_read_are_the_rrsets_values():
-    found = dns.rrset.from_text("_vlmcs._tcp.corp.example.", 3600, "IN", "SRV", "0 0 1688 kms1.corp.example.",
-                                "0 10 1688 KMS2.corp.example.")
+    found = dns.rrset.from_text(
+        "_vlmcs._tcp.corp.example.", 3600, "IN", "SRV", "0 0 1688 kms1.corp.example.", "0 10 1688 KMS2.corp.example."
+    )
     values = _transport._values_of(found)  # pylint: disable=protected-access
     assert isinstance(values, frozenset) and values == frozenset(list(found)) and len(values) == 2
     assert _transport._values_of(list(found)) == values  # pylint: disable=protected-access

@@ -49,26 +49,41 @@ def test_nodata_carries_the_soa_of_its_zone():
 
 
 def test_positive_answer_names_the_zone_by_its_apex_ns():
-    response = answer(answer=[(NAME.to_text(), "SRV", "0 0 1688 kms1.corp.example.")],
-                      authority=[("branch.corp.example.", "NS", "ns1.corp.example.")])
+    response = answer(
+        answer=[(NAME.to_text(), "SRV", "0 0 1688 kms1.corp.example.")],
+        authority=[("branch.corp.example.", "NS", "ns1.corp.example.")],
+    )
     assert zone_of_answer(response, NAME, "SRV") == zone("branch.corp.example.")
 
 
-@pytest.mark.parametrize("case, response", [
-    ("referral to a delegated child (no AA)",
-     answer(aa=False, authority=[("branch.corp.example.", "NS", "ns.elsewhere.example.")])),
-    ("refused", answer(dns.rcode.REFUSED)),
-    ("servfail", answer(dns.rcode.SERVFAIL, authority=[("corp.example.", "SOA", SOA)])),
-    ("positive answer without authority (minimal-responses)",
-     answer(answer=[(NAME.to_text(), "SRV", "0 0 1688 kms1.corp.example.")])),
-    ("CNAME: the data may live in another zone",
-     answer(answer=[(NAME.to_text(), "CNAME", "srv.other.example.")],
-            authority=[("other.example.", "NS", "ns1.other.example.")])),
-    ("SOA of a zone that does not hold the name",
-     answer(dns.rcode.NXDOMAIN, authority=[("other.example.", "SOA", SOA)])),
-    ("two SOA records", answer(authority=[("corp.example.", "SOA", SOA), ("branch.corp.example.", "SOA", SOA)])),
-    ("NODATA without SOA", answer()),
-])
+@pytest.mark.parametrize(
+    "case, response",
+    [
+        (
+            "referral to a delegated child (no AA)",
+            answer(aa=False, authority=[("branch.corp.example.", "NS", "ns.elsewhere.example.")]),
+        ),
+        ("refused", answer(dns.rcode.REFUSED)),
+        ("servfail", answer(dns.rcode.SERVFAIL, authority=[("corp.example.", "SOA", SOA)])),
+        (
+            "positive answer without authority (minimal-responses)",
+            answer(answer=[(NAME.to_text(), "SRV", "0 0 1688 kms1.corp.example.")]),
+        ),
+        (
+            "CNAME: the data may live in another zone",
+            answer(
+                answer=[(NAME.to_text(), "CNAME", "srv.other.example.")],
+                authority=[("other.example.", "NS", "ns1.other.example.")],
+            ),
+        ),
+        (
+            "SOA of a zone that does not hold the name",
+            answer(dns.rcode.NXDOMAIN, authority=[("other.example.", "SOA", SOA)]),
+        ),
+        ("two SOA records", answer(authority=[("corp.example.", "SOA", SOA), ("branch.corp.example.", "SOA", SOA)])),
+        ("NODATA without SOA", answer()),
+    ],
+)
 def test_answers_that_do_not_say_the_zone_give_none(case, response):
     assert zone_of_answer(response, NAME, "SRV") is None, case
 
@@ -104,15 +119,23 @@ class Transport:
 
 
 def change(name):
-    return RRsetChange(dns.name.from_text(name), "SRV", merge([parse_value("SRV", "0 0 1688 kms1.corp.example",
-                                                                           "v")], 3600), "hosts[0]")
+    return RRsetChange(
+        dns.name.from_text(name),
+        "SRV",
+        merge([parse_value("SRV", "0 0 1688 kms1.corp.example", "v")], 3600),
+        "hosts[0]",
+    )
 
 
 def test_one_read_per_rrset_and_one_update_per_zone_no_soa_query():
-    transport = Transport({"_vlmcs._tcp.corp.example.": "corp.example.",
-                           "_vlmcs._tcp.branch.corp.example.": "branch.corp.example."})
-    changes = [change("_vlmcs._tcp.corp.example."), change("_vlmcs._tcp.branch.corp.example."),
-               change("_vlmcs._tcp.corp.example.")]
+    transport = Transport(
+        {"_vlmcs._tcp.corp.example.": "corp.example.", "_vlmcs._tcp.branch.corp.example.": "branch.corp.example."}
+    )
+    changes = [
+        change("_vlmcs._tcp.corp.example."),
+        change("_vlmcs._tcp.branch.corp.example."),
+        change("_vlmcs._tcp.corp.example."),
+    ]
     plans = run_changes(transport, changes, check_mode=False)
     assert [plan.zone.to_text() for plan in plans] == ["corp.example.", "branch.corp.example."]
     assert transport.sent == [

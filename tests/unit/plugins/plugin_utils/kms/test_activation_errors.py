@@ -42,8 +42,14 @@ def test_an_undocumented_code_is_returned_without_a_guess():
 
 
 def test_the_failure_message_names_the_operation_the_code_the_meaning_and_the_next_step():
-    msg, error = describe_failure({"index": 2, "title": "Activate the KMS host online", "code": "0xC004C008",
-                                   "message": "Invoke-CimMethod: the activation server reported..."})
+    msg, error = describe_failure(
+        {
+            "index": 2,
+            "title": "Activate the KMS host online",
+            "code": "0xC004C008",
+            "message": "Invoke-CimMethod: the activation server reported...",
+        }
+    )
     assert msg.startswith("operation 3 (Activate the KMS host online) failed with 0xC004C008: Invoke-CimMethod")
     assert "Microsoft documents 0xC004C008 as: the activation server reported that the product key exceeded" in msg
     assert "Next step: ask the Microsoft Licensing Activation Center for more activations" in msg
@@ -52,7 +58,13 @@ def test_the_failure_message_names_the_operation_the_code_the_meaning_and_the_ne
 
 
 def test_a_failure_without_a_code_says_only_what_failed():
-    msg, error = describe_failure({"index": 0, "title": "Write DnsDomainPublishList", "code": None,
-                                   "message": "Requested registry access is not allowed."})
+    msg, error = describe_failure(
+        {
+            "index": 0,
+            "title": "Write DnsDomainPublishList",
+            "code": None,
+            "message": "Requested registry access is not allowed.",
+        }
+    )
     assert msg == "operation 1 (Write DnsDomainPublishList) failed: Requested registry access is not allowed."
     assert "code" not in error

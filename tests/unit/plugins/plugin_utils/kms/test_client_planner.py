@@ -28,10 +28,22 @@ INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus")
 
 
 def test_converged_client_plans_no_operations():
-    current = state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700,
-                    KeyManagementServiceLookupDomain="example.com", KeyManagementServiceHostCaching=False)
-    plan = plan_client(client_params(product_key="auto", kms_host="KMS01.example.com:1700", kms_domain="example.com",
-                                     host_caching=False, activate=True), current)
+    current = state(
+        KeyManagementServiceMachine="kms01.example.com",
+        KeyManagementServicePort=1700,
+        KeyManagementServiceLookupDomain="example.com",
+        KeyManagementServiceHostCaching=False,
+    )
+    plan = plan_client(
+        client_params(
+            product_key="auto",
+            kms_host="KMS01.example.com:1700",
+            kms_domain="example.com",
+            host_caching=False,
+            activate=True,
+        ),
+        current,
+    )
     assert plan.operations == []
     assert plan.before == plan.after
 
@@ -47,8 +59,13 @@ def test_auto_on_windows_server_23h2_is_refused_not_guessed_from_the_caption():
     """Issue 17 point 4: build 25398 is not in Microsoft's table; its caption is the one of the
     1809-20H2 SAC rows, whose key must not be picked."""
     from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._gvlk import NoGvlkForEdition
-    server_23h2 = {"caption": "Microsoft Windows Server Datacenter", "edition_id": "ServerDatacenterCor",
-                   "build": 25398, "product_type": 3}
+
+    server_23h2 = {
+        "caption": "Microsoft Windows Server Datacenter",
+        "edition_id": "ServerDatacenterCor",
+        "build": 25398,
+        "product_type": 3,
+    }
     with pytest.raises(NoGvlkForEdition, match="give product_key explicitly"):
         plan_client(client_params(product_key="auto"), state(os_info=server_23h2))
 
@@ -86,8 +103,10 @@ def test_fixed_kms_host_with_port_sets_machine_and_port():
 
 
 def test_fixed_kms_host_without_port_resets_a_custom_port():
-    plan = plan_client(client_params(kms_host="kms01.example.com"),
-                       state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
+    plan = plan_client(
+        client_params(kms_host="kms01.example.com"),
+        state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700),
+    )
     assert steps(plan) == [("service", "ClearKeyManagementServicePort")]
 
 
@@ -121,36 +140,49 @@ def test_client_older_than_windows_7_is_refused():
 
 def test_lookup_domain_needs_windows_8_or_server_2012():
     windows7 = state(os_info=_os(7601, "Windows 7 Enterprise"))
-    assert steps(plan_client(client_params(kms_host="kms01"), windows7)) == [("service", "SetKeyManagementServiceMachine")]
+    assert steps(plan_client(client_params(kms_host="kms01"), windows7)) == [
+        ("service", "SetKeyManagementServiceMachine")
+    ]
     with pytest.raises(UnsupportedWindows, match=r"kms_domain .* needs Windows 8 / Windows Server 2012 \(build 9200\)"):
         plan_client(client_params(kms_domain="example.com"), windows7)
     windows8 = state(os_info=_os(9200, "Windows 8 Enterprise"))
     assert steps(plan_client(client_params(kms_domain="example.com"), windows8)) == [
-        ("service", "SetKeyManagementServiceLookupDomain")]
+        ("service", "SetKeyManagementServiceLookupDomain")
+    ]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("kms01", ("kms01", None)),
-    ("kms01.example.com.", ("kms01.example.com", None)),
-    ("192.0.2.10:1688", ("192.0.2.10", 1688)),
-    ("[2001:db8::10]", ("2001:db8::10", None)),
-    ("[2001:db8::10]:1700", ("2001:db8::10", 1700)),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("kms01", ("kms01", None)),
+        ("kms01.example.com.", ("kms01.example.com", None)),
+        ("192.0.2.10:1688", ("192.0.2.10", 1688)),
+        ("[2001:db8::10]", ("2001:db8::10", None)),
+        ("[2001:db8::10]:1700", ("2001:db8::10", 1700)),
+    ],
+)
 def test_parse_kms_host_forms(text, expected):
     assert parse_kms_host(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2001:db8::10", "[2001:db8::10", "[not-v6]:1688", "kms01:", "kms01:70000",
-                                  "bad host", "", "[2001:db8::10]:x"])
+@pytest.mark.parametrize(
+    "text",
+    ["2001:db8::10", "[2001:db8::10", "[not-v6]:1688", "kms01:", "kms01:70000", "bad host", "", "[2001:db8::10]:x"],
+)
 def test_parse_kms_host_refuses_malformed_values(text):
     with pytest.raises(InvalidValue, match=r"^kms_host"):
         parse_kms_host(text)
 
 
 def test_dns_discovery_clears_the_fixed_host_and_port():
-    plan = plan_client(client_params(dns_discovery=True),
-                       state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700))
-    assert steps(plan) == [("service", "ClearKeyManagementServiceMachine"), ("service", "ClearKeyManagementServicePort")]
+    plan = plan_client(
+        client_params(dns_discovery=True),
+        state(KeyManagementServiceMachine="kms01.example.com", KeyManagementServicePort=1700),
+    )
+    assert steps(plan) == [
+        ("service", "ClearKeyManagementServiceMachine"),
+        ("service", "ClearKeyManagementServicePort"),
+    ]
     assert plan.after["kms_host"] is None
 
 
@@ -185,7 +217,12 @@ def test_host_caching_is_turned_off_with_disable_caching_true():
 def test_activate_runs_after_key_and_settings():
     current = state(os_info=WINDOWS_11, products=[product("XXXXX", licensed=False)])
     plan = plan_client(client_params(product_key="auto", kms_host="kms01", activate=True), current)
-    assert steps(plan) == [*INSTALL, ("service", "SetKeyManagementServiceMachine"), ("product", "Activate"), ("service", "RefreshLicenseStatus")]
+    assert steps(plan) == [
+        *INSTALL,
+        ("service", "SetKeyManagementServiceMachine"),
+        ("product", "Activate"),
+        ("service", "RefreshLicenseStatus"),
+    ]
     assert plan.operations[4]["partial_key"] == "2YT43"
 
 

@@ -18,9 +18,14 @@ def _pinned(**values):
 
 
 def test_dns_discovery_clears_a_host_pinned_on_the_product():
-    plan = plan_client(client_params(dns_discovery=True), _pinned(KeyManagementServiceMachine="rogue.example",
-                                                                  KeyManagementServicePort=1700))
-    assert steps(plan) == [("product", "ClearKeyManagementServiceMachine"), ("product", "ClearKeyManagementServicePort")]
+    plan = plan_client(
+        client_params(dns_discovery=True),
+        _pinned(KeyManagementServiceMachine="rogue.example", KeyManagementServicePort=1700),
+    )
+    assert steps(plan) == [
+        ("product", "ClearKeyManagementServiceMachine"),
+        ("product", "ClearKeyManagementServicePort"),
+    ]
     assert all(op["partial_key"] == GVLK_2022_DC[-5:] for op in plan.operations)
     assert "slmgr.vbs /ckms id-" in plan.operations[0]["title"]
     assert plan.before["product_kms_host"] == "rogue.example" and plan.after["product_kms_host"] is None
@@ -28,9 +33,13 @@ def test_dns_discovery_clears_a_host_pinned_on_the_product():
 
 
 def test_product_override_is_refused_with_the_slmgr_command_when_not_to_be_cleared():
-    with pytest.raises(GuardRefused, match=r"slmgr\.vbs /ckms id-6VM33 \(the product .* pins the KMS host rogue\.example\)"):
-        plan_client(client_params(dns_discovery=True, clear_product_overrides=False),
-                    _pinned(KeyManagementServiceMachine="rogue.example"))
+    with pytest.raises(
+        GuardRefused, match=r"slmgr\.vbs /ckms id-6VM33 \(the product .* pins the KMS host rogue\.example\)"
+    ):
+        plan_client(
+            client_params(dns_discovery=True, clear_product_overrides=False),
+            _pinned(KeyManagementServiceMachine="rogue.example"),
+        )
 
 
 def test_product_value_equal_to_the_task_is_left_alone():
@@ -48,10 +57,13 @@ def test_product_port_that_contradicts_the_fixed_host_port_is_cleared():
 
 
 def test_product_lookup_domain_that_contradicts_kms_domain_is_cleared():
-    plan = plan_client(client_params(kms_domain="corp.example"),
-                       _pinned(KeyManagementServiceLookupDomain="other.example"))
-    assert steps(plan) == [("product", "ClearKeyManagementServiceLookupDomain"),
-                           ("service", "SetKeyManagementServiceLookupDomain")]
+    plan = plan_client(
+        client_params(kms_domain="corp.example"), _pinned(KeyManagementServiceLookupDomain="other.example")
+    )
+    assert steps(plan) == [
+        ("product", "ClearKeyManagementServiceLookupDomain"),
+        ("service", "SetKeyManagementServiceLookupDomain"),
+    ]
 
 
 def test_untouched_settings_do_not_look_at_product_values():
@@ -61,11 +73,16 @@ def test_untouched_settings_do_not_look_at_product_values():
 
 def test_product_clears_come_before_a_key_install():
     """The override belongs to the product of the installed key, addressed by its partial key."""
-    current = state(os_info=WINDOWS_11, products=[dict(product("XXXXX", licensed=False),
-                                                       KeyManagementServiceMachine="rogue.example")])
+    current = state(
+        os_info=WINDOWS_11,
+        products=[dict(product("XXXXX", licensed=False), KeyManagementServiceMachine="rogue.example")],
+    )
     plan = plan_client(client_params(product_key="auto", dns_discovery=True, activate=True), current)
-    assert steps(plan)[:3] == [("product", "ClearKeyManagementServiceMachine"),
-                               ("product", "ClearKeyManagementServicePort"), ("service", "InstallProductKey")]
+    assert steps(plan)[:3] == [
+        ("product", "ClearKeyManagementServiceMachine"),
+        ("product", "ClearKeyManagementServicePort"),
+        ("service", "InstallProductKey"),
+    ]
     assert plan.operations[0]["partial_key"] == "XXXXX"
 
 

@@ -31,13 +31,17 @@ def test_a_kms_host_on_1688_with_sppsvc_in_tcp_off_gets_it_enabled_for_domain_an
 
 def test_sppsvc_in_tcp_enabled_for_the_asked_profiles_is_left_alone():
     for profiles in ("Domain, Private", "Any", "Domain, Private, Public"):
-        plan = plan_host(host_params(), kms_host_state(firewall={"builtin_enabled": True, "builtin_profiles": profiles}))
+        plan = plan_host(
+            host_params(), kms_host_state(firewall={"builtin_enabled": True, "builtin_profiles": profiles})
+        )
         assert plan.operations == [], profiles
 
 
 def test_an_enabled_sppsvc_in_tcp_missing_a_profile_gets_it_added_and_keeps_its_own():
-    plan = plan_host(host_params(firewall_profiles=["Domain", "Private"]),
-                     kms_host_state(firewall={"builtin_enabled": True, "builtin_profiles": "Public"}))
+    plan = plan_host(
+        host_params(firewall_profiles=["Domain", "Private"]),
+        kms_host_state(firewall={"builtin_enabled": True, "builtin_profiles": "Public"}),
+    )
     assert steps(plan) == [("firewall_enable_builtin", None)]
     assert plan.operations[0]["profiles"] == ["Domain", "Private", "Public"]
 
@@ -52,11 +56,18 @@ def test_firewall_profiles_option_is_used_and_checked():
 
 
 def test_port_back_to_1688_enables_sppsvc_in_tcp_before_removing_the_collections_rule():
-    current = kms_host_state(KeyManagementServiceListeningPort=1700,
-                             firewall=dict(SPPSVC_OFF, rule_port=1700, rule_profiles="Domain, Private"))
+    current = kms_host_state(
+        KeyManagementServiceListeningPort=1700,
+        firewall=dict(SPPSVC_OFF, rule_port=1700, rule_profiles="Domain, Private"),
+    )
     assert summarize(current)["firewall_rule"] == "kmsops-kms-KMS-In-TCP"
     plan = plan_host(host_params(port=1688), current)
-    assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), ("firewall_enable_builtin", None), ("firewall_remove", None), *RESTART]
+    assert steps(plan) == [
+        ("service", "SetKeyManagementServiceListeningPort"),
+        ("firewall_enable_builtin", None),
+        ("firewall_remove", None),
+        *RESTART,
+    ]
     assert plan.after["firewall_rule"] == "SPPSVC-In-TCP" and plan.after["firewall_rule_port"] is None
 
 
@@ -68,8 +79,9 @@ def test_a_custom_port_gets_the_collections_rule_for_the_asked_profiles_and_leav
 
 
 def test_the_collections_rule_with_other_profiles_is_made_again():
-    current = kms_host_state(KeyManagementServiceListeningPort=1700,
-                             firewall={"rule_port": 1700, "rule_profiles": "Any"})
+    current = kms_host_state(
+        KeyManagementServiceListeningPort=1700, firewall={"rule_port": 1700, "rule_profiles": "Any"}
+    )
     plan = plan_host(host_params(port=1700), current)
     assert steps(plan) == [("firewall_open", None)]
     assert plan.operations[0]["profiles"] == ["Domain", "Private"]
@@ -84,19 +96,27 @@ def test_a_host_without_sppsvc_in_tcp_warns_what_to_open():
     current = kms_host_state(firewall={"builtin_exists": False, "builtin_enabled": None, "builtin_profiles": None})
     plan = plan_host(host_params(), current)
     assert plan.operations == []
-    assert plan.warnings == ["WIN01 has no built-in Windows Firewall rule SPPSVC-In-TCP: open inbound TCP 1688 for "
-                             "KMS clients yourself"]
+    assert plan.warnings == [
+        "WIN01 has no built-in Windows Firewall rule SPPSVC-In-TCP: open inbound TCP 1688 for KMS clients yourself"
+    ]
 
 
 def test_the_result_says_which_rule_lets_clients_in():
-    assert summarize(state())["firewall_rule"] is None                       # fresh host: SPPSVC-In-TCP off
+    assert summarize(state())["firewall_rule"] is None  # fresh host: SPPSVC-In-TCP off
     assert summarize(kms_host_state())["firewall_rule"] == "SPPSVC-In-TCP"
     facts = summarize(kms_host_state(KeyManagementServiceListeningPort=1700, firewall={"rule_port": 1700}))
-    assert facts["firewall_rule"] == "kmsops-kms-KMS-In-TCP" and facts["firewall_rule_profiles"] == ["Domain", "Private"]
+    assert facts["firewall_rule"] == "kmsops-kms-KMS-In-TCP" and facts["firewall_rule_profiles"] == [
+        "Domain",
+        "Private",
+    ]
     # a custom port with only SPPSVC-In-TCP enabled: nothing lets clients in
     assert summarize(kms_host_state(KeyManagementServiceListeningPort=1700))["firewall_rule"] is None
-    assert summarize(state(firewall={"error": "no NetSecurity", "builtin_exists": False,
-                                     "builtin_enabled": None}))["firewall_builtin_enabled"] is None
+    assert (
+        summarize(state(firewall={"error": "no NetSecurity", "builtin_exists": False, "builtin_enabled": None}))[
+            "firewall_builtin_enabled"
+        ]
+        is None
+    )
 
 
 def test_read_back_of_sppsvc_in_tcp_still_disabled_warns():
@@ -111,5 +131,6 @@ def test_read_back_of_sppsvc_in_tcp_still_disabled_warns():
 def test_fresh_host_holds_the_firewall_with_the_other_settings_until_it_is_an_activated_kms_host():
     plan = plan_host(host_params(activation="none"), state())
     assert not any(op["action"].startswith("firewall_") for op in plan.operations)
-    assert plan.pending == ["Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles "
-                            "Domain, Private)"]
+    assert plan.pending == [
+        "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"
+    ]

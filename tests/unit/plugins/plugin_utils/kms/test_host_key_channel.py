@@ -44,12 +44,15 @@ def test_an_installed_key_plans_no_check():
     assert plan.key_check_after is None and plan.check_mode_notes == []
 
 
-@pytest.mark.parametrize("channel, kind", [
-    ("VOLUME_MAK", "Multiple Activation Key (MAK)"),
-    ("RETAIL", "a retail key"),
-    ("OEM_DM", "an OEM key"),
-    ("VOLUME_KMSCLIENT", "KMS client setup key"),
-])
+@pytest.mark.parametrize(
+    "channel, kind",
+    [
+        ("VOLUME_MAK", "Multiple Activation Key (MAK)"),
+        ("RETAIL", "a retail key"),
+        ("OEM_DM", "an OEM key"),
+        ("VOLUME_KMSCLIENT", "KMS client setup key"),
+    ],
+)
 def test_a_key_that_reads_back_as_not_volume_kms_is_refused_after_the_install(channel, kind):
     plan = plan_host(host_params(), state())
     with pytest.raises(GuardRefused) as refused:

@@ -32,9 +32,12 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     InvalidSetting,
 )
 
-INSTALL = [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"),
-           # issue 17 point 9: what slmgr.vbs /ipk writes after installing a KMS host key
-           ("registry_set", "KeyManagementServiceVersion")]
+INSTALL = [
+    ("service", "InstallProductKey"),
+    ("service", "RefreshLicenseStatus"),
+    # issue 17 point 9: what slmgr.vbs /ipk writes after installing a KMS host key
+    ("registry_set", "KeyManagementServiceVersion"),
+]
 # a key that is not a KMS host key: slmgr.vbs /ipk deletes the value
 INSTALL_GVLK = [*INSTALL[:2], ("registry_remove", "KeyManagementServiceVersion")]
 ACTIVATE = [("product", "Activate"), ("service", "RefreshLicenseStatus")]
@@ -42,12 +45,25 @@ RESTART = [("restart_service", "sppsvc")]
 
 
 def test_converged_host_plans_no_operations():
-    current = kms_host_state(KeyManagementServiceListeningPort=1700, KeyManagementServiceDnsPublishing=False,
-                             VLActivationInterval=60, VLRenewalInterval=1440,
-                             registry={"DnsDomainPublishList": ["example.com,0,0"]}, firewall={"rule_port": 1700})
-    plan = plan_host(host_params(port=1700, dns_publishing=False, activation_interval=60, renewal_interval=1440,
-                                 publish_domains=[{"domain": "example.com", "priority": 0, "weight": 0}],
-                                 low_priority=False), current)
+    current = kms_host_state(
+        KeyManagementServiceListeningPort=1700,
+        KeyManagementServiceDnsPublishing=False,
+        VLActivationInterval=60,
+        VLRenewalInterval=1440,
+        registry={"DnsDomainPublishList": ["example.com,0,0"]},
+        firewall={"rule_port": 1700},
+    )
+    plan = plan_host(
+        host_params(
+            port=1700,
+            dns_publishing=False,
+            activation_interval=60,
+            renewal_interval=1440,
+            publish_domains=[{"domain": "example.com", "priority": 0, "weight": 0}],
+            low_priority=False,
+        ),
+        current,
+    )
     assert plan.operations == []
     assert not plan.changed
     assert plan.before == plan.after
@@ -62,9 +78,11 @@ def test_fresh_server_installs_the_key_activates_online_then_enables_sppsvc_in_t
     assert plan.operations[3]["partial_key"] == HOST_KEY[-5:]
     assert plan.activation == "online" and plan.activation_key == HOST_KEY
     assert plan.settings_follow and plan.pending == [
-        "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"]
-    follow = plan_host(host_params(), kms_host_state(firewall={"builtin_enabled": False, "builtin_profiles": "Any"}),
-                       restart_owed=True)
+        "Enable the built-in Windows Firewall rule SPPSVC-In-TCP (inbound TCP 1688; profiles Domain, Private)"
+    ]
+    follow = plan_host(
+        host_params(), kms_host_state(firewall={"builtin_enabled": False, "builtin_profiles": "Any"}), restart_owed=True
+    )
     assert steps(follow) == [("firewall_enable_builtin", None), *RESTART]
     assert follow.operations[0]["profiles"] == ["Domain", "Private"]
 
@@ -107,15 +125,21 @@ def test_replacing_the_host_key_is_a_visible_planned_change():
     assert plan.after["kms_host_key"].endswith(HOST_KEY_2[-5:])
 
 
-@pytest.mark.parametrize("option, value, expected", [
-    ("port", 1700, [("service", "SetKeyManagementServiceListeningPort"), ("firewall_open", None)]),
-    ("dns_publishing", False, [("service", "DisableKeyManagementServiceDnsPublishing")]),
-    ("publish_domains", [{"domain": "example.com", "priority": 0, "weight": 0}],
-     [("registry_set", "DnsDomainPublishList")]),
-    ("low_priority", True, [("service", "EnableKeyManagementServiceLowPriority")]),
-    ("activation_interval", 60, [("service", "SetVLActivationInterval")]),
-    ("renewal_interval", 1440, [("service", "SetVLRenewalInterval")]),
-])
+@pytest.mark.parametrize(
+    "option, value, expected",
+    [
+        ("port", 1700, [("service", "SetKeyManagementServiceListeningPort"), ("firewall_open", None)]),
+        ("dns_publishing", False, [("service", "DisableKeyManagementServiceDnsPublishing")]),
+        (
+            "publish_domains",
+            [{"domain": "example.com", "priority": 0, "weight": 0}],
+            [("registry_set", "DnsDomainPublishList")],
+        ),
+        ("low_priority", True, [("service", "EnableKeyManagementServiceLowPriority")]),
+        ("activation_interval", 60, [("service", "SetVLActivationInterval")]),
+        ("renewal_interval", 1440, [("service", "SetVLRenewalInterval")]),
+    ],
+)
 def test_each_setting_plans_its_operation_then_the_sppsvc_restart(option, value, expected):
     """Point 1: every host setting takes effect only after sppsvc restarts (slmgr.vbs says so)."""
     plan = plan_host(host_params(**{option: value}), kms_host_state())
@@ -123,8 +147,10 @@ def test_each_setting_plans_its_operation_then_the_sppsvc_restart(option, value,
 
 
 def test_setting_arguments_are_what_windows_expects():
-    plan = plan_host(host_params(port=1700, dns_publishing=False, activation_interval=60, renewal_interval=1440,
-                                 low_priority=True), kms_host_state())
+    plan = plan_host(
+        host_params(port=1700, dns_publishing=False, activation_interval=60, renewal_interval=1440, low_priority=True),
+        kms_host_state(),
+    )
     args = {op.get("method") or op.get("name"): op.get("args", op.get("value")) for op in plan.operations}
     assert args["SetKeyManagementServiceListeningPort"] == {"PortNumber": 1700}
     assert args["DisableKeyManagementServiceDnsPublishing"] == {"DisablePublishing": True}
@@ -133,9 +159,14 @@ def test_setting_arguments_are_what_windows_expects():
     assert args["EnableKeyManagementServiceLowPriority"] == {"EnableLowPriority": True}
 
 
-ALL_SETTINGS = dict(port=1700, dns_publishing=False, low_priority=True,
-                    publish_domains=[{"domain": "a.example.com", "priority": 0, "weight": 10}],
-                    activation_interval=60, renewal_interval=1440)
+ALL_SETTINGS = dict(
+    port=1700,
+    dns_publishing=False,
+    low_priority=True,
+    publish_domains=[{"domain": "a.example.com", "priority": 0, "weight": 10}],
+    activation_interval=60,
+    renewal_interval=1440,
+)
 SETTING_STEPS = [
     ("service", "SetKeyManagementServiceListeningPort"),
     ("firewall_open", None),
@@ -150,9 +181,14 @@ SETTING_STEPS = [
 def test_everything_at_once_on_an_activated_host_runs_in_order_with_one_restart_at_the_end():
     plan = plan_host(host_params(**ALL_SETTINGS), kms_host_state())
     assert steps(plan) == SETTING_STEPS + RESTART
-    assert plan.verify == {"port": 1700, "dns_publishing": False, "low_priority": True, "activation_interval": 60,
-                           "renewal_interval": 1440,
-                           "publish_domains": [{"domain": "a.example.com", "priority": 0, "weight": 10}]}
+    assert plan.verify == {
+        "port": 1700,
+        "dns_publishing": False,
+        "low_priority": True,
+        "activation_interval": 60,
+        "renewal_interval": 1440,
+        "publish_domains": [{"domain": "a.example.com", "priority": 0, "weight": 10}],
+    }
 
 
 def test_fresh_host_activates_first_and_holds_the_settings_for_after_the_activation():
@@ -161,7 +197,9 @@ def test_fresh_host_activates_first_and_holds_the_settings_for_after_the_activat
     plan = plan_host(host_params(**ALL_SETTINGS), state())
     assert steps(plan) == INSTALL + ACTIVATE
     assert plan.settings_follow and plan.restart_owed
-    assert plan.pending == [op["title"] for op in plan_host(host_params(**ALL_SETTINGS), kms_host_state()).operations[:-1]]
+    assert plan.pending == [
+        op["title"] for op in plan_host(host_params(**ALL_SETTINGS), kms_host_state()).operations[:-1]
+    ]
     assert plan.after["pending_settings"] == plan.pending and plan.after["port"] == 1700
     follow = plan_host(host_params(**ALL_SETTINGS), kms_host_state(), restart_owed=plan.restart_owed)
     assert steps(follow) == SETTING_STEPS + RESTART
@@ -174,9 +212,15 @@ def test_follow_up_plan_restarts_for_the_new_key_even_when_the_settings_already_
 
 
 def test_publish_list_is_written_as_canonical_multi_string_lines():
-    plan = plan_host(host_params(publish_domains=[{"domain": "Branch.Example.com.", "priority": 0, "weight": 100},
-                                                  {"domain": "example.com", "priority": 10, "weight": 0}]),
-                     kms_host_state())
+    plan = plan_host(
+        host_params(
+            publish_domains=[
+                {"domain": "Branch.Example.com.", "priority": 0, "weight": 100},
+                {"domain": "example.com", "priority": 10, "weight": 0},
+            ]
+        ),
+        kms_host_state(),
+    )
     assert steps(plan) == [("registry_set", "DnsDomainPublishList"), *RESTART]
     assert plan.operations[0]["type"] == "MultiString"
     assert plan.operations[0]["value"] == ["branch.example.com,0,100", "example.com,10,0"]
@@ -220,10 +264,17 @@ def test_planning_does_not_modify_the_state():
     assert current == snapshot
 
 
-@pytest.mark.parametrize("option, value", [
-    ("activation_interval", 14), ("activation_interval", 43201), ("renewal_interval", 0),
-    ("renewal_interval", 100000), ("port", 0), ("port", 65536),
-])
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("activation_interval", 14),
+        ("activation_interval", 43201),
+        ("renewal_interval", 0),
+        ("renewal_interval", 100000),
+        ("port", 0),
+        ("port", 65536),
+    ],
+)
 def test_out_of_range_settings_are_refused(option, value):
     with pytest.raises(InvalidValue, match="^" + option):
         plan_host(host_params(**{option: value}), kms_host_state())
@@ -231,7 +282,10 @@ def test_out_of_range_settings_are_refused(option, value):
 
 @pytest.mark.parametrize("value", [15, 43200])
 def test_interval_limits_are_inclusive(value):
-    assert steps(plan_host(host_params(renewal_interval=value), kms_host_state())) == [("service", "SetVLRenewalInterval"), *RESTART]
+    assert steps(plan_host(host_params(renewal_interval=value), kms_host_state())) == [
+        ("service", "SetVLRenewalInterval"),
+        *RESTART,
+    ]
 
 
 def test_malformed_host_key_is_refused():
@@ -261,8 +315,8 @@ def test_phone_first_run_installs_the_key_and_marks_activation_pending():
     plan = plan_host(host_params(activation="phone"), state())
     assert steps(plan) == INSTALL + RESTART
     assert plan.activation_pending is True
-    assert plan.installation_id is None          # known only once the key is installed
-    assert plan.activation is None               # nothing is counted before the deposit
+    assert plan.installation_id is None  # known only once the key is installed
+    assert plan.activation is None  # nothing is counted before the deposit
     assert "Confirmation ID" in plan.messages[0]
 
 
@@ -348,8 +402,12 @@ def test_absent_on_a_kms_client_changes_nothing():
 
 def test_absent_fails_clearly_when_the_edition_has_no_client_key():
     current = kms_host_state()
-    current["os"] = {"caption": "Microsoft Windows Server 2022 Datacenter Evaluation",
-                     "edition_id": "ServerDatacenterEval", "build": 20348, "product_type": 3}
+    current["os"] = {
+        "caption": "Microsoft Windows Server 2022 Datacenter Evaluation",
+        "edition_id": "ServerDatacenterEval",
+        "build": 20348,
+        "product_type": 3,
+    }
     with pytest.raises(NoGvlkForEdition):
         plan_host(host_params(state="absent", product_key=None), current)
 
@@ -371,30 +429,36 @@ def _not_a_kms_host_product(current):
     return current
 
 
-@pytest.mark.parametrize("current, params", [
-    (state(), dict(activation="none")),                                   # key only, never activated
-    (state(), dict(activation="phone")),                                  # telephone: first run
-    (kms_host_state(licensed=False), dict(activation="phone")),           # waiting for the Confirmation ID
-    (_not_a_kms_host_product(kms_host_state()), {}),                       # licensed, but Windows says no KMS host
-])
+@pytest.mark.parametrize(
+    "current, params",
+    [
+        (state(), dict(activation="none")),  # key only, never activated
+        (state(), dict(activation="phone")),  # telephone: first run
+        (kms_host_state(licensed=False), dict(activation="phone")),  # waiting for the Confirmation ID
+        (_not_a_kms_host_product(kms_host_state()), {}),  # licensed, but Windows says no KMS host
+    ],
+)
 def test_host_settings_are_pending_and_never_sent_before_the_host_is_an_activated_kms_host(current, params):
     """Point 2: check mode and diff show them as pending; no setting method is planned."""
     plan = plan_host(host_params(port=1700, activation_interval=60, **params), current)
     methods = [op.get("method") for op in plan.operations]
     assert "SetKeyManagementServiceListeningPort" not in methods and "SetVLActivationInterval" not in methods
     assert not any(op["action"] == "firewall_open" for op in plan.operations)
-    assert plan.pending == ["Set the KMS listening port to 1700",
-                            "Allow inbound TCP 1700 in the Windows Firewall (rule kmsops-kms-KMS-In-TCP, profiles "
-                            "Domain, Private)",
-                            "Set the activation interval to 60 minutes"]
+    assert plan.pending == [
+        "Set the KMS listening port to 1700",
+        "Allow inbound TCP 1700 in the Windows Firewall (rule kmsops-kms-KMS-In-TCP, profiles Domain, Private)",
+        "Set the activation interval to 60 minutes",
+    ]
     assert not plan.settings_follow
     assert plan.after["pending_settings"] == plan.pending and plan.after["port"] == 1688
     assert any("pending until the host is an activated KMS host" in m for m in plan.messages)
 
 
 def test_phone_deposit_run_applies_the_settings_right_after_the_activation():
-    plan = plan_host(host_params(activation="phone", confirmation_id=CONFIRMATION_ID, renewal_interval=1440),
-                     kms_host_state(licensed=False))
+    plan = plan_host(
+        host_params(activation="phone", confirmation_id=CONFIRMATION_ID, renewal_interval=1440),
+        kms_host_state(licensed=False),
+    )
     assert steps(plan) == [("product", "DepositOfflineConfirmationId"), ("service", "RefreshLicenseStatus")]
     assert plan.settings_follow and plan.pending == ["Set the renewal interval to 1440 minutes"]
 
@@ -411,7 +475,10 @@ def test_low_priority_uses_the_documented_method_and_no_registry_write():
     assert "/cpri" in on.operations[0]["title"] and "/spri" in off.operations[0]["title"]
     # the registry value alone (what the collection used to write) is not what counts
     current = kms_host_state(registry={"EnableKmsLowPriority": 1})
-    assert steps(plan_host(host_params(low_priority=True), current))[0] == ("service", "EnableKeyManagementServiceLowPriority")
+    assert steps(plan_host(host_params(low_priority=True), current))[0] == (
+        "service",
+        "EnableKeyManagementServiceLowPriority",
+    )
 
 
 @pytest.mark.parametrize("build, caption", [(6002, "Windows Server 2008 Enterprise"), (6001, "Windows Vista Business")])
@@ -419,7 +486,10 @@ def test_windows_older_than_7_and_2008_r2_is_refused_clearly(build, caption):
     """Point 5."""
     current = state()
     current["os"] = {"caption": caption, "edition_id": "ServerEnterprise", "build": build, "product_type": 3}
-    expected = "Windows 7 / Windows Server 2008 R2 \\(build 7600\\) or later; WIN01 is %s \\(build %d\\)" % (caption, build)
+    expected = "Windows 7 / Windows Server 2008 R2 \\(build 7600\\) or later; WIN01 is %s \\(build %d\\)" % (
+        caption,
+        build,
+    )
     with pytest.raises(UnsupportedWindows, match=expected):
         plan_host(host_params(), current)
 
@@ -427,8 +497,12 @@ def test_windows_older_than_7_and_2008_r2_is_refused_clearly(build, caption):
 def test_windows_server_2008_r2_is_supported():
     # no NetSecurity module there: the executor reports the firewall as unreadable, the task warns
     current = state(firewall={"error": "The term 'Get-NetFirewallRule' is not recognized"})
-    current["os"] = {"caption": "Windows Server 2008 R2 Enterprise", "edition_id": "ServerEnterprise",
-                     "build": 7601, "product_type": 3}
+    current["os"] = {
+        "caption": "Windows Server 2008 R2 Enterprise",
+        "edition_id": "ServerEnterprise",
+        "build": 7601,
+        "product_type": 3,
+    }
     plan = plan_host(host_params(), current)
     assert steps(plan) == INSTALL + ACTIVATE + RESTART
     assert any("open inbound TCP 1688 for KMS clients yourself" in w for w in plan.warnings), plan.warnings
@@ -465,8 +539,10 @@ def test_a_missing_rule_for_the_custom_port_is_added_without_a_restart():
 def test_manage_firewall_false_leaves_the_firewall_alone_and_says_what_to_open():
     plan = plan_host(host_params(port=1700, manage_firewall=False), kms_host_state())
     assert steps(plan) == [("service", "SetKeyManagementServiceListeningPort"), *RESTART]
-    assert plan.warnings == ["manage_firewall=false: open inbound TCP 1700 on WIN01 for KMS clients yourself "
-                             "(the built-in rule SPPSVC-In-TCP covers port 1688 only)"]
+    assert plan.warnings == [
+        "manage_firewall=false: open inbound TCP 1700 on WIN01 for KMS clients yourself "
+        "(the built-in rule SPPSVC-In-TCP covers port 1688 only)"
+    ]
 
 
 def test_unreadable_firewall_does_not_stop_the_port_change():
@@ -479,8 +555,12 @@ def test_unreadable_firewall_does_not_stop_the_port_change():
 def test_azure_edition_is_refused_as_a_kms_host_even_when_client_editions_are_allowed(allow):
     """Point 10."""
     current = state()
-    current["os"] = {"caption": "Microsoft Windows Server 2022 Datacenter: Azure Edition",
-                     "edition_id": "ServerTurbine", "build": 20348, "product_type": 3}
+    current["os"] = {
+        "caption": "Microsoft Windows Server 2022 Datacenter: Azure Edition",
+        "edition_id": "ServerTurbine",
+        "build": 20348,
+        "product_type": 3,
+    }
     with pytest.raises(GuardRefused, match="Azure Edition as a KMS host"):
         plan_host(host_params(allow_client_edition=allow), current)
 

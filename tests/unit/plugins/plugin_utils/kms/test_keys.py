@@ -31,18 +31,21 @@ def test_key_with_one_n_is_accepted():
     assert normalize_product_key("W269N-WFGWX-YVC9B-4J6C9-T83GX") == "W269N-WFGWX-YVC9B-4J6C9-T83GX"
 
 
-@pytest.mark.parametrize("bad", [
-    "BCDFG-HJKMP-QRTVW-XY234-6789",       # short group
-    "BCDFG-HJKMP-QRTVW-XY234",            # four groups
-    "ACDFG-HJKMP-QRTVW-XY234-6789B",      # A is not in the alphabet
-    "BCDFG-HJKMP-QRTVW-XY234-6789E",      # E
-    "BCDFG-HJKMP-QRTVW-XY234-0789B",      # 0
-    "BCDFG-HJKMP-QRTVW-XY134-6789B",      # 1
-    "BCDFG-HJKMP-QRTVW-XY534-6789B",      # 5
-    "BCDFG-HJKMP-QRTVW-XY234_6789B",      # wrong separator
-    "NCDFG-HJKMP-QRTVW-XY234-6789N",      # two N
-    "",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "BCDFG-HJKMP-QRTVW-XY234-6789",  # short group
+        "BCDFG-HJKMP-QRTVW-XY234",  # four groups
+        "ACDFG-HJKMP-QRTVW-XY234-6789B",  # A is not in the alphabet
+        "BCDFG-HJKMP-QRTVW-XY234-6789E",  # E
+        "BCDFG-HJKMP-QRTVW-XY234-0789B",  # 0
+        "BCDFG-HJKMP-QRTVW-XY134-6789B",  # 1
+        "BCDFG-HJKMP-QRTVW-XY534-6789B",  # 5
+        "BCDFG-HJKMP-QRTVW-XY234_6789B",  # wrong separator
+        "NCDFG-HJKMP-QRTVW-XY234-6789N",  # two N
+        "",
+    ],
+)
 def test_malformed_key_is_refused(bad):
     with pytest.raises(InvalidProductKey):
         normalize_product_key(bad)
@@ -84,13 +87,16 @@ def test_confirmation_id_groups_are_joined_to_48_digits():
     assert normalize_confirmation_id(cid) == cid.replace("-", "").replace(" ", "")
 
 
-@pytest.mark.parametrize("bad", [
-    "123456-234567-345678-456789-567890-678901-789012",          # 42 digits
-    "123456-234567-345678-456789-567890-678901-789012-8901234",  # 49 digits
-    "12345A-234567-345678-456789-567890-678901-789012-890123",   # letter
-    "",
-    None,
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "123456-234567-345678-456789-567890-678901-789012",  # 42 digits
+        "123456-234567-345678-456789-567890-678901-789012-8901234",  # 49 digits
+        "12345A-234567-345678-456789-567890-678901-789012-890123",  # letter
+        "",
+        None,
+    ],
+)
 def test_malformed_confirmation_id_is_refused(bad):
     with pytest.raises(InvalidConfirmationId):
         normalize_confirmation_id(bad)

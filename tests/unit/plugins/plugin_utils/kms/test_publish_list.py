@@ -47,11 +47,16 @@ def test_domains_compare_without_case_and_trailing_dot():
 
 def test_format_writes_canonical_lines():
     assert format_publish_list([{"domain": "Example.com.", "priority": 10}, {"domain": "b.example.com"}]) == [
-        "example.com,10,0", "b.example.com,0,0"]
+        "example.com,10,0",
+        "b.example.com,0,0",
+    ]
 
 
 def test_format_and_parse_round_trip():
-    entries = [{"domain": "a.example.com", "priority": 0, "weight": 100}, {"domain": "example.com", "priority": 10, "weight": 0}]
+    entries = [
+        {"domain": "a.example.com", "priority": 0, "weight": 100},
+        {"domain": "example.com", "priority": 10, "weight": 0},
+    ]
     assert parse_publish_list(format_publish_list(entries)) == entries
 
 
@@ -59,15 +64,18 @@ def test_user_entries_may_be_strings():
     assert normalize_publish_list(["a.example.com,1,2"]) == [{"domain": "a.example.com", "priority": 1, "weight": 2}]
 
 
-@pytest.mark.parametrize("bad, option", [
-    (["example.com,70000,0"], "DnsDomainPublishList[0].priority"),
-    (["example.com,-1"], "DnsDomainPublishList[0].priority"),
-    (["a.example.com", "example.com,0,x"], "DnsDomainPublishList[1].weight"),
-    (["example.com,1,2,3"], "DnsDomainPublishList[0]"),
-    (["bad..domain"], "DnsDomainPublishList[0].domain"),
-    (["-bad.example.com"], "DnsDomainPublishList[0].domain"),
-    (["a.example.com", "", "A.example.com."], "DnsDomainPublishList[2]"),
-])
+@pytest.mark.parametrize(
+    "bad, option",
+    [
+        (["example.com,70000,0"], "DnsDomainPublishList[0].priority"),
+        (["example.com,-1"], "DnsDomainPublishList[0].priority"),
+        (["a.example.com", "example.com,0,x"], "DnsDomainPublishList[1].weight"),
+        (["example.com,1,2,3"], "DnsDomainPublishList[0]"),
+        (["bad..domain"], "DnsDomainPublishList[0].domain"),
+        (["-bad.example.com"], "DnsDomainPublishList[0].domain"),
+        (["a.example.com", "", "A.example.com."], "DnsDomainPublishList[2]"),
+    ],
+)
 def test_malformed_publish_list_is_refused_naming_the_line(bad, option):
     with pytest.raises(InvalidValue) as error:
         parse_publish_list(bad)

@@ -13,8 +13,11 @@ VERSION = "10.0.20348.1"
 
 
 def _registry_ops(plan):
-    return [(op["action"], op.get("view", "native"), op.get("value")) for op in plan.operations
-            if op.get("name") == "KeyManagementServiceVersion"]
+    return [
+        (op["action"], op.get("view", "native"), op.get("value"))
+        for op in plan.operations
+        if op.get("name") == "KeyManagementServiceVersion"
+    ]
 
 
 def test_kms_host_key_install_writes_the_service_version_in_both_views_right_after_the_install():
@@ -23,7 +26,11 @@ def test_kms_host_key_install_writes_the_service_version_in_both_views_right_aft
     plan = plan_host(host_params(), current)
     assert _registry_ops(plan) == [("registry_set", "native", VERSION), ("registry_set", "wow6432", VERSION)]
     assert [op.get("method") or op.get("name") for op in plan.operations[:4]] == [
-        "InstallProductKey", "RefreshLicenseStatus", "KeyManagementServiceVersion", "KeyManagementServiceVersion"]
+        "InstallProductKey",
+        "RefreshLicenseStatus",
+        "KeyManagementServiceVersion",
+        "KeyManagementServiceVersion",
+    ]
     assert plan.operations[2]["type"] == "String"
 
 
@@ -49,12 +56,16 @@ def test_absent_deletes_the_value_in_both_views():
 
 
 def test_client_key_install_deletes_the_value_unless_office_is_a_kms_host():
-    current = state(os_info=WINDOWS_11, products=[product("XXXXX", licensed=False)],
-                    registry={"KeyManagementServiceVersion": VERSION})
+    current = state(
+        os_info=WINDOWS_11,
+        products=[product("XXXXX", licensed=False)],
+        registry={"KeyManagementServiceVersion": VERSION},
+    )
     plan = plan_client(client_params(product_key="auto"), current)
     assert _registry_ops(plan) == [("registry_remove", "native", None)]
-    current["other_products"] = [{"ApplicationID": "0ff1ce15-a989-479d-af46-f275c6370663",
-                                  "Description": "Office 16, VOLUME_KMS channel"}]
+    current["other_products"] = [
+        {"ApplicationID": "0ff1ce15-a989-479d-af46-f275c6370663", "Description": "Office 16, VOLUME_KMS channel"}
+    ]
     assert _registry_ops(plan_client(client_params(product_key="auto"), current)) == []
 
 

@@ -11,9 +11,14 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._client_plan import
 from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._facts import UnsupportedWindows
 from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._host_plan import plan_host
 
-SERVER_2012_R2 = {"caption": "Microsoft Windows Server 2012 R2 Datacenter", "edition_id": "ServerDatacenter",
-                  "build": 9600, "product_type": 3, "powershell_version": "5.1.14409.1005",
-                  "dotnet4_version": "4.8.03761"}
+SERVER_2012_R2 = {
+    "caption": "Microsoft Windows Server 2012 R2 Datacenter",
+    "edition_id": "ServerDatacenter",
+    "build": 9600,
+    "product_type": 3,
+    "powershell_version": "5.1.14409.1005",
+    "dotnet4_version": "4.8.03761",
+}
 
 
 def _on(os_info, **os_values):
@@ -38,11 +43,20 @@ def test_windows_server_2012_r2_may_work_and_is_warned_about():
     assert plan.operations and any("may work" in w and "Windows Server 2016" in w for w in plan.warnings)
 
 
-@pytest.mark.parametrize("os_info", [
-    {"caption": "Microsoft Windows Server 2016 Datacenter", "edition_id": "ServerDatacenter", "build": 14393,
-     "product_type": 3, "powershell_version": "5.1.14393.0", "dotnet4_version": "4.6.01590"},
-    dict(WINDOWS_11, powershell_version="5.1.22621.4391", dotnet4_version="4.8.09032"),
-])
+@pytest.mark.parametrize(
+    "os_info",
+    [
+        {
+            "caption": "Microsoft Windows Server 2016 Datacenter",
+            "edition_id": "ServerDatacenter",
+            "build": 14393,
+            "product_type": 3,
+            "powershell_version": "5.1.14393.0",
+            "dotnet4_version": "4.6.01590",
+        },
+        dict(WINDOWS_11, powershell_version="5.1.22621.4391", dotnet4_version="4.8.09032"),
+    ],
+)
 def test_windows_server_2016_and_windows_10_or_later_are_supported_without_warning(os_info):
     assert plan_client(client_params(host_caching=False), state(os_info=os_info)).warnings == []
 
@@ -50,8 +64,13 @@ def test_windows_server_2016_and_windows_10_or_later_are_supported_without_warni
 def test_kms_client_restarts_sppsvc_after_installing_a_key_before_activating():
     current = state(os_info=WINDOWS_11, products=[product("XXXXX", licensed=False)])
     plan = plan_client(client_params(product_key="auto", activate=True), current)
-    assert steps(plan) == [("service", "InstallProductKey"), ("service", "RefreshLicenseStatus"),
-                           ("restart_service", "sppsvc"), ("product", "Activate"), ("service", "RefreshLicenseStatus")]
+    assert steps(plan) == [
+        ("service", "InstallProductKey"),
+        ("service", "RefreshLicenseStatus"),
+        ("restart_service", "sppsvc"),
+        ("product", "Activate"),
+        ("service", "RefreshLicenseStatus"),
+    ]
 
 
 def test_kms_host_and_kms_domain_together_warn_that_the_domain_has_no_effect():

@@ -22,7 +22,8 @@
 #                run side by side (tests/matrix/run.py; KMSOPS_MATRIX_JOBS, default: the CPUs).
 #                Venvs, wheels, images and ansible-test's venvs are cached under KMSOPS_CACHE_DIR
 #                (/var/cache/kmsops-kms), keyed on their inputs
-#   lint         ansible-lint --profile production; mypy on plugins/ (configuration: pyproject.toml)
+#   lint         ansible-lint --profile production; ruff check and ruff format --check (every Python
+#                file); mypy on plugins/ (ruff and mypy are configured in pyproject.toml)
 #   docs         ansible-doc renders every module, plugin and role; antsibull-docs
 #                lint-collection-docs --plugin-docs (plugins, roles, docs/docsite); antsibull-changelog lint
 #   galaxy       pytest tests/galaxy: ansible-galaxy collection build (no development files),
@@ -117,6 +118,9 @@ run_lint() {
     rm -rf "$colls" && mkdir -p "$BUILD/lint-home"
     python3 tests/collection_tree.py link "$colls" >/dev/null
     HOME="$BUILD/lint-home" ANSIBLE_COLLECTIONS_PATH="$colls" ansible-lint --profile production || ok=1
+    # Python: ruff's linter and formatter (pyproject.toml), on every Python file of the repository
+    ruff check . || ok=1
+    ruff format --check . || ok=1
     # mypy on plugins/ (pyproject.toml), from the linked tree: imports name ansible_collections.kmsops.kms
     (cd "$colls" && mypy --config-file "$ROOT/pyproject.toml" --cache-dir "$BUILD/mypy-cache") || ok=1
     return "$ok"

@@ -126,7 +126,8 @@ notes:
     C({priority: 0, weight: 0, port: 1688, target: kms1.corp.example}).
   - Every changed RRset is guarded by an RFC 2136 prerequisite stating what was read. When another
     writer changes the RRset between the read and the update, the server rejects the update, the
-    module reads again and plans again (up to 20 times, with random waits of up to a second) and never overwrites the other writer's values.
+    module reads again and plans again (up to 20 times, with random waits of up to a second) and
+    never overwrites the other writer's values.
   - >-
     Active Directory-integrated zones answer SERVFAIL or REFUSED to an update the zone's ACL denies
     (Samba 4.17 SERVFAIL; Samba 4.22 REFUSED for a name that exists, SERVFAIL for a new one); with

@@ -301,7 +301,8 @@ operations:
   returned: success
   type: list
   elements: dict
-  sample: [{"action": "service", "method": "InstallProductKey", "title": "Install the KMS host key *****-*****-*****-*****-6VM33"}]
+  sample: [{"action": "service", "method": "InstallProductKey",
+            "title": "Install the KMS host key *****-*****-*****-*****-6VM33"}]
 applied:
   description: Titles of the operations that were applied in this run (empty in check mode).
   returned: always
@@ -328,7 +329,8 @@ firewall_rule:
   type: str
   sample: SPPSVC-In-TCP
 firewall_builtin_enabled:
-  description: C(Enabled) of the built-in rule C(SPPSVC-In-TCP) as read back; null when it does not exist or cannot be read.
+  description: C(Enabled) of the built-in rule C(SPPSVC-In-TCP) as read back; null when it does not exist or
+    cannot be read.
   returned: success
   type: bool
 error:
@@ -349,7 +351,8 @@ installation_id:
   returned: success
   type: str
 license_status:
-  description: Licence status name (Unlicensed, Licensed, OOBGrace, OOTGrace, NonGenuineGrace, Notification, ExtendedGrace).
+  description: Licence status name (Unlicensed, Licensed, OOBGrace, OOTGrace, NonGenuineGrace, Notification,
+    ExtendedGrace).
   returned: success
   type: str
   sample: Licensed
@@ -358,7 +361,8 @@ license_status_code:
   returned: success
   type: int
 is_kms_host:
-  description: Whether Windows is a KMS host (the product-level C(IsKeyManagementServiceMachine) of the Windows product).
+  description: Whether Windows is a KMS host (the product-level C(IsKeyManagementServiceMachine) of the Windows
+    product).
   returned: success
   type: bool
 partial_product_key:

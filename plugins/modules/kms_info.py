@@ -74,7 +74,8 @@ license_status:
   returned: always
   type: str
 license_status_code:
-  description: C(LicenseStatus) (0 Unlicensed, 1 Licensed, 2 OOBGrace, 3 OOTGrace, 4 NonGenuineGrace, 5 Notification, 6 ExtendedGrace).
+  description: C(LicenseStatus) (0 Unlicensed, 1 Licensed, 2 OOBGrace, 3 OOTGrace, 4 NonGenuineGrace, 5 Notification,
+    6 ExtendedGrace).
   returned: always
   type: int
 grace_period_remaining:
@@ -111,7 +112,8 @@ firewall_rule:
   returned: always
   type: str
 firewall_rule_profiles:
-  description: The profiles of C(kmsops-kms-KMS-In-TCP) (C(Domain), C(Private), C(Public)); null when there is no such rule.
+  description: The profiles of C(kmsops-kms-KMS-In-TCP) (C(Domain), C(Private), C(Public)); null when there is no
+    such rule.
   returned: always
   type: list
   elements: str

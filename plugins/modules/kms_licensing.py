@@ -55,7 +55,8 @@ options:
     description: The Confirmation ID a C(DepositOfflineConfirmationId) operation deposits.
     type: str
   read_attempts:
-    description: How many times the state is read after the operations before giving up (C(sppsvc) may still be starting).
+    description: How many times the state is read after the operations before giving up (C(sppsvc) may still be
+      starting).
     type: int
     default: 1
   read_delay_seconds:

@@ -3,12 +3,12 @@
 """Secure dynamic updates (GSS-TSIG) against a real Samba AD DC.
 
 Two containers of the ``kmsops/samba-ad`` image (tests/containers/samba-ad): the DC, provisioned
-with realm LAB.EXAMPLE when the image is built and started in seconds (zones lab.example and branch.lab.example accept only
-secure updates; KMS-Hosts, with member kmspub, has rights on _vlmcs._tcp, kms1 and kms2 of
-lab.example), and a Linux client with the Kerberos configuration, python3-gssapi and dnspython,
-where the modules run (``community.docker.docker`` connection, the collection as a user installs
-it). kms_publish's result is read back with ``dig`` from the test host. The ad_dns_rights module
-gives the group its rights in branch.lab.example.
+with realm LAB.EXAMPLE when the image is built and started in seconds (zones lab.example and
+branch.lab.example accept only secure updates; KMS-Hosts, with member kmspub, has rights on
+_vlmcs._tcp, kms1 and kms2 of lab.example), and a Linux client with the Kerberos configuration,
+python3-gssapi and dnspython, where the modules run (``community.docker.docker`` connection, the
+collection as a user installs it). kms_publish's result is read back with ``dig`` from the test
+host. The ad_dns_rights module gives the group its rights in branch.lab.example.
 
 Needs a Docker engine; fails (does not skip) without one: tests/containers/dockerd.sh start.
 """

@@ -165,7 +165,10 @@ def test_server_stopped_or_killed_mid_publish_clear_error_whole_zones_and_a_reru
         )
     else:
         own_named.restart()
-        message = f"server: cannot reach {own_named.address} port {proxy.port} over tcp: connection refused; the UPDATE of zone "
+        message = (
+            f"server: cannot reach {own_named.address} port {proxy.port} over tcp: connection refused; "
+            "the UPDATE of zone "
+        )
     assert broken.rc == 2, broken
     assert broken[0]["failed"] is True
     assert broken[0]["msg"].startswith(message), broken[0]["msg"]

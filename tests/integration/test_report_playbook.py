@@ -98,7 +98,8 @@ def test_report_flags_foreign_values_and_its_task_removes_only_them(named, site,
                 f"update add kms2.{site}. 3600 A 127.0.0.1",
                 f"update add kms3.{site}. 3600 A 127.0.0.1",
                 # the owner registry kms_publish writes beside its values (owner: central)
-                f'update add _vlmcs._tcp.{site}. 3600 TXT "heritage=kmsops.kms,owner=central,srv=0 60 {up} kms1.{site}."',
+                f"update add _vlmcs._tcp.{site}. 3600 TXT "
+                f'"heritage=kmsops.kms,owner=central,srv=0 60 {up} kms1.{site}."',
             ]
         ),
     )

@@ -8,10 +8,10 @@ RRset, ``_vlmcs._tcp.<domain>``, is shared by several writers, so ownership is p
 
 Layout: a TXT RRset at the same name as the SRV RRset, one TXT value per (owner, SRV value)::
 
-    _vlmcs._tcp.branch.corp.example. 3600 IN SRV 0 0 1688 kms9.branch.corp.example.
-    _vlmcs._tcp.branch.corp.example. 3600 IN SRV 10 0 1688 kms1.corp.example.
-    _vlmcs._tcp.branch.corp.example. 3600 IN TXT "heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.branch.corp.example."
-    _vlmcs._tcp.branch.corp.example. 3600 IN TXT "heritage=kmsops.kms,owner=central,srv=10 0 1688 kms1.corp.example."
+    _vlmcs._tcp.br.corp.example. 3600 IN SRV 0 0 1688 kms9.br.corp.example.
+    _vlmcs._tcp.br.corp.example. 3600 IN SRV 10 0 1688 kms1.corp.example.
+    _vlmcs._tcp.br.corp.example. 3600 IN TXT "heritage=kmsops.kms,owner=branch,srv=0 0 1688 kms9.br.corp.example."
+    _vlmcs._tcp.br.corp.example. 3600 IN TXT "heritage=kmsops.kms,owner=central,srv=10 0 1688 kms1.corp.example."
 
 Same name, not a prefixed sibling: only SRV is owned there (no type to tell apart, and a CNAME
 cannot share the name with the SRV RRset anyway), the zone's ``update-policy`` grant and an

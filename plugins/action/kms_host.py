@@ -112,7 +112,7 @@ class ActionModule(KmsActionBase):
             with locked_ledger(ledger_path) as data:
                 check_activation(data, plan.activation_key, host, **extra)
                 record = reserve_activation(data, plan.activation_key, host, plan.activation)
-        outcome = "failed"
+        outcome: str | None = "failed"
         needs_key = any((op.get("secret_args") or {}).get("ProductKey") for op in operations)
         more = []
         try:

@@ -113,7 +113,7 @@ def bind_keys(zones, publisher, algorithm, kms_host_keys=False, extra_keys=()):
                 "role": "extra",
             }
         )
-    seen = {}
+    seen: dict[str, str] = {}  # key name -> role
     for key in keys:
         if key["name"] in seen:
             raise BindZoneError(

@@ -23,6 +23,7 @@ that sends the update); the key check reads the host keys through :func:`key_ass
 from __future__ import annotations
 
 import difflib
+from typing import Any
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
@@ -213,7 +214,7 @@ def vars_of(hostvars, host):
 
 
 def _os_family(hostvars, host):
-    facts = vars_of(hostvars, host).get("ansible_facts") if hasattr(vars_of(hostvars, host), "get") else None
+    facts: Any = vars_of(hostvars, host).get("ansible_facts") if hasattr(vars_of(hostvars, host), "get") else None
     return str(facts.get("os_family") or "") if hasattr(facts, "get") else ""
 
 
@@ -270,7 +271,7 @@ def _site_names(groups, hostvars):
                 )
             if name not in names:
                 names.append(name)
-    site_of = {}
+    site_of: dict[str, str] = {}
     for name in names:
         for host in _members(groups, name):
             if host in site_of and site_of[host] != name:
@@ -625,7 +626,7 @@ def read_estate(groups, hostvars, play_hosts=None):
 def _plan_domains(sites):
     """domain -> {sites, values, dns}: every SRV value the estate publishes in the domain (the
     union of the sites that publish into it), with the settings of the one task that writes it."""
-    domains = {}
+    domains: dict[str, Any] = {}
     for site in sites.values():
         published = [(host, site["priority"], True, site["name"], "kms_site_priority") for host in site["kms_hosts"]]
         if site["fallback_site"]:

@@ -10,7 +10,7 @@ and where every value marked no_log is removed from the result before Ansible se
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -67,7 +67,7 @@ class KmsActionBase(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         no_log_values = set()
-        self.warnings = []
+        self.warnings: list[str] = []
         try:
             validation = self._validate()
             no_log_values = set(validation._no_log_values)
@@ -89,7 +89,7 @@ class KmsActionBase(ActionBase):
         """Run the executor: read the state (no operations) or apply operations and read back."""
         if operations and self.check_mode:
             raise ExecutorError("internal error: operations must never be sent in check mode")
-        module_args = {"operations": [dict(op) for op in operations]}
+        module_args: dict[str, Any] = {"operations": [dict(op) for op in operations]}
         if operations:
             module_args.update(read_attempts=READ_ATTEMPTS, read_delay_seconds=READ_DELAY_SECONDS)
         if product_key:

@@ -27,6 +27,8 @@ the path of its key file or the name of the variable holding it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import KmsOpsError
@@ -381,7 +383,7 @@ def _site_model(site, result, known):
     selected_key = None
     if selected:
         selected_key = (name_key(selected.get("target")), selected.get("domain"), selected.get("port"))
-    candidates = []
+    candidates: list[dict[str, Any]] = []
     for order, cand in enumerate(raw, 1):
         state, note = _candidate_state(cand, known)
         target = name_key(cand.get("target"))
@@ -426,7 +428,7 @@ def _site_model(site, result, known):
         ]
         if not foreign:
             continue
-        hosts = {}
+        hosts: dict[str, Any] = {}
         for value in foreign:
             host = hosts.setdefault(value["host"], {"target": value["host"], "note": value["note"], "srv_values": []})
             if srv_text(value) not in host["srv_values"]:
@@ -560,7 +562,8 @@ def build_model(plan, discoveries, hostvars, info_var="_kms_report_info", kms_ho
     sites = [_site_model(site, by_site.get(site["name"]), known) for site in plan.get("sites") or []]
     for site in sites:
         site["picture"] = site_picture(site)
-    site_of, status_of = {}, {}
+    site_of: dict[str, Any] = {}
+    status_of: dict[Any, Any] = {}  # site name -> status; looked up with None for a host of no site
     for site in plan.get("sites") or []:
         for host in site["clients"] + [h["host"] for h in site["kms_hosts"]]:
             site_of.setdefault(host, site["name"])

@@ -30,6 +30,7 @@ import re
 import socket
 import traceback
 from fractions import Fraction
+from typing import Any
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue, KmsOpsError
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
@@ -187,7 +188,7 @@ def first_try_chances(records):
     :func:`_heads` equally likely. So the chance is ``(w + [head] / len(heads)) / (sum + 1)``:
     for weights [1, 0], 1/2 and 1/2; for [60, 40], 121/202 and 81/202; all 0, equal shares.
     """
-    groups = {}
+    groups: dict[int, list[Any]] = {}  # priority -> its records
     for position, record in enumerate(records):
         if record["target"] != ".":
             groups.setdefault(record["priority"], []).append((position, record))
@@ -212,7 +213,7 @@ def rfc2782_order(records, rng=None, seed=None):
     """
     if rng is None:
         rng = make_rng(seed)
-    groups = {}
+    groups: dict[int, list[Any]] = {}  # priority -> its records
     for record in records:
         if record["target"] == ".":
             continue
@@ -298,7 +299,7 @@ def _nameserver_addresses(nameservers):
             raise DiscoveryError("nameserver %r: cannot resolve it: %s" % (server, exc)) from None
         for info in infos:
             if info[4][0] not in addresses:
-                addresses.append(info[4][0])
+                addresses.append(str(info[4][0]))
     if not addresses:
         raise DiscoveryError("no usable nameserver in %r" % (nameservers,))
     return addresses
@@ -365,7 +366,7 @@ class DnsClient:
         none or it cannot be read (the owners are information, never a failure)."""
         name = dns.name.from_text(service_owner(domain))
         rrset, _status, _message = self._query(name, dns.rdatatype.TXT)
-        owners = {}
+        owners: dict[tuple, set[str]] = {}
         for rdata in rrset or ():
             claim = parse_claim(rdata)
             if claim is None:
@@ -463,7 +464,7 @@ def discover(
         client = DnsClient(nameservers=nameservers, port=dns_port, timeout=timeout)
     rng = make_rng(seed)
 
-    result = {"domains": [], "candidates": [], "selected": None, "errors": []}
+    result: dict[str, Any] = {"domains": [], "candidates": [], "selected": None, "errors": []}
     address_cache = {}
     for domain in domains:
         query = service_owner(domain)[:-1]

@@ -9,6 +9,8 @@ host and publish domain, and the hosts' A/AAAA records).
 
 from __future__ import annotations
 
+from typing import Any
+
 try:
     import dns.name
     import dns.rdataclass
@@ -139,7 +141,8 @@ def _addresses(addresses, option):
     """A and AAAA rdata of one host; each error names the user's own index."""
     if not isinstance(addresses, list):
         raise InvalidInput("must be a list of IPv4/IPv6 addresses", option)
-    ipv4, ipv6 = [], []
+    ipv4: list[Any] = []  # rdata
+    ipv6: list[Any] = []
     for position, address in enumerate(addresses):
         where = f"{option}[{position}]"
         text = check_address(address, where)
@@ -162,7 +165,7 @@ def _publish_entries(publish, name, port, option, domains):
     if not isinstance(publish, list):
         raise InvalidInput("must be a list of mappings with domain, priority, weight", option)
     entries = []
-    seen = {}
+    seen: dict[str, str] = {}
     values = {}  # a host's SRV value is often the same in all its domains: build it once
     for position, entry in enumerate(publish):
         where = f"{option}[{position}]"
@@ -206,7 +209,7 @@ def parse_hosts(hosts, removing=False):
         raise InvalidInput("must be a list of mappings with name, addresses, port, publish", "hosts")
     parsed = []
     seen = set()
-    domains = {}  # see _publish_entries
+    domains: dict[str, Any] = {}  # see _publish_entries
     for index, host in enumerate(hosts):
         option = f"hosts[{index}]"
         host = _mapping(host, ("name", "addresses", "port", "publish"), option)
@@ -417,7 +420,9 @@ def publish_changes(params):
     if prune_unowned and not prune:
         raise InvalidInput("works with prune=true only", "prune_unowned")
     targets = frozenset(target_key(host.name) for host in hosts)
-    owners = {}  # checked domain -> (SRV owner, [srv rdata], option); insertion order kept for stable output
+    owners: dict[
+        str, Any
+    ] = {}  # checked domain -> (SRV owner, [srv rdata], option); insertion order kept for stable output
     for host in hosts:
         for domain, srv_owner, rdata, where in host.srv:
             known = owners.get(domain)

@@ -368,7 +368,9 @@ class GSSTSIGSigner:
         try:
             context = self._new_context()
             verifier = _ReplyVerifier(context, self.strict)
-            key = dns.tsig.Key(keyname, verifier, dns.tsig.GSS_TSIG)
+            # for GSS-TSIG dnspython takes the context (here its verifying adapter) as the secret;
+            # its annotation knows only the bytes of HMAC keys
+            key = dns.tsig.Key(keyname, verifier, dns.tsig.GSS_TSIG)  # type: ignore[arg-type]
             # the adapter steps the context with the server's token before it checks the
             # signature of the final TKEY answer
             keyring = dns.tsig.GSSTSigAdapter({keyname: key})
@@ -437,8 +439,8 @@ class GSSTSIGSigner:
                 rcode = self._verifier.unverified_rcode if self._verifier is not None else 0
                 # what an error reply claims cannot be trusted, but it tells the user where to look
                 claim = (
-                    f" (the reply claims {dns.rcode.to_text(rcode)}, which is not trusted without a valid "
-                    "signature: with Samba 4.22 that is most likely the zone's ACL denying the update)"
+                    f" (the reply claims {dns.rcode.to_text(dns.rcode.Rcode.make(rcode))}, which is not trusted "
+                    "without a valid signature: with Samba 4.22 that is most likely the zone's ACL denying the update)"
                     if rcode
                     else ""
                 )

@@ -25,6 +25,7 @@ prerequisites on both RRsets.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 try:
     import dns.exception
@@ -134,7 +135,7 @@ class Registry:
 
     def __init__(self, txt, claims=None):
         claims = claims or Claims()
-        self.owners = {}
+        self.owners: dict[Any, set[str]] = {}
         self.claims = {}
         self.others = []
         for rdata in txt.values if txt is not None else ():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 try:
     import dns.rdataclass
@@ -249,7 +250,7 @@ def plan_zone(transport, zone, changes, known=None, states=None):
             before = known.pop(key) if known and key in known else transport.read_rrset(change.name, change.rdtype)
             items[key] = PlannedRRset(change, before, before)
             order.append(key)
-    warnings = []
+    warnings: list[str] = []
     view = PlanView(items, states or {}, warnings)
     for change in changes:
         item = items[(change.name, change.rdtype)]
@@ -460,10 +461,10 @@ def group_by_zone(transport, changes, zone=None, zone_option="zone"):
     first plan. Only when an answer does not say which zone holds the name (a referral to a
     delegated zone, a CNAME, a server that sends no authority section) is the zone looked up with a
     SOA query, which fails clearly when no zone on the server holds the name."""
-    groups = {}
+    groups: dict[Any, list[Any]] = {}
     known = {}
     holders = {}
-    missing = {}  # owner name -> zone, for names an answer said do not exist (NXDOMAIN)
+    missing: dict[Any, Any] = {}  # owner name -> zone, for names an answer said do not exist (NXDOMAIN)
     if zone is not None:
         transport.check_zone(zone, zone_option)
     for change in changes:
@@ -498,7 +499,7 @@ def order_batches(groups):
     its ready part goes first and the rest in a later UPDATE of the same zone. Without needs across
     zones the order is unchanged. Returns [(zone, [changes])]."""
     pending = [(holder, list(zone_changes)) for holder, zone_changes in groups.items()]
-    left = {}  # owner name -> number of its changes not yet sent
+    left: dict[Any, int] = {}  # owner name -> number of its changes not yet sent
     for _holder, zone_changes in pending:
         for change in zone_changes:
             left[change.name] = left.get(change.name, 0) + 1
@@ -511,7 +512,7 @@ def order_batches(groups):
         for index, (_holder, zone_changes) in enumerate(pending):
             ready = list(zone_changes)
             while True:
-                inside = {}
+                inside: dict[Any, int] = {}
                 for change in ready:
                     inside[change.name] = inside.get(change.name, 0) + 1
                 kept = [
@@ -552,9 +553,11 @@ def run_changes(transport, changes, check_mode, zone=None, zone_option="zone", v
     Every zone is found (and every RRset read) before anything is sent. When a zone fails, the
     error carries ``applied``: the plans of the zones handled before it (their UPDATEs were sent),
     then the failing zone's plan (state ``failed``, or ``unknown`` when the UPDATE got no answer)."""
-    plans = []
-    cache = {}  # value texts, see build_update
-    states = {}  # (name, rdtype) -> (before, after) of the zones planned so far, for peers in other zones
+    plans: list[Any] = []
+    cache: dict[Any, Any] = {}  # value texts, see build_update
+    states: dict[
+        Any, Any
+    ] = {}  # (name, rdtype) -> (before, after) of the zones planned so far, for peers in other zones
     groups, known = group_by_zone(transport, changes, zone, zone_option)
     for holder, zone_changes in order_batches(groups):
         try:
@@ -576,7 +579,7 @@ def plan_report(plans, diff=True):
     records = []
     before_lines = []
     after_lines = []
-    cache = {}
+    cache: dict[Any, Any] = {}
     for plan in plans:
         zone = plan.zone.to_text()
         for item in plan.items:

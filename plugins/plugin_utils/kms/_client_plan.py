@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import cast
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import (
     KMS_PORT,
@@ -167,7 +168,10 @@ def plan_client(params, state):
     _product, installed_partial, licensed = installed_key(state)
     if params.get("kms_host") and params.get("dns_discovery"):
         raise InvalidSetting("kms_host and dns_discovery are mutually exclusive")
-    wanted_host, wanted_port, wanted_domain = False, KMS_PORT, False
+    # False: not asked for; None: cleared (DNS discovery, no lookup domain)
+    wanted_host: str | bool | None = False
+    wanted_domain: str | bool | None = False
+    wanted_port = KMS_PORT
     if params.get("kms_host"):
         wanted_host, wanted_port = parse_kms_host(params["kms_host"])
         wanted_port = wanted_port or KMS_PORT
@@ -225,7 +229,7 @@ def plan_client(params, state):
         plan.restart()
 
     if params.get("kms_host"):
-        machine, port = wanted_host, wanted_port
+        machine, port = cast(str, wanted_host), wanted_port  # kms_host given: parse_kms_host's name
         if machine != facts["kms_host"]:
             # an IPv6 address goes in brackets, as slmgr.vbs /skms passes it ([hostname]:port)
             machine_name = "[%s]" % machine if ":" in machine else machine

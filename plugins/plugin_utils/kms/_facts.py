@@ -55,7 +55,7 @@ from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list impor
 
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
 
-LICENSE_STATUS = {
+LICENSE_STATUS: dict[int | None, str] = {  # looked up with None when a product reports no status
     0: "Unlicensed",
     1: "Licensed",
     2: "OOBGrace",
@@ -106,10 +106,8 @@ class Plan:
         self.settings_follow = False  # this run activates; the held settings are planned again right after
         self.restart_owed = False  # a change needing the sppsvc restart was made and the restart is not planned yet
         self.verify = {}  # facts the read-back must show after this plan (setting -> value)
-        self.product_wanted = (
-            False,
-            False,
-        )  # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
+        # kms_client: (fixed host, lookup domain) no product may contradict; False = not managed
+        self.product_wanted: tuple[str | bool | None, str | bool | None] = (False, False)
         # a KMS host key is installed by this plan: after its first KEY_CHECK_AFTER operations (the
         # install and its refresh) the action plugin reads the product back and refuses to go on
         # unless Windows reports a KMS host key (VOLUME_KMS channel); see _host_plan.check_installed_host_key

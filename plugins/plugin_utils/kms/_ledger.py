@@ -23,6 +23,7 @@ import json
 import os
 import tempfile
 import uuid
+from typing import Any
 
 from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import (
     GuardRefused,
@@ -215,7 +216,7 @@ def check_key_assignments(assignments, extra_hosts_granted=0, ledger=None):
             raise GuardRefused("key assignments must be a mapping host -> key or a list of {host, key}") from None
     else:
         raise GuardRefused("key assignments must be a mapping host -> key or a list of {host, key}")
-    groups = {}
+    groups: dict[str, dict[str, Any]] = {}  # fingerprint -> {"partial", "hosts"}
     for host, key in pairs:
         if not key:
             continue

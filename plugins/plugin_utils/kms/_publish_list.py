@@ -64,7 +64,7 @@ def normalize_entry(entry, option):
 
 
 def _dedupe(entries):
-    seen = {}
+    seen: dict[str, str] = {}  # domain -> option
     for option, entry in entries:
         if entry["domain"] in seen:
             raise PublishListError(

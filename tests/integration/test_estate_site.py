@@ -20,6 +20,7 @@ import sys
 import pytest
 import yaml
 from ansible_run import run_playbook
+from silent_listeners import silent_listeners
 
 # loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo)
 DC1_KMS1, DC1_KMS2, DC2_KMS3, BR1_KMS1 = "127.0.0.51", "127.0.0.52", "127.0.0.53", "127.0.0.54"
@@ -30,20 +31,8 @@ DISCOVER = "kmsops.kms.kms_discover"
 @pytest.fixture
 def kms_port():
     """Silent TCP listeners on the stand-in KMS host addresses, all on one free port."""
-    probe = socket.socket()
-    probe.bind((DC1_KMS1, 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    listeners = []
-    for address in (DC1_KMS1, DC1_KMS2, DC2_KMS3, BR1_KMS1):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, port))
-        sock.listen(16)
-        listeners.append(sock)
-    yield port
-    for sock in listeners:
-        sock.close()
+    with silent_listeners((DC1_KMS1, DC1_KMS2, DC2_KMS3, BR1_KMS1)) as port:
+        yield port
 
 
 @pytest.fixture

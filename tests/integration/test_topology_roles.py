@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 import yaml
 from ansible_run import run_playbook
 from conftest import REPO, _tool
+from silent_listeners import silent_listeners
 
 # Loopback addresses of the stand-in KMS hosts (Linux routes all of 127/8 to lo).
 CORE1, CORE2, BRANCH1, ISO1 = "127.0.0.11", "127.0.0.12", "127.0.0.21", "127.0.0.31"
@@ -46,20 +46,8 @@ TOPOLOGIES = {
 @pytest.fixture
 def kms_port():
     """Silent TCP listeners on the stand-in KMS host addresses, all on one free port."""
-    probe = socket.socket()
-    probe.bind((CORE1, 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    listeners = []
-    for address in (CORE1, CORE2, BRANCH1, ISO1):
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((address, port))
-        sock.listen(16)
-        listeners.append(sock)
-    yield port
-    for sock in listeners:
-        sock.close()
+    with silent_listeners((CORE1, CORE2, BRANCH1, ISO1)) as port:
+        yield port
 
 
 @pytest.fixture

@@ -210,16 +210,7 @@ def plan_client(params, state):
                 )
     active_partial = installed_partial
     if key is not None and installed_partial != key[-5:]:
-        title = "Install the KMS client setup key %s" % mask_key(key)
-        if installed_partial:
-            title = "Replace the installed key %s with the KMS client setup key %s" % (
-                mask_key(installed_partial),
-                mask_key(key),
-            )
-        plan.add_then_refresh(
-            title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"}
-        )
-        plan.install_key = key
+        plan.install_product_key(key, installed_partial, "KMS client setup key")
         active_partial = key[-5:]
         licensed = False
         after.update(product_key=mask_key(key), license_status="Unlicensed")

@@ -50,7 +50,7 @@ import re
 
 from ansible_collections.kmsops.kms.plugins.module_utils.common._errors import InvalidValue
 from ansible_collections.kmsops.kms.plugins.module_utils.common._primitives import KMS_PORT, name_key
-from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import GuardRefused
+from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._keys import GuardRefused, mask_key
 from ansible_collections.kmsops.kms.plugins.plugin_utils.kms._publish_list import parse_publish_list
 
 WINDOWS_APPLICATION_ID = "55c92734-d682-4d71-983e-d6ec3f16059f"
@@ -133,6 +133,18 @@ class Plan:
         op = self.add(title, action, **fields)
         self.add("Refresh the licence status", "service", method="RefreshLicenseStatus", args={})
         return op
+
+    def install_product_key(self, key, installed_partial, kind):
+        """Install ``key`` (a ``kind`` such as "KMS host key") over what is installed, as slmgr /ipk
+        does: InstallProductKey then RefreshLicenseStatus; the key reaches the executor only as its
+        no_log product_key."""
+        title = "Install the %s %s" % (kind, mask_key(key))
+        if installed_partial:
+            title = "Replace the installed key %s with the %s %s" % (mask_key(installed_partial), kind, mask_key(key))
+        self.add_then_refresh(
+            title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"}
+        )
+        self.install_key = key
 
     def restart(self):
         """The one restart of the Software Protection service, after the last change that needs

@@ -381,16 +381,7 @@ def plan_host(params, state, restart_owed=False):
                 "confirmation_id was given but the KMS host key %s is not installed yet; run without "
                 "confirmation_id first to install it and get the Installation ID" % mask_key(key)
             )
-        title = "Install the KMS host key %s" % mask_key(key)
-        if installed_partial:
-            title = "Replace the installed key %s with the KMS host key %s" % (
-                mask_key(installed_partial),
-                mask_key(key),
-            )
-        plan.add_then_refresh(
-            title, "service", method="InstallProductKey", args={}, secret_args={"ProductKey": "product_key"}
-        )
-        plan.install_key = key
+        plan.install_product_key(key, installed_partial, "KMS host key")
         # Microsoft's slmgr.vbs options page, /ipk: "To prevent instability in the license service,
         # the system should be restarted or the Software Protection Service should be restarted."
         plan.restart_owed = True

@@ -48,8 +48,9 @@ def nsupdate(*commands):
 
 def test_publisher_key_is_refused_outside_the_kms_records_even_when_signed(client):
     """The update policy, not the signature, keeps the publisher key to the KMS records: a validly
-    signed SRV value at _vlmcs._tcp is accepted, the same key is REFUSED for another name and for
-    another type at the service name or at a KMS host's name."""
+    signed SRV value at _vlmcs._tcp is accepted, the same key is REFUSED for another name, for a
+    type other than SRV and TXT (the owner registry kms_publish writes beside the values) at the
+    service name, and for another type at a KMS host's name."""
     probe = "0 0 1688 probe.%s." % DOMAIN
     inside = nsupdate("update add _vlmcs._tcp.%s 300 SRV %s" % (DOMAIN, probe))
     try:
@@ -57,14 +58,14 @@ def test_publisher_key_is_refused_outside_the_kms_records_even_when_signed(clien
         assert (0, 0, 1688, "probe." + DOMAIN) in kmslab.srv_values(client, DNS, DOMAIN)
         for command in (
             "update add evil.%s 300 A 10.77.1.66" % DOMAIN,
-            "update add _vlmcs._tcp.%s 300 TXT evil" % DOMAIN,
+            'update add _vlmcs._tcp.%s 300 HINFO "PC" "evil"' % DOMAIN,
             "update add %s 300 TXT evil" % KMS1,
         ):
             refused = nsupdate(command)
             assert refused.returncode != 0, command
             assert "REFUSED" in refused.stdout + refused.stderr, (command, refused.stdout + refused.stderr)
         assert kmslab.dig(client, DNS, "evil." + DOMAIN, "A") == []
-        assert kmslab.dig(client, DNS, "_vlmcs._tcp." + DOMAIN, "TXT") == []
+        assert kmslab.dig(client, DNS, "_vlmcs._tcp." + DOMAIN, "HINFO") == []
         assert kmslab.dig(client, DNS, KMS1, "TXT") == []
     finally:
         nsupdate("update delete _vlmcs._tcp.%s SRV %s" % (DOMAIN, probe))
